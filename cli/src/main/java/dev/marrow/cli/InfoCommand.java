@@ -1,0 +1,30 @@
+package dev.marrow.cli;
+
+import dev.marrow.engine.backend.cpu.CpuBackend;
+import java.util.concurrent.Callable;
+import jdk.incubator.vector.FloatVector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code marrow info}: the JVM, the CPU backend's vector width and threads. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+    description = "Print the Java runtime and the compute backends available.")
+final class InfoCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    var out = spec.commandLine().getOut();
+    out.printf("java:     %s (%s)%n", Runtime.version(), System.getProperty("java.vendor"));
+    out.printf("os:       %s %s, %d processors%n", System.getProperty("os.name"),
+        System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors());
+    try (CpuBackend cpu = new CpuBackend()) {
+      out.printf("cpu:      Vector API, %d-bit vectors (%d float lanes), %d threads%n",
+          FloatVector.SPECIES_PREFERRED.vectorBitSize(), FloatVector.SPECIES_PREFERRED.length(),
+          cpu.threads());
+    }
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,70 @@
+package dev.marrow.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code marrow} command: train, summary, info. */
+@Command(
+    name = "marrow",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Marrow: deep learning on the JVM.",
+    subcommands = {TrainCommand.class, SummaryCommand.class, InfoCommand.class,
+        CommandLine.HelpCommand.class})
+public final class Main {
+  /** Exit code for mistakes the user can fix: bad flags, unknown model, unreadable data. */
+  public static final int USER_ERROR = 2;
+  /** Exit code for internal failures. */
+  public static final int INTERNAL_ERROR = 1;
+
+  @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces of internal errors.")
+  boolean verbose;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the CLI with the given streams and returns the exit code (used by tests). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExitCodeExceptionMapper(e -> e instanceof UserError ? USER_ERROR : INTERNAL_ERROR);
+    cli.setParameterExceptionHandler((ex, a) -> {
+      err.println("marrow: " + ex.getMessage());
+      err.println("Run 'marrow " + subcommandName(ex.getCommandLine()) + "--help' for usage.");
+      return USER_ERROR;
+    });
+    cli.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
+      if (ex instanceof UserError || ex instanceof IllegalArgumentException) {
+        err.println("marrow: " + ex.getMessage());
+        return USER_ERROR;
+      }
+      Main main = cli.getCommand();
+      err.println("marrow: internal error: " + ex);
+      if (main.verbose) {
+        ex.printStackTrace(err);
+      } else {
+        err.println("(run with --verbose for the stack trace)");
+      }
+      return INTERNAL_ERROR;
+    });
+    return cli.execute(args);
+  }
+
+  private static String subcommandName(CommandLine cl) {
+    return cl.getParent() == null ? "" : cl.getCommandName() + " ";
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"marrow " + (v == null ? "0.1.0-SNAPSHOT" : v),
+          "java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.marrow.cli;
+
+import dev.marrow.engine.train.Callback;
+import dev.marrow.engine.train.EpochStats;
+import dev.marrow.engine.train.TrainingContext;
+import java.io.PrintWriter;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Shows a progress bar per epoch (ETA, running loss and accuracy, samples/s) when the output is a
+ * terminal, and always ends each epoch with a Keras-like line.
+ */
+final class ProgressCallback implements Callback {
+  private final PrintWriter out;
+  private final boolean showBar;
+  private ProgressBar bar;
+  private int batchSize;
+  private long lastMessageNanos;
+
+  ProgressCallback(PrintWriter out, boolean showBar) {
+    this.out = out;
+    this.showBar = showBar;
+  }
+
+  @Override
+  public void onEpochBegin(TrainingContext ctx, int epoch) {
+    batchSize = (ctx.samplesPerEpoch() + ctx.stepsPerEpoch() - 1) / ctx.stepsPerEpoch();
+    if (showBar) {
+      bar = new ProgressBarBuilder()
+          .setTaskName(String.format("Epoch %d/%d", epoch, ctx.epochs()))
+          .setInitialMax(ctx.samplesPerEpoch())
+          .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+          .setUnit(" samples", 1)
+          .showSpeed()
+          .setUpdateIntervalMillis(250)
+          .continuousUpdate()
+          .build();
+    }
+  }
+
+  @Override
+  public void onBatchEnd(TrainingContext ctx, int batch, double loss, double accuracy) {
+    if (bar == null) {
+      return;
+    }
+    bar.stepTo(Math.min((long) (batch + 1) * batchSize, ctx.samplesPerEpoch()));
+    long now = System.nanoTime();
+    if (now - lastMessageNanos > 200_000_000L) { // formatting is the costly part: 5 times a second
+      lastMessageNanos = now;
+      bar.setExtraMessage(String.format(" loss %.4f acc %.4f", loss, accuracy));
+    }
+  }
+
+  @Override
+  public void onEpochEnd(TrainingContext ctx, EpochStats s) {
+    if (bar != null) {
+      bar.stepTo(ctx.samplesPerEpoch());
+      bar.close();
+      bar = null;
+    }
+    StringBuilder line = new StringBuilder(String.format(
+        "Epoch %d/%d - %d/%d steps - %.2fs - %.2fms/step - %,.0f samples/s - loss: %.4f"
+            + " - accuracy: %.4f",
+        s.epoch(), ctx.epochs(), ctx.stepsPerEpoch(), ctx.stepsPerEpoch(), s.seconds(),
+        1000 * s.seconds() / ctx.stepsPerEpoch(), s.samplesPerSecond(), s.loss(), s.accuracy()));
+    if (s.hasValidation()) {
+      line.append(String.format(" - val_loss: %.4f - val_accuracy: %.4f", s.valLoss(),
+          s.valAccuracy()));
+    }
+    out.println(line);
+    out.flush();
+  }
+}

@@ -1,0 +1,161 @@
+package dev.marrow.engine.backend;
+
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+
+/**
+ * The kernels a model is compiled onto. Coarse and shaped like cuBLAS/cuDNN so that each call maps
+ * 1:1 onto a library call on the GPU. All tensors are float32 and row-major; "rows × cols" means a
+ * batch of rows, each a vector over the last axis.
+ *
+ * <p>Every implementation is checked against {@code ReferenceBackend} by one conformance suite.
+ */
+public interface Backend extends AutoCloseable {
+
+  /** Short name for logs and metrics.json ("cpu", "cuda:0"). */
+  String name();
+
+  /** Number of threads the backend uses for one kernel. */
+  int threads();
+
+  /** A zero-filled tensor on this backend's device. */
+  Tensor allocate(Shape shape);
+
+  // ---- BLAS ---------------------------------------------------------------------------------
+
+  /**
+   * Row-major {@code C = alpha · op(A) · op(B) + beta · C} where op(A) is m×k and op(B) is k×n. A
+   * transposed operand is read transposed in place (lda/ldb are the row strides of A and B as
+   * stored). With beta = 0, C is overwritten (its old contents, even NaN, are ignored).
+   */
+  void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Tensor a,
+      int aOffset,
+      int lda,
+      Tensor b,
+      int bOffset,
+      int ldb,
+      float beta,
+      Tensor c,
+      int cOffset,
+      int ldc);
+
+  /** {@code y[r, c] += bias[c]} for a rows × cols tensor y. */
+  void biasAdd(Tensor y, Tensor bias, int rows, int cols);
+
+  /** {@code dBias[c] = beta · dBias[c] + Σ_r dy[r, c]}. */
+  void biasGrad(Tensor dy, Tensor dBias, int rows, int cols, float beta);
+
+  /** {@code y += alpha · x} over all elements. */
+  void axpy(float alpha, Tensor x, Tensor y);
+
+  /** {@code x *= alpha} over all elements; alpha = 0 writes zeros. */
+  void scale(Tensor x, float alpha);
+
+  // ---- activations --------------------------------------------------------------------------
+
+  /** y = f(x), element-wise; x and y may be the same tensor. SOFTMAX is not element-wise: use softmaxForward. */
+  void activationForward(Activation kind, Tensor x, Tensor y);
+
+  /** dx = dy · f'(x), computed from the forward output y; dx may alias dy. */
+  void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx);
+
+  /** Row-wise, numerically stable softmax of a rows × cols tensor. */
+  void softmaxForward(Tensor x, Tensor y, int rows, int cols);
+
+  /** dx = y ⊙ (dy − Σ_c dy·y), row-wise. */
+  void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols);
+
+  // ---- losses -------------------------------------------------------------------------------
+
+  /**
+   * Fused softmax + cross-entropy on logits (rows × cols) against integer class labels stored as
+   * floats. Returns the summed loss over the rows; writes {@code dLogits = gradScale · (softmax −
+   * onehot)} when dLogits is not null.
+   */
+  float softmaxCrossEntropy(
+      Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols, float gradScale);
+
+  /**
+   * Fused softmax + cross-entropy against target distributions (one-hot or soft), rows × cols.
+   * Returns the summed loss; writes {@code dLogits = gradScale · (softmax · Σt − t)} when not null.
+   */
+  float softmaxCrossEntropyDense(
+      Tensor logits, Tensor targets, Tensor dLogits, int rows, int cols, float gradScale);
+
+  /**
+   * Cross-entropy of probabilities (already softmaxed, clipped to [eps, 1 − eps] as Keras does)
+   * against target distributions. Returns the summed loss; dProbs = gradScale · (−t / p).
+   */
+  float crossEntropyOfProbabilities(
+      Tensor probs, Tensor targets, Tensor dProbs, int rows, int cols, float gradScale);
+
+  /**
+   * Σ (prediction − target)² over all elements; writes {@code dPred = gradScale · 2 · (pred −
+   * target)} when dPred is not null.
+   */
+  float squaredError(Tensor predictions, Tensor targets, Tensor dPredictions, float gradScale);
+
+  /** Number of rows whose argmax equals the integer label (labels stored as floats). */
+  int countCorrect(Tensor scores, Tensor labels, int rows, int cols);
+
+  /** Number of rows whose argmax equals the argmax of the target distribution. */
+  int countCorrectDense(Tensor scores, Tensor targets, int rows, int cols);
+
+  /** Row-wise argmax into {@code out[0 .. rows)}. */
+  void argmax(Tensor scores, int rows, int cols, int[] out);
+
+  // ---- regularisation -----------------------------------------------------------------------
+
+  /**
+   * Inverted dropout: keeps each element with probability 1 − rate, scaling kept ones by 1/(1 −
+   * rate). The mask (0 or the scale) is a pure function of (seed, element index), so it does not
+   * depend on how the work is split over threads.
+   */
+  void dropoutForward(Tensor x, Tensor y, Tensor mask, float rate, long seed);
+
+  /** dx = dy ⊙ mask. */
+  void dropoutBackward(Tensor dy, Tensor mask, Tensor dx);
+
+  // ---- optimizers ---------------------------------------------------------------------------
+
+  /**
+   * One SGD step as PyTorch defines it: g = grad + weightDecay·param; v = momentum·v + g; step =
+   * nesterov ? g + momentum·v : v (or g when momentum is 0); param −= lr·step.
+   */
+  void sgdUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor velocity,
+      float lr,
+      float momentum,
+      boolean nesterov,
+      float weightDecay);
+
+  /**
+   * One Adam step (Kingma &amp; Ba, with bias correction for step t ≥ 1). weightDecay is added to
+   * the gradient (L2, as torch.optim.Adam) unless decoupled, in which case param is decayed by
+   * lr·weightDecay directly (AdamW).
+   */
+  void adamUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float epsilon,
+      int step,
+      float weightDecay,
+      boolean decoupledWeightDecay);
+
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,168 @@
+package dev.marrow.engine.backend.cpu;
+
+import dev.marrow.engine.backend.Activation;
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+
+/**
+ * The pure-Java backend: Vector API kernels split over one {@link ThreadTeam} sized to the cores.
+ * Each kernel family lives in its own class; this class only routes the SPI to them.
+ */
+public final class CpuBackend implements Backend {
+  private final ThreadTeam team;
+  private final Gemm gemm;
+  private final ElementwiseKernels elementwise;
+  private final LossKernels losses;
+  private final OptimizerKernels optimizers;
+
+  /** A backend using every available processor. */
+  public CpuBackend() {
+    this(Runtime.getRuntime().availableProcessors());
+  }
+
+  public CpuBackend(int threads) {
+    this.team = new ThreadTeam(threads);
+    this.gemm = new Gemm(team);
+    this.elementwise = new ElementwiseKernels(team);
+    this.losses = new LossKernels();
+    this.optimizers = new OptimizerKernels(team);
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  @Override
+  public int threads() {
+    return team.size();
+  }
+
+  @Override
+  public Tensor allocate(Shape shape) {
+    return Tensor.zeros(shape);
+  }
+
+  @Override
+  public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
+      int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c, int cOffset,
+      int ldc) {
+    gemm.run(transA, transB, m, n, k, alpha, a.array(), aOffset, lda, b.array(), bOffset, ldb,
+        beta, c.array(), cOffset, ldc);
+  }
+
+  @Override
+  public void biasAdd(Tensor y, Tensor bias, int rows, int cols) {
+    elementwise.biasAdd(y.array(), bias.array(), rows, cols);
+  }
+
+  @Override
+  public void biasGrad(Tensor dy, Tensor dBias, int rows, int cols, float beta) {
+    elementwise.columnSums(dy.array(), dBias.array(), rows, cols, beta);
+  }
+
+  @Override
+  public void axpy(float alpha, Tensor x, Tensor y) {
+    elementwise.axpy(alpha, x.array(), y.array(), y.size());
+  }
+
+  @Override
+  public void scale(Tensor x, float alpha) {
+    elementwise.scale(x.array(), x.size(), alpha);
+  }
+
+  @Override
+  public void activationForward(Activation kind, Tensor x, Tensor y) {
+    elementwise.activationForward(kind, x.array(), y.array(), x.size());
+  }
+
+  @Override
+  public void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx) {
+    elementwise.activationBackward(kind, y.array(), dy.array(), dx.array(), y.size());
+  }
+
+  @Override
+  public void softmaxForward(Tensor x, Tensor y, int rows, int cols) {
+    losses.softmax(x.array(), y.array(), rows, cols);
+  }
+
+  @Override
+  public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+    losses.softmaxBackward(y.array(), dy.array(), dx.array(), rows, cols);
+  }
+
+  @Override
+  public float softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows,
+      int cols, float gradScale) {
+    return losses.softmaxCrossEntropy(logits.array(), labels.array(), null,
+        dLogits == null ? null : dLogits.array(), rows, cols, gradScale);
+  }
+
+  @Override
+  public float softmaxCrossEntropyDense(Tensor logits, Tensor targets, Tensor dLogits, int rows,
+      int cols, float gradScale) {
+    return losses.softmaxCrossEntropy(logits.array(), null, targets.array(),
+        dLogits == null ? null : dLogits.array(), rows, cols, gradScale);
+  }
+
+  @Override
+  public float crossEntropyOfProbabilities(Tensor probs, Tensor targets, Tensor dProbs, int rows,
+      int cols, float gradScale) {
+    return losses.crossEntropyOfProbabilities(probs.array(), targets.array(),
+        dProbs == null ? null : dProbs.array(), rows * cols, gradScale);
+  }
+
+  @Override
+  public float squaredError(Tensor predictions, Tensor targets, Tensor dPredictions,
+      float gradScale) {
+    return losses.squaredError(predictions.array(), targets.array(),
+        dPredictions == null ? null : dPredictions.array(), predictions.size(), gradScale);
+  }
+
+  @Override
+  public int countCorrect(Tensor scores, Tensor labels, int rows, int cols) {
+    return losses.countCorrect(scores.array(), labels.array(), null, rows, cols);
+  }
+
+  @Override
+  public int countCorrectDense(Tensor scores, Tensor targets, int rows, int cols) {
+    return losses.countCorrect(scores.array(), null, targets.array(), rows, cols);
+  }
+
+  @Override
+  public void argmax(Tensor scores, int rows, int cols, int[] out) {
+    for (int r = 0; r < rows; r++) {
+      out[r] = LossKernels.argmax(scores.array(), r * cols, cols);
+    }
+  }
+
+  @Override
+  public void dropoutForward(Tensor x, Tensor y, Tensor mask, float rate, long seed) {
+    elementwise.dropoutForward(x.array(), y.array(), mask.array(), x.size(), rate, seed);
+  }
+
+  @Override
+  public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
+    elementwise.multiply(dy.array(), mask.array(), dx.array(), dy.size());
+  }
+
+  @Override
+  public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
+      boolean nesterov, float weightDecay) {
+    optimizers.sgd(param.array(), grad.array(), velocity == null ? null : velocity.array(),
+        param.size(), lr, momentum, nesterov, weightDecay);
+  }
+
+  @Override
+  public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
+      float beta2, float epsilon, int step, float weightDecay, boolean decoupledWeightDecay) {
+    optimizers.adam(param.array(), grad.array(), m.array(), v.array(), param.size(), lr, beta1,
+        beta2, epsilon, step, weightDecay, decoupledWeightDecay);
+  }
+
+  @Override
+  public void close() {
+    team.close();
+  }
+}

@@ -1,0 +1,166 @@
+package dev.marrow.engine.nn;
+
+import dev.marrow.engine.backend.Activation;
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.init.Initializer;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * Fully connected layer: {@code y = activation(x · W + b)}, W of shape (in, out) as in Keras.
+ * The activation is fused: its backward runs in place on the incoming gradient.
+ */
+public final class Dense extends Layer {
+  private final int units;
+  private final Activation activation;
+  private final boolean useBias;
+  private final Initializer kernelInitializer;
+  private final Initializer biasInitializer;
+  private Parameter weight;
+  private Parameter bias;
+
+  public Dense(int units) {
+    this(units, Activation.LINEAR);
+  }
+
+  public Dense(int units, Activation activation) {
+    this(units, activation, true, Initializer.glorotUniform(), Initializer.zeros());
+  }
+
+  /** Keras-style: {@code new Dense(128, "relu")}. */
+  public Dense(int units, String activation) {
+    this(units, Activation.fromName(activation));
+  }
+
+  public Dense(int units, Activation activation, boolean useBias, Initializer kernelInitializer,
+      Initializer biasInitializer) {
+    if (units <= 0) {
+      throw new IllegalArgumentException("Dense units must be positive, got " + units);
+    }
+    this.units = units;
+    this.activation = activation;
+    this.useBias = useBias;
+    this.kernelInitializer = kernelInitializer;
+    this.biasInitializer = biasInitializer;
+  }
+
+  @Override
+  public String typeName() {
+    return "dense";
+  }
+
+  public int units() {
+    return units;
+  }
+
+  public Activation activation() {
+    return activation;
+  }
+
+  @Override
+  public Shape computeOutputShape(Shape inputShape) {
+    if (inputShape.rank() != 1) {
+      throw new IllegalArgumentException("Dense expects a flat input (features,), got "
+          + inputShape + "; put a Flatten layer before it");
+    }
+    return Shape.of(units);
+  }
+
+  @Override
+  protected void createParameters(Shape inputShape, RandomGenerator random) {
+    int in = inputShape.dim(0);
+    weight = new Parameter(name() + ".weight", Tensor.zeros(in, units));
+    kernelInitializer.initialize(weight.value(), in, units, random);
+    if (useBias) {
+      bias = new Parameter(name() + ".bias", Tensor.zeros(units));
+      biasInitializer.initialize(bias.value(), in, units, random);
+    }
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    List<Parameter> ps = new ArrayList<>();
+    if (weight != null) {
+      ps.add(weight);
+    }
+    if (bias != null) {
+      ps.add(bias);
+    }
+    return ps;
+  }
+
+  @Override
+  public Map<String, Object> config() {
+    Map<String, Object> c = super.config();
+    c.put("units", units);
+    c.put("activation", activation.kerasName());
+    c.put("use_bias", useBias);
+    return c;
+  }
+
+  @Override
+  public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
+    Backend b = ctx.backend();
+    int batch = ctx.batch(), in = inputShape().dim(0);
+    Tensor y = ctx.allocateBatch(outputShape());
+    Tensor dy = ctx.allocateBatchGrad(outputShape());
+    Tensor w = weight.value();
+    return new LayerStep() {
+      @Override
+      public Tensor output() {
+        return y;
+      }
+
+      @Override
+      public Tensor outputGrad() {
+        return dy;
+      }
+
+      // x is (batch, in), W is (in, units), y is (batch, units)
+      @Override
+      public void forward(boolean training) {
+        b.gemm(false, false, batch, units, in, 1f, x, 0, in, w, 0, units, 0f, y, 0, units);
+        if (bias != null) {
+          b.biasAdd(y, bias.value(), batch, units);
+        }
+        applyActivation(b, activation, y, batch, units);
+      }
+
+      @Override
+      public void backward() {
+        // dz = dy · f'(z), in place: dy is rewritten by the next layer on every step anyway.
+        applyActivationBackward(b, activation, y, dy, batch, units);
+        // dW = xᵀ · dz (in, units); db = Σ_batch dz; dx = dz · Wᵀ (batch, in)
+        b.gemm(true, false, in, units, batch, 1f, x, 0, in, dy, 0, units, 0f, weight.grad(), 0,
+            units);
+        if (bias != null) {
+          b.biasGrad(dy, bias.grad(), batch, units, 0f);
+        }
+        if (dx != null) {
+          b.gemm(false, true, batch, in, units, 1f, dy, 0, units, w, 0, units, 0f, dx, 0, in);
+        }
+      }
+    };
+  }
+
+  static void applyActivation(Backend b, Activation kind, Tensor y, int rows, int cols) {
+    if (kind == Activation.SOFTMAX) {
+      b.softmaxForward(y, y, rows, cols);
+    } else if (kind != Activation.LINEAR) {
+      b.activationForward(kind, y, y);
+    }
+  }
+
+  static void applyActivationBackward(Backend b, Activation kind, Tensor y, Tensor dy, int rows,
+      int cols) {
+    if (kind == Activation.SOFTMAX) {
+      b.softmaxBackward(y, dy, dy, rows, cols);
+    } else if (kind != Activation.LINEAR) {
+      b.activationBackward(kind, y, dy, dy);
+    }
+  }
+}

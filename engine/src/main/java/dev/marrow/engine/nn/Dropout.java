@@ -1,0 +1,81 @@
+package dev.marrow.engine.nn;
+
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.Map;
+
+/**
+ * Inverted dropout: in training, zeroes each element with probability {@code rate} and scales the
+ * rest by 1/(1 − rate); in inference it passes its input through unchanged.
+ */
+public final class Dropout extends Layer {
+  private final float rate;
+
+  public Dropout(double rate) {
+    if (!(rate >= 0 && rate < 1)) {
+      throw new IllegalArgumentException("Dropout rate must be in [0, 1), got " + rate);
+    }
+    this.rate = (float) rate;
+  }
+
+  public float rate() {
+    return rate;
+  }
+
+  @Override
+  public String typeName() {
+    return "dropout";
+  }
+
+  @Override
+  public Shape computeOutputShape(Shape inputShape) {
+    return inputShape;
+  }
+
+  @Override
+  public Map<String, Object> config() {
+    Map<String, Object> c = super.config();
+    c.put("rate", (double) rate);
+    return c;
+  }
+
+  @Override
+  public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
+    Backend b = ctx.backend();
+    Tensor y = ctx.allocateBatch(outputShape());
+    Tensor dy = ctx.allocateBatchGrad(outputShape());
+    Tensor mask = ctx.training() ? ctx.allocateBatch(outputShape()) : null;
+    return new LayerStep() {
+      @Override
+      public Tensor output() {
+        return y;
+      }
+
+      @Override
+      public Tensor outputGrad() {
+        return dy;
+      }
+
+      @Override
+      public void forward(boolean training) {
+        if (training && rate > 0) {
+          b.dropoutForward(x, y, mask, rate, ctx.seeds().seedFor(index()));
+        } else {
+          y.copyFrom(x);
+        }
+      }
+
+      @Override
+      public void backward() {
+        if (dx != null) {
+          if (rate > 0) {
+            b.dropoutBackward(dy, mask, dx);
+          } else {
+            dx.copyFrom(dy);
+          }
+        }
+      }
+    };
+  }
+}

@@ -1,0 +1,135 @@
+package dev.marrow.engine.nn;
+
+import dev.marrow.engine.tensor.Shape;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A stack of layers, each feeding the next: the common case of a model. Layers are named by type
+ * and position ({@code dense1}, {@code dense2}, {@code dropout1}) when the model is built, and
+ * parameters after their layer ({@code dense1.weight}).
+ */
+public final class Sequential {
+  private final Shape inputShape;
+  private final List<Layer> layers = new ArrayList<>();
+  private boolean built;
+
+  /** A model taking samples of the given shape, e.g. {@code new Sequential(1, 28, 28)}. */
+  public Sequential(int... inputShape) {
+    this(Shape.of(inputShape));
+  }
+
+  public Sequential(Shape inputShape) {
+    if (inputShape.rank() == 0 || inputShape.size() == 0) {
+      throw new IllegalArgumentException("input shape must be non-empty, got " + inputShape);
+    }
+    this.inputShape = inputShape;
+  }
+
+  public Sequential add(Layer layer) {
+    if (built) {
+      throw new IllegalStateException("cannot add layers after the model is built");
+    }
+    layers.add(layer);
+    return this;
+  }
+
+  /**
+   * Infers every shape and initialises the parameters from {@code seed}. The same seed gives the
+   * same weights. Fails with the offending layer's name if shapes do not fit.
+   */
+  public Sequential build(long seed) {
+    if (built) {
+      throw new IllegalStateException("model is already built");
+    }
+    if (layers.isEmpty()) {
+      throw new IllegalStateException("a model needs at least one layer");
+    }
+    SplittableRandom random = new SplittableRandom(seed);
+    Map<String, Integer> counts = new HashMap<>();
+    Shape shape = inputShape;
+    for (int i = 0; i < layers.size(); i++) {
+      Layer layer = layers.get(i);
+      String name = layer.typeName() + counts.merge(layer.typeName(), 1, Integer::sum);
+      try {
+        layer.build(name, i, shape, random.split());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("layer " + name + ": " + e.getMessage(), e);
+      }
+      shape = layer.outputShape();
+    }
+    built = true;
+    return this;
+  }
+
+  public boolean isBuilt() {
+    return built;
+  }
+
+  public Shape inputShape() {
+    return inputShape;
+  }
+
+  public Shape outputShape() {
+    requireBuilt();
+    return layers.getLast().outputShape();
+  }
+
+  public List<Layer> layers() {
+    return Collections.unmodifiableList(layers);
+  }
+
+  /** All parameters in layer order. */
+  public List<Parameter> parameters() {
+    requireBuilt();
+    List<Parameter> ps = new ArrayList<>();
+    for (Layer l : layers) {
+      ps.addAll(l.parameters());
+    }
+    return ps;
+  }
+
+  public long parameterCount() {
+    requireBuilt();
+    return layers.stream().mapToLong(Layer::parameterCount).sum();
+  }
+
+  /** A table like Keras' {@code model.summary()}. */
+  public String summary() {
+    requireBuilt();
+    String rule = "-".repeat(66) + "\n";
+    StringBuilder b = new StringBuilder();
+    b.append(String.format("%-28s %-24s %12s%n", "Layer (type)", "Output Shape", "Param #"));
+    b.append("=".repeat(66)).append('\n');
+    for (Layer l : layers) {
+      String label = l.name() + " (" + l.typeName() + ")";
+      b.append(String.format("%-28s %-24s %,12d%n", label, "(None, "
+          + l.outputShape().toString().substring(1), l.parameterCount()));
+    }
+    b.append(rule);
+    long total = parameterCount();
+    b.append(String.format("Total params: %,d (%s)%n", total, bytes(total * 4)));
+    b.append(String.format("Trainable params: %,d%n", total));
+    return b.toString();
+  }
+
+  private static String bytes(long n) {
+    if (n < 1024) {
+      return n + " B";
+    }
+    if (n < 1024 * 1024) {
+      return String.format("%.2f KB", n / 1024.0);
+    }
+    return String.format("%.2f MB", n / (1024.0 * 1024));
+  }
+
+  private void requireBuilt() {
+    if (!built) {
+      throw new IllegalStateException("model is not built yet: call build(seed) first");
+    }
+  }
+}

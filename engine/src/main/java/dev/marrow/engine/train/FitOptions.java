@@ -1,0 +1,97 @@
+package dev.marrow.engine.train;
+
+import dev.marrow.engine.data.Dataset;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Arguments of {@link Trainer#fit}, with Keras' defaults: 1 epoch, batch 32, shuffled, no
+ * validation. {@code validationSplit} holds out the <em>last</em> fraction of the training data
+ * before shuffling, as Keras does.
+ */
+public final class FitOptions {
+  private int epochs = 1;
+  private int batchSize = 32;
+  private boolean shuffle = true;
+  private double validationSplit;
+  private Dataset validationData;
+  private long seed = 42;
+  private final List<Callback> callbacks = new ArrayList<>();
+
+  public static FitOptions defaults() {
+    return new FitOptions();
+  }
+
+  public FitOptions epochs(int epochs) {
+    if (epochs < 1) {
+      throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
+    }
+    this.epochs = epochs;
+    return this;
+  }
+
+  public FitOptions batchSize(int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+    }
+    this.batchSize = batchSize;
+    return this;
+  }
+
+  public FitOptions shuffle(boolean shuffle) {
+    this.shuffle = shuffle;
+    return this;
+  }
+
+  public FitOptions validationSplit(double fraction) {
+    if (!(fraction >= 0 && fraction < 1)) {
+      throw new IllegalArgumentException("validation split must be in [0, 1), got " + fraction);
+    }
+    this.validationSplit = fraction;
+    return this;
+  }
+
+  public FitOptions validationData(Dataset data) {
+    this.validationData = data;
+    return this;
+  }
+
+  /** Seeds shuffling and dropout; the same seed and thread count give the same run. */
+  public FitOptions seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  public FitOptions callback(Callback callback) {
+    callbacks.add(callback);
+    return this;
+  }
+
+  public int epochs() {
+    return epochs;
+  }
+
+  public int batchSize() {
+    return batchSize;
+  }
+
+  public boolean shuffle() {
+    return shuffle;
+  }
+
+  public double validationSplit() {
+    return validationSplit;
+  }
+
+  public Dataset validationData() {
+    return validationData;
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  public List<Callback> callbacks() {
+    return List.copyOf(callbacks);
+  }
+}

@@ -1,0 +1,180 @@
+package dev.marrow.engine.train;
+
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.loss.Loss;
+import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.optim.Optimizer;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Fits, evaluates and runs a model on one backend: Keras' {@code fit / evaluate / predict}. Plans
+ * are compiled lazily per batch size and kept, so a data set whose size is not a multiple of the
+ * batch size runs its last, smaller batch through a second plan that shares the parameters.
+ */
+public final class Trainer {
+  /** Batch size used for evaluation and prediction; results do not depend on it. */
+  public static final int EVAL_BATCH = 500;
+
+  private final Sequential model;
+  private final Optimizer optimizer;
+  private final Loss loss;
+  private final Backend backend;
+  private final Map<Integer, Plan> trainingPlans = new HashMap<>();
+  private final Map<Integer, Plan> inferencePlans = new HashMap<>();
+
+  public Trainer(Sequential model, Optimizer optimizer, Loss loss, Backend backend) {
+    this.model = model;
+    this.optimizer = optimizer;
+    this.loss = loss;
+    this.backend = backend;
+    if (!model.isBuilt()) {
+      model.build(42);
+    }
+    optimizer.attach(backend, model.parameters());
+  }
+
+  public Sequential model() {
+    return model;
+  }
+
+  public Optimizer optimizer() {
+    return optimizer;
+  }
+
+  public Loss loss() {
+    return loss;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public History fit(Dataset data, FitOptions options) {
+    Dataset train = data;
+    Dataset validation = options.validationData();
+    if (options.validationSplit() > 0) {
+      int held = (int) Math.floor(data.size() * options.validationSplit());
+      if (held == 0 || held == data.size()) {
+        throw new IllegalArgumentException("validation split " + options.validationSplit()
+            + " of " + data.size() + " samples leaves no training or no validation data");
+      }
+      train = data.slice(0, data.size() - held);
+      validation = data.slice(data.size() - held, data.size());
+    }
+    int n = train.size();
+    int batch = Math.min(options.batchSize(), n);
+    int steps = (n + batch - 1) / batch;
+    List<Callback> callbacks = options.callbacks();
+    TrainingContext ctx = new TrainingContext(model, optimizer, options.epochs(), steps, n);
+    History history = new History();
+    int[] order = new int[n];
+    for (Callback c : callbacks) {
+      c.onTrainBegin(ctx);
+    }
+    for (int epoch = 1; epoch <= options.epochs() && !ctx.stopRequested(); epoch++) {
+      for (Callback c : callbacks) {
+        c.onEpochBegin(ctx, epoch);
+      }
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      if (options.shuffle()) {
+        shuffle(order, new SplittableRandom(Plan.mix(options.seed(), epoch)));
+      }
+      double lossSum = 0;
+      long correct = 0;
+      for (int s = 0; s < steps; s++) {
+        int from = s * batch, rows = Math.min(batch, n - from);
+        Plan plan = trainingPlan(rows);
+        plan.loadBatch(train, order, from);
+        plan.setStepSeed(Plan.mix(options.seed(), (long) epoch << 32 | s));
+        float stepLoss = plan.trainStep(optimizer);
+        lossSum += (double) stepLoss * rows;
+        correct += plan.lastCorrect();
+        int seen = from + rows;
+        for (Callback c : callbacks) {
+          c.onBatchEnd(ctx, s, lossSum / seen, (double) correct / seen);
+        }
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      double valLoss = Double.NaN, valAccuracy = Double.NaN;
+      if (validation != null) {
+        Evaluation v = evaluate(validation);
+        valLoss = v.loss();
+        valAccuracy = v.accuracy();
+      }
+      EpochStats stats = new EpochStats(epoch, lossSum / n, (double) correct / n, valLoss,
+          valAccuracy, seconds, n / seconds, optimizer.learningRate());
+      history.add(stats);
+      for (Callback c : callbacks) {
+        c.onEpochEnd(ctx, stats);
+      }
+    }
+    for (Callback c : callbacks) {
+      c.onTrainEnd(ctx, history);
+    }
+    return history;
+  }
+
+  /** Mean loss and accuracy over a data set, in inference mode. */
+  public Evaluation evaluate(Dataset data) {
+    double lossSum = 0;
+    long correct = 0;
+    for (int from = 0; from < data.size(); from += EVAL_BATCH) {
+      int rows = Math.min(EVAL_BATCH, data.size() - from);
+      Plan plan = inferencePlan(rows);
+      plan.loadBatch(data, null, from);
+      lossSum += (double) plan.evaluateStep() * rows;
+      correct += plan.lastCorrect();
+    }
+    return new Evaluation(lossSum / data.size(), (double) correct / data.size(), data.size());
+  }
+
+  /**
+   * The model's outputs for a batch of inputs of shape (N, input shape): logits or probabilities,
+   * whatever the last layer produces. Returns (N, classes).
+   */
+  public Tensor predict(Tensor inputs) {
+    Shape in = model.inputShape();
+    if (inputs.shape().rank() != in.rank() + 1 || !inputs.shape().dropFirst().equals(in)) {
+      throw new IllegalArgumentException(
+          "predict expects inputs of shape (N, " + in.toString().substring(1) + ", got "
+              + inputs.shape());
+    }
+    int count = inputs.shape().dim(0), classes = model.outputShape().dim(-1);
+    int sample = in.size();
+    Tensor out = Tensor.zeros(count, classes);
+    for (int from = 0; from < count; from += EVAL_BATCH) {
+      int rows = Math.min(EVAL_BATCH, count - from);
+      Plan plan = inferencePlan(rows);
+      System.arraycopy(inputs.array(), from * sample, plan.input().array(), 0, rows * sample);
+      plan.forward(false);
+      System.arraycopy(plan.output().array(), 0, out.array(), from * classes, rows * classes);
+    }
+    return out;
+  }
+
+  private Plan trainingPlan(int batch) {
+    return trainingPlans.computeIfAbsent(batch, b -> Plan.forTraining(model, backend, b, loss));
+  }
+
+  private Plan inferencePlan(int batch) {
+    return inferencePlans.computeIfAbsent(batch, b -> Plan.forInference(model, backend, b, loss));
+  }
+
+  private static void shuffle(int[] a, SplittableRandom random) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.marrow.engine.train;
+
+import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.optim.Optimizer;
+
+/** What callbacks can see and change during a fit. */
+public final class TrainingContext {
+  private final Sequential model;
+  private final Optimizer optimizer;
+  private final int epochs;
+  private final int stepsPerEpoch;
+  private final int samplesPerEpoch;
+  private volatile boolean stopRequested;
+
+  TrainingContext(Sequential model, Optimizer optimizer, int epochs, int stepsPerEpoch,
+      int samplesPerEpoch) {
+    this.model = model;
+    this.optimizer = optimizer;
+    this.epochs = epochs;
+    this.stepsPerEpoch = stepsPerEpoch;
+    this.samplesPerEpoch = samplesPerEpoch;
+  }
+
+  public Sequential model() {
+    return model;
+  }
+
+  public Optimizer optimizer() {
+    return optimizer;
+  }
+
+  public int epochs() {
+    return epochs;
+  }
+
+  public int stepsPerEpoch() {
+    return stepsPerEpoch;
+  }
+
+  public int samplesPerEpoch() {
+    return samplesPerEpoch;
+  }
+
+  /** Ends the fit after the current epoch (like Keras' {@code model.stop_training = True}). */
+  public void stopTraining() {
+    stopRequested = true;
+  }
+
+  public boolean stopRequested() {
+    return stopRequested;
+  }
+}
