@@ -155,6 +155,17 @@ public final class Plan {
    * optimizer update. Returns the batch's mean loss.
    */
   public float trainStep(Optimizer optimizer) {
+    float l = computeGradients();
+    optimizer.step(backend, parameters);
+    return l;
+  }
+
+  /**
+   * Forward in training mode, loss, and backward: leaves d(mean loss)/d(parameter) in every
+   * parameter's {@code grad()} without updating anything (PyTorch's {@code loss.backward()}).
+   * Returns the batch's mean loss.
+   */
+  public float computeGradients() {
     if (!training) {
       throw new IllegalStateException("this plan was compiled for inference");
     }
@@ -165,7 +176,6 @@ public final class Plan {
     for (int i = steps.size() - 1; i >= 0; i--) {
       steps.get(i).backward();
     }
-    optimizer.step(backend, parameters);
     return lastLoss;
   }
 

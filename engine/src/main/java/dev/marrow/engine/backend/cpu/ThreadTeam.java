@@ -68,6 +68,9 @@ public final class ThreadTeam implements AutoCloseable {
     if (n <= 0) {
       return;
     }
+    if (closed) {
+      throw new IllegalStateException("this backend's thread team is closed");
+    }
     int maxChunks = Math.max(1, Math.min(size * 4, n / Math.max(1, minChunk)));
     if (size == 1 || maxChunks == 1 || !running.tryLock()) {
       body.run(0, n);

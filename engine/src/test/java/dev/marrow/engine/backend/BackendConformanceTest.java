@@ -1,0 +1,287 @@
+package dev.marrow.engine.backend;
+
+import static dev.marrow.engine.Assertions2.assertClose;
+import static dev.marrow.engine.Assertions2.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.reference.ReferenceBackend;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The one conformance suite: every backend kernel against {@link ReferenceBackend} on random shapes,
+ * including sizes that are not multiples of the vector length (tails) and products large enough to
+ * be split over threads.
+ */
+class BackendConformanceTest {
+  private static final ReferenceBackend REF = new ReferenceBackend();
+  private static final List<Backend> BACKENDS = List.of(new CpuBackend(1), new CpuBackend(2),
+      new CpuBackend(3));
+
+  static Stream<Arguments> backends() {
+    return BACKENDS.stream().map(b -> Arguments.of(b.name() + "x" + b.threads(), b));
+  }
+
+  @AfterAll
+  static void close() {
+    BACKENDS.forEach(Backend::close);
+  }
+
+  // m, n, k: tails below and above the 6-row, 32-column register tile, and sizes large enough to
+  // go parallel.
+  private static final int[][] GEMM_SHAPES = {
+      {1, 1, 1}, {1, 10, 128}, {5, 7, 3}, {6, 32, 16}, {7, 33, 17}, {13, 47, 29}, {32, 128, 784},
+      {64, 10, 128}, {100, 70, 300}, {129, 65, 64}, {784, 128, 32}};
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void gemmMatchesReferenceForAllTransposesAndTails(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(1);
+    for (int[] s : GEMM_SHAPES) {
+      for (int t = 0; t < 4; t++) {
+        boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+        int m = s[0], n = s[1], k = s[2];
+        // Leading dimensions wider than the matrices and non-zero offsets, as sub-matrices have.
+        int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
+        int aOff = 7, bOff = 3, cOff = 2;
+        Tensor a = random(r, aOff + (ta ? k : m) * lda);
+        Tensor bm = random(r, bOff + (tb ? n : k) * ldb);
+        Tensor c0 = random(r, cOff + m * ldc);
+        for (float[] ab : new float[][] {{1f, 0f}, {0.5f, 1f}, {-2f, 0.25f}}) {
+          Tensor expected = c0.copy(), actual = c0.copy();
+          REF.gemm(ta, tb, m, n, k, ab[0], a, aOff, lda, bm, bOff, ldb, ab[1], expected, cOff,
+              ldc);
+          b.gemm(ta, tb, m, n, k, ab[0], a, aOff, lda, bm, bOff, ldb, ab[1], actual, cOff, ldc);
+          assertClose(expected, actual, 1e-4, 1e-4 * Math.sqrt(k), String.format(
+              "gemm %s%s m=%d n=%d k=%d alpha=%s beta=%s", ta ? "T" : "N", tb ? "T" : "N", m, n, k,
+              ab[0], ab[1]));
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void gemmWithBetaZeroIgnoresNanInC(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(2);
+    Tensor a = random(r, 9, 11), bm = random(r, 11, 37), c = Tensor.zeros(9, 37);
+    java.util.Arrays.fill(c.array(), Float.NaN);
+    Tensor expected = Tensor.zeros(9, 37);
+    REF.gemm(false, false, 9, 37, 11, 1f, a, 0, 11, bm, 0, 37, 0f, expected, 0, 37);
+    b.gemm(false, false, 9, 37, 11, 1f, a, 0, 11, bm, 0, 37, 0f, c, 0, 37);
+    assertClose(expected, c, 1e-5, 1e-5, "gemm beta=0 over NaN");
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void gemmLeavesElementsOutsideCUntouched(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(3);
+    Tensor a = random(r, 7, 5), bm = random(r, 5, 33);
+    Tensor c = Tensor.zeros(7 * 40 + 10);
+    java.util.Arrays.fill(c.array(), 42f);
+    b.gemm(false, false, 7, 33, 5, 1f, a, 0, 5, bm, 0, 33, 0f, c, 0, 40);
+    for (int i = 0; i < 7; i++) {
+      for (int j = 33; j < 40; j++) {
+        assertEquals(42f, c.get(i * 40 + j), "padding column " + j + " of row " + i);
+      }
+    }
+  }
+
+  private static final int[][] ROWS_COLS = {{1, 1}, {3, 10}, {32, 128}, {7, 33}, {512, 129},
+      {1000, 100}};
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void biasAndReductions(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(4);
+    for (int[] rc : ROWS_COLS) {
+      int rows = rc[0], cols = rc[1];
+      String shape = " " + rows + "x" + cols;
+      Tensor y = random(r, rows, cols), bias = random(r, cols);
+      Tensor ye = y.copy();
+      REF.biasAdd(ye, bias, rows, cols);
+      b.biasAdd(y, bias, rows, cols);
+      assertClose(ye, y, 1e-6, 1e-6, "biasAdd" + shape);
+
+      Tensor db = random(r, cols), dbe = db.copy();
+      REF.biasGrad(y, dbe, rows, cols, 0.5f);
+      b.biasGrad(y, db, rows, cols, 0.5f);
+      assertClose(dbe, db, 1e-5, 1e-5 * rows, "biasGrad" + shape);
+
+      Tensor x = random(r, rows, cols), z = random(r, rows, cols), ze = z.copy();
+      REF.axpy(-0.75f, x, ze);
+      b.axpy(-0.75f, x, z);
+      assertClose(ze, z, 1e-6, 1e-6, "axpy" + shape);
+      REF.scale(ze, 3f);
+      b.scale(z, 3f);
+      assertClose(ze, z, 1e-6, 1e-6, "scale" + shape);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void activationsForwardAndBackward(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(5);
+    for (Activation kind : List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID,
+        Activation.TANH)) {
+      for (int n : new int[] {1, 15, 17, 100, 40_000}) {
+        Tensor x = random(r, n);
+        for (int i = 0; i < n; i++) {
+          x.array()[i] *= 8; // reach the saturated ends of sigmoid and tanh
+        }
+        Tensor ye = Tensor.zeros(n), y = Tensor.zeros(n);
+        REF.activationForward(kind, x, ye);
+        b.activationForward(kind, x, y);
+        assertClose(ye, y, 2e-6, 2e-6, kind + " forward n=" + n);
+        Tensor dy = random(r, n), dxe = Tensor.zeros(n), dx = Tensor.zeros(n);
+        REF.activationBackward(kind, ye, dy, dxe);
+        b.activationBackward(kind, ye, dy, dx);
+        assertClose(dxe, dx, 1e-6, 1e-6, kind + " backward n=" + n);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void softmaxAndLosses(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(6);
+    for (int[] rc : ROWS_COLS) {
+      int rows = rc[0], cols = rc[1];
+      String shape = " " + rows + "x" + cols;
+      Tensor x = random(r, rows, cols);
+      for (int i = 0; i < x.size(); i++) {
+        x.array()[i] *= 20; // large logits: the kernels must subtract the row max
+      }
+      Tensor pe = Tensor.zeros(rows, cols), p = Tensor.zeros(rows, cols);
+      REF.softmaxForward(x, pe, rows, cols);
+      b.softmaxForward(x, p, rows, cols);
+      assertClose(pe, p, 1e-5, 1e-7, "softmax" + shape);
+      Tensor dy = random(r, rows, cols), dxe = Tensor.zeros(rows, cols);
+      Tensor dx = Tensor.zeros(rows, cols);
+      REF.softmaxBackward(pe, dy, dxe, rows, cols);
+      b.softmaxBackward(pe, dy, dx, rows, cols);
+      assertClose(dxe, dx, 1e-5, 1e-6, "softmax backward" + shape);
+
+      Tensor labels = Tensor.zeros(rows), oneHot = Tensor.zeros(rows, cols);
+      for (int i = 0; i < rows; i++) {
+        int label = r.nextInt(cols);
+        labels.set(i, label);
+        oneHot.set(i * cols + label, 1);
+      }
+      Tensor ge = Tensor.zeros(rows, cols), g = Tensor.zeros(rows, cols);
+      float le = REF.softmaxCrossEntropy(x, labels, ge, rows, cols, 1f / rows);
+      float l = b.softmaxCrossEntropy(x, labels, g, rows, cols, 1f / rows);
+      assertEquals(le, l, 1e-5 * Math.abs(le) + 1e-5, "softmaxCrossEntropy loss" + shape);
+      assertClose(ge, g, 1e-5, 1e-7, "softmaxCrossEntropy grad" + shape);
+
+      float lde = REF.softmaxCrossEntropyDense(x, oneHot, ge, rows, cols, 0.5f);
+      float ld = b.softmaxCrossEntropyDense(x, oneHot, g, rows, cols, 0.5f);
+      assertEquals(lde, ld, 1e-5 * Math.abs(lde) + 1e-5, "dense cross-entropy loss" + shape);
+      assertEquals(le, ld, 1e-5 * Math.abs(le) + 1e-5, "dense and sparse agree" + shape);
+      assertClose(ge, g, 1e-5, 1e-7, "dense cross-entropy grad" + shape);
+
+      float lpe = REF.crossEntropyOfProbabilities(pe, oneHot, ge, rows, cols, 1f / rows);
+      float lp = b.crossEntropyOfProbabilities(pe, oneHot, g, rows, cols, 1f / rows);
+      assertEquals(lpe, lp, 1e-4 * Math.abs(lpe) + 1e-4, "cross-entropy of probabilities" + shape);
+      assertClose(ge, g, 1e-5, 1e-6, "cross-entropy of probabilities grad" + shape);
+
+      float se = REF.squaredError(pe, oneHot, ge, 1f / rows);
+      float s = b.squaredError(pe, oneHot, g, 1f / rows);
+      assertEquals(se, s, 1e-5 * se + 1e-6, "squared error" + shape);
+      assertClose(ge, g, 1e-5, 1e-7, "squared error grad" + shape);
+
+      assertEquals(REF.countCorrect(x, labels, rows, cols), b.countCorrect(x, labels, rows, cols),
+          "countCorrect" + shape);
+      assertEquals(REF.countCorrectDense(x, oneHot, rows, cols),
+          b.countCorrectDense(x, oneHot, rows, cols), "countCorrectDense" + shape);
+      int[] ae = new int[rows], a = new int[rows];
+      REF.argmax(x, rows, cols, ae);
+      b.argmax(x, rows, cols, a);
+      assertArrayEquals(ae, a, "argmax" + shape);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void labelsOutsideTheClassesAreRejected(String name, Backend b) {
+    Tensor logits = Tensor.zeros(2, 10), labels = Tensor.of(new float[] {3, 10}, 2);
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> b.softmaxCrossEntropy(logits, labels, null, 2, 10, 1f));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("label 10.0 at row 1"),
+        e.getMessage());
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void dropoutMasksAreIdenticalAcrossBackendsAndKeepTheRightFraction(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(7);
+    int n = 100_003;
+    Tensor x = random(r, n), ye = Tensor.zeros(n), y = Tensor.zeros(n);
+    Tensor me = Tensor.zeros(n), m = Tensor.zeros(n);
+    REF.dropoutForward(x, ye, me, 0.3f, 1234L);
+    b.dropoutForward(x, y, m, 0.3f, 1234L);
+    assertArrayEquals(me.array(), m.array(), "dropout mask");
+    assertClose(ye, y, 0, 0, "dropout output");
+    int kept = 0;
+    for (float v : m.array()) {
+      kept += v != 0 ? 1 : 0;
+    }
+    assertEquals(0.7, kept / (double) n, 0.01, "fraction kept");
+    Tensor dy = random(r, n), dxe = Tensor.zeros(n), dx = Tensor.zeros(n);
+    REF.dropoutBackward(dy, me, dxe);
+    b.dropoutBackward(dy, m, dx);
+    assertClose(dxe, dx, 0, 0, "dropout backward");
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void optimizerUpdatesMatchReferenceOverSeveralSteps(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(8);
+    for (int n : new int[] {1, 31, 100_000}) {
+      // SGD: plain, momentum, Nesterov, weight decay.
+      float[][] sgd = {{0.1f, 0f, 0f, 0f}, {0.05f, 0.9f, 0f, 0f}, {0.05f, 0.9f, 1f, 1e-3f}};
+      for (float[] c : sgd) {
+        Tensor pe = random(r, n), p = pe.copy(), ve = Tensor.zeros(n), v = Tensor.zeros(n);
+        for (int step = 0; step < 3; step++) {
+          Tensor g = random(r, n);
+          REF.sgdUpdate(pe, g, ve, c[0], c[1], c[2] != 0, c[3]);
+          b.sgdUpdate(p, g, v, c[0], c[1], c[2] != 0, c[3]);
+        }
+        assertClose(pe, p, 1e-5, 1e-6, "sgd " + java.util.Arrays.toString(c) + " n=" + n);
+        assertClose(ve, v, 1e-5, 1e-6, "sgd velocity n=" + n);
+      }
+      for (boolean decoupled : new boolean[] {false, true}) {
+        Tensor pe = random(r, n), p = pe.copy();
+        Tensor me = Tensor.zeros(n), m = Tensor.zeros(n), ve = Tensor.zeros(n), v = Tensor.zeros(n);
+        for (int step = 1; step <= 4; step++) {
+          Tensor g = random(r, n);
+          REF.adamUpdate(pe, g, me, ve, 1e-2f, 0.9f, 0.999f, 1e-7f, step, 1e-2f, decoupled);
+          b.adamUpdate(p, g, m, v, 1e-2f, 0.9f, 0.999f, 1e-7f, step, 1e-2f, decoupled);
+        }
+        assertClose(pe, p, 1e-5, 1e-6, "adam decoupled=" + decoupled + " n=" + n);
+        assertClose(me, m, 1e-5, 1e-7, "adam m n=" + n);
+        assertClose(ve, v, 1e-5, 1e-8, "adam v n=" + n);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void adamFlushesSubnormalMomentsToZero(String name, Backend b) {
+    Tensor p = Tensor.of(new float[] {1f}, 1), g = Tensor.of(new float[] {0f}, 1);
+    Tensor m = Tensor.of(new float[] {1e-31f}, 1), v = Tensor.of(new float[] {1e-31f}, 1);
+    b.adamUpdate(p, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-7f, 10, 0f, false);
+    assertEquals(0f, m.get(0), "m below the flush threshold");
+    assertEquals(0f, v.get(0), "v below the flush threshold");
+    assertEquals(1f, p.get(0), "parameter unchanged");
+  }
+}
