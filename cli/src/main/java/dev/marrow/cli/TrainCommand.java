@@ -75,6 +75,14 @@ final class TrainCommand implements Callable<Integer> {
           + " then the cache, then download.")
   Path dataDir;
 
+  @Option(names = "--cache-dir", paramLabel = "DIR",
+      description = "Where downloaded MNIST files are kept (default: ~/.cache/marrow/mnist).")
+  Path cacheDir;
+
+  @Option(names = "--offline",
+      description = "Use only --data-dir and the cache; never download.")
+  boolean offline;
+
   @Option(names = "--out", paramLabel = "DIR",
       description = "Run folder (default: runs/<model>-<timestamp>).")
   Path out;
@@ -141,12 +149,15 @@ final class TrainCommand implements Callable<Integer> {
 
   private Mnist.Split loadMnist(PrintWriter log) {
     Path dir = dataDir != null ? dataDir : MnistFiles.dataDirFromEnvironment();
+    Path cache = cacheDir != null ? cacheDir : MnistFiles.defaultCacheDir();
+    java.util.function.Consumer<String> notes = note -> {
+      log.println("marrow: " + note);
+      log.flush();
+    };
     try {
-      Path found = new MnistFiles(dir, MnistFiles.defaultCacheDir(), note -> {
-        log.println("marrow: " + note);
-        log.flush();
-      }).locate();
-      return Mnist.load(found);
+      MnistFiles files = offline ? MnistFiles.offline(dir, cache, notes)
+          : new MnistFiles(dir, cache, notes);
+      return Mnist.load(files.locate());
     } catch (IOException e) {
       throw new UserError(e.getMessage(), e);
     }

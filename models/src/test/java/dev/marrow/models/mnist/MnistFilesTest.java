@@ -1,0 +1,45 @@
+package dev.marrow.models.mnist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MnistFilesTest {
+  @TempDir Path dir;
+
+  @Test
+  void whenEverySourceFailsTheErrorListsThemAndHowToFixIt() throws IOException {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Files.write(data.resolve(MnistFiles.File.TRAIN_IMAGES.fileName), new byte[] {1, 2, 3});
+    Path cache = dir.resolve("cache");
+    List<String> notes = new ArrayList<>();
+    // An address on the loopback interface that nothing listens on: refused at once.
+    MnistFiles files = new MnistFiles(data, cache, List.of("http://127.0.0.1:9/mnist/"), false,
+        notes::add);
+    IOException e = assertThrows(IOException.class, files::locate);
+    String m = e.getMessage();
+    assertTrue(m.contains("data directory " + data), m);
+    assertTrue(m.contains("train-images-idx3-ubyte has SHA-256"), "bad checksum named: " + m);
+    assertTrue(m.contains("cache " + cache + ": no such directory"), m);
+    assertTrue(m.contains("mirror http://127.0.0.1:9/mnist/"), m);
+    assertTrue(m.contains("To place the files by hand"), m);
+    assertEquals(List.of("fetching MNIST from http://127.0.0.1:9/mnist/"), notes);
+  }
+
+  @Test
+  void aDirectoryMissingFilesSaysWhich() throws IOException {
+    Path data = Files.createDirectories(dir.resolve("partial"));
+    MnistFiles files = new MnistFiles(data, dir.resolve("c"), List.of(), false, s -> {});
+    IOException e = assertThrows(IOException.class, files::locate);
+    assertTrue(e.getMessage().contains("missing train-images-idx3-ubyte, train-labels-idx1-ubyte"),
+        e.getMessage());
+  }
+}
