@@ -1,5 +1,7 @@
 package dev.marrow.cli;
 
+import dev.marrow.bindings.LibraryLocator;
+import dev.marrow.bindings.NativeLibrary;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import java.util.concurrent.Callable;
 import jdk.incubator.vector.FloatVector;
@@ -7,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code marrow info}: the JVM, the CPU backend's vector width and threads. */
+/** {@code marrow info}: the JVM, the CPU backend, and which native libraries were found where. */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Print the Java runtime and the compute backends available.")
 final class InfoCommand implements Callable<Integer> {
@@ -24,6 +26,10 @@ final class InfoCommand implements Callable<Integer> {
           FloatVector.SPECIES_PREFERRED.vectorBitSize(), FloatVector.SPECIES_PREFERRED.length(),
           cpu.threads());
     }
+    out.println("native libraries (searched: MARROW_CUDA_LIB, CUDA_HOME/lib64, LD_LIBRARY_PATH,"
+        + " ldconfig, usual folders):");
+    out.print(new LibraryLocator().locate(NativeLibrary.values()).toString().indent(2));
+    out.println("GPU backend: not in this build yet; training runs on the CPU backend.");
     out.flush();
     return 0;
   }
