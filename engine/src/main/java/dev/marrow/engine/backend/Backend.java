@@ -55,8 +55,54 @@ public interface Backend extends AutoCloseable {
   /** {@code y += alpha · x} over all elements. */
   void axpy(float alpha, Tensor x, Tensor y);
 
+  /** Σ x² over all elements (for L2 penalties). */
+  float sumOfSquares(Tensor x);
+
   /** {@code x *= alpha} over all elements; alpha = 0 writes zeros. */
   void scale(Tensor x, float alpha);
+
+  // ---- convolution (NCHW; filters (f, c, kh, kw); cross-correlation like cuDNN/PyTorch) -----
+
+  /** y = conv(x, w) (+ bias per output channel when bias is not null). */
+  void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
+
+  /** dx = the gradient of the input (overwritten). */
+  void conv2dBackwardData(ConvGeometry g, Tensor w, Tensor dy, Tensor dx);
+
+  /** dw = beta·dw + the gradient of the filters. */
+  void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta);
+
+  /** db[f] = beta·db[f] + Σ over batch and pixels of dy. */
+  void conv2dBackwardBias(ConvGeometry g, Tensor dy, Tensor db, float beta);
+
+  // ---- pooling (geometry with f = c and the window as kh × kw) ------------------------------
+
+  void poolForward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y);
+
+  /**
+   * dx (overwritten) from dy. Max pooling routes each output's gradient to the first maximum of
+   * its window in x (row-major order), as PyTorch and cuDNN do.
+   */
+  void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+  // ---- batch normalisation: x is (n, c, spatial) with per-channel statistics ----------------
+
+  /**
+   * Training-mode batch norm: normalises with the batch's mean and biased variance, saves mean and
+   * 1/sqrt(var + eps) for backward, and updates the running statistics as cuDNN and PyTorch do:
+   * running = (1 − factor)·running + factor·batch, with the unbiased variance.
+   */
+  void batchNormForwardTraining(int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
+      Tensor runningMean, Tensor runningVar, float factor, float epsilon, Tensor savedMean,
+      Tensor savedInvStd, Tensor y);
+
+  /** Inference-mode batch norm with the running statistics. */
+  void batchNormForwardInference(int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
+      Tensor runningMean, Tensor runningVar, float epsilon, Tensor y);
+
+  /** Gradients of input (overwritten), gamma and beta (overwritten) of training-mode batch norm. */
+  void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
+      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta);
 
   // ---- activations --------------------------------------------------------------------------
 

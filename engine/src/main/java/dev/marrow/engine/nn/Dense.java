@@ -20,6 +20,7 @@ public final class Dense extends Layer {
   private final boolean useBias;
   private final Initializer kernelInitializer;
   private final Initializer biasInitializer;
+  private float l2;
   private Parameter weight;
   private Parameter bias;
 
@@ -46,6 +47,20 @@ public final class Dense extends Layer {
     this.useBias = useBias;
     this.kernelInitializer = kernelInitializer;
     this.biasInitializer = biasInitializer;
+  }
+
+  /** Keras' {@code kernel_regularizer=L2(l2)}: adds l2·Σw² to the loss. Returns this layer. */
+  public Dense l2(double l2) {
+    if (!(l2 >= 0)) {
+      throw new IllegalArgumentException("l2 must be >= 0, got " + l2);
+    }
+    this.l2 = (float) l2;
+    return this;
+  }
+
+  @Override
+  public float l2Penalty(Backend backend) {
+    return l2 == 0 ? 0 : l2 * backend.sumOfSquares(weight.value());
   }
 
   @Override
@@ -99,6 +114,9 @@ public final class Dense extends Layer {
     c.put("units", units);
     c.put("activation", activation.kerasName());
     c.put("use_bias", useBias);
+    if (l2 != 0) {
+      c.put("l2", (double) l2);
+    }
     return c;
   }
 
@@ -137,6 +155,9 @@ public final class Dense extends Layer {
         // dW = xᵀ · dz (in, units); db = Σ_batch dz; dx = dz · Wᵀ (batch, in)
         b.gemm(true, false, in, units, batch, 1f, x, 0, in, dy, 0, units, 0f, weight.grad(), 0,
             units);
+        if (l2 != 0) {
+          b.axpy(2 * l2, w, weight.grad());
+        }
         if (bias != null) {
           b.biasGrad(dy, bias.grad(), batch, units, 0f);
         }

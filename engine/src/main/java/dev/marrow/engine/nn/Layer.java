@@ -38,6 +38,19 @@ public abstract class Layer {
    */
   public abstract LayerStep compile(CompileContext ctx, Tensor input, Tensor inputGrad);
 
+  /**
+   * Non-trainable state saved with the model (BatchNormalization's running statistics), named like
+   * PyTorch's buffers.
+   */
+  public List<Parameter> buffers() {
+    return List.of();
+  }
+
+  /** This layer's regularisation term added to the loss (Keras' kernel_regularizer); 0 if none. */
+  public float l2Penalty(dev.marrow.engine.backend.Backend backend) {
+    return 0;
+  }
+
   /** The layer's arguments under Keras' names, for summaries and model.json. */
   public Map<String, Object> config() {
     return new LinkedHashMap<>();

@@ -27,6 +27,7 @@ public final class Plan {
   private final Loss loss;
   private final Tensor input;
   private final Tensor targets;
+  private final Tensor inputGrad;
   private final List<LayerStep> steps = new ArrayList<>();
   private final List<Parameter> parameters;
   private final int classes;
@@ -34,7 +35,8 @@ public final class Plan {
   private float lastLoss;
   private int lastCorrect;
 
-  private Plan(Sequential model, Backend backend, int batch, boolean training, Loss loss) {
+  private Plan(Sequential model, Backend backend, int batch, boolean training, Loss loss,
+      boolean wantInputGradient) {
     if (batch <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + batch);
     }
@@ -56,8 +58,10 @@ public final class Plan {
             : backend.allocate(Shape.of(batch, classes));
     CompileContext ctx = new CompileContext(backend, batch, training,
         layerIndex -> mix(stepSeed, layerIndex));
+    // Usually nothing upstream of the first layer needs a gradient, which saves its backward GEMM.
+    this.inputGrad = training && wantInputGradient ? backend.allocate(input.shape()) : null;
     Tensor x = input;
-    Tensor dx = null; // nothing upstream of the first layer needs a gradient
+    Tensor dx = inputGrad;
     for (Layer layer : model.layers()) {
       LayerStep step = layer.compile(ctx, x, dx);
       steps.add(step);
@@ -68,12 +72,21 @@ public final class Plan {
 
   /** A plan that runs forward, loss, backward and optimizer steps. */
   public static Plan forTraining(Sequential model, Backend backend, int batch, Loss loss) {
-    return new Plan(model, backend, batch, true, loss);
+    return new Plan(model, backend, batch, true, loss, false);
+  }
+
+  /**
+   * A training plan that also computes the gradient of the loss with respect to the input batch
+   * ({@link #inputGrad()}), for saliency maps, adversarial examples and layer tests.
+   */
+  public static Plan forTrainingWithInputGradient(Sequential model, Backend backend, int batch,
+      Loss loss) {
+    return new Plan(model, backend, batch, true, loss, true);
   }
 
   /** A forward-only plan; loss may be null when only predictions are wanted. */
   public static Plan forInference(Sequential model, Backend backend, int batch, Loss loss) {
-    return new Plan(model, backend, batch, false, loss);
+    return new Plan(model, backend, batch, false, loss, false);
   }
 
   public int batch() {
@@ -90,6 +103,11 @@ public final class Plan {
 
   public Tensor targets() {
     return targets;
+  }
+
+  /** d(loss)/d(input) after {@link #computeGradients}, or null unless asked for. */
+  public Tensor inputGrad() {
+    return inputGrad;
   }
 
   /** The model's output for the last forward pass: (batch, classes). */
@@ -173,6 +191,9 @@ public final class Plan {
     LayerStep last = steps.getLast();
     lastLoss = loss.compute(backend, last.output(), targets, last.outputGrad(), batch, classes);
     lastCorrect = loss.countCorrect(backend, last.output(), targets, batch, classes);
+    for (Layer layer : model.layers()) {
+      lastLoss += layer.l2Penalty(backend);
+    }
     for (int i = steps.size() - 1; i >= 0; i--) {
       steps.get(i).backward();
     }

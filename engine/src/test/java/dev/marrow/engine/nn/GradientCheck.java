@@ -17,6 +17,16 @@ import java.util.SplittableRandom;
 public final class GradientCheck {
   private GradientCheck() {}
 
+  private static double centralDifference(Plan plan, float[] w, int i, double eps) {
+    float saved = w[i];
+    w[i] = (float) (saved + eps);
+    double up = plan.computeGradients();
+    w[i] = (float) (saved - eps);
+    double down = plan.computeGradients();
+    w[i] = saved;
+    return (up - down) / (2 * eps);
+  }
+
   /** A random data set of {@code n} samples of the model's input shape and {@code classes} labels. */
   public static Dataset randomData(Shape sampleShape, int n, int classes, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
@@ -42,22 +52,29 @@ public final class GradientCheck {
     plan.setStepSeed(99);
     plan.computeGradients();
     double eps = 1e-3;
+    int checked = 0, kinks = 0;
     for (Parameter p : model.parameters()) {
       float[] analytic = p.grad().toArray();
       float[] w = p.value().array();
       for (int i = 0; i < w.length; i++) {
-        float saved = w[i];
-        w[i] = (float) (saved + eps);
-        double up = plan.computeGradients();
-        w[i] = (float) (saved - eps);
-        double down = plan.computeGradients();
-        w[i] = saved;
-        double numeric = (up - down) / (2 * eps);
+        double numeric = centralDifference(plan, w, i, eps);
         if (Math.abs(numeric - analytic[i]) > atol + rtol * Math.abs(numeric)) {
+          // Max pooling and ReLU are not differentiable where two window values tie or an input
+          // crosses zero; a difference that changes with the step size straddles such a kink.
+          double half = centralDifference(plan, w, i, eps / 4);
+          if (Math.abs(half - numeric) > atol + rtol * Math.abs(numeric)) {
+            kinks++;
+            continue;
+          }
           fail(String.format("%s[%d]: analytic gradient %.6g, finite difference %.6g (loss %s)",
               p.name(), i, analytic[i], numeric, loss.name()));
         }
+        checked++;
       }
+    }
+    if (kinks > checked / 20) {
+      fail(kinks + " of " + (checked + kinks) + " elements sit on kinks: the check is not"
+          + " informative for this configuration");
     }
     plan.computeGradients(); // leave the gradients as analytic ones for the caller
   }

@@ -72,6 +72,50 @@ class LayerGradientTest {
     check(sandwich(new Dropout(0.4)), new SparseCategoricalCrossentropy(true));
   }
 
+  // Image layers sit after a convolution (so their input gradient is checked through its
+  // filters) and before Flatten → Dense.
+  private static Sequential convSandwich(Layer underTest) {
+    return new Sequential(2, 7, 6)
+        .add(Conv2D.builder(3, 2).activation(Activation.TANH).build())
+        .add(underTest)
+        .add(new Flatten())
+        .add(new Dense(4))
+        .build(9);
+  }
+
+  static Stream<Arguments> imageLayers() {
+    return Stream.of(
+        Arguments.of("conv 3x3 valid relu", (Supplier<Layer>) () -> Conv2D.builder(4, 3)
+            .activation(Activation.SIGMOID).build()),
+        Arguments.of("conv same stride 2", (Supplier<Layer>) () -> Conv2D.builder(2, 3)
+            .strides(2).padding(Padding.SAME).build()),
+        Arguments.of("conv dilation 2 explicit pad, l2", (Supplier<Layer>) () -> Conv2D
+            .builder(2, 2).dilation(2).padding(Padding.explicit(1, 1)).l2(0.05).build()),
+        Arguments.of("conv no bias", (Supplier<Layer>) () -> Conv2D.builder(2, 1).useBias(false)
+            .build()),
+        Arguments.of("max pool 2", (Supplier<Layer>) () -> Pooling2D.max(2)),
+        Arguments.of("max pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.max(3, 2,
+            Padding.SAME)),
+        Arguments.of("avg pool 2/1", (Supplier<Layer>) () -> Pooling2D.average(2, 1,
+            Padding.VALID)),
+        Arguments.of("avg pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.average(3, 2,
+            Padding.SAME)),
+        Arguments.of("batch norm (conv)", (Supplier<Layer>) BatchNormalization::new),
+        Arguments.of("global average pooling", (Supplier<Layer>) GlobalAveragePooling2D::new));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("imageLayers")
+  void imageLayerGradients(String name, Supplier<Layer> layer) {
+    check(convSandwich(layer.get()), new SparseCategoricalCrossentropy(true));
+  }
+
+  @Test
+  void batchNormOnDenseFeaturesAndL2OnDense() {
+    check(sandwich(new BatchNormalization(0.9, 1e-3)), new SparseCategoricalCrossentropy(true));
+    check(sandwich(new Dense(5, Activation.RELU).l2(0.1)), new SparseCategoricalCrossentropy(true));
+  }
+
   @Test
   void reshapeAndFlatten() {
     Sequential m = new Sequential(5)

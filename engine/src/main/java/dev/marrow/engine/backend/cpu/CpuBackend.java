@@ -2,6 +2,8 @@ package dev.marrow.engine.backend.cpu;
 
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.ConvGeometry;
+import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 
@@ -15,6 +17,9 @@ public final class CpuBackend implements Backend {
   private final ElementwiseKernels elementwise;
   private final LossKernels losses;
   private final OptimizerKernels optimizers;
+  private final ConvKernels convolutions;
+  private final PoolKernels pooling;
+  private final BatchNormKernels batchNorm;
 
   /** A backend using every available processor. */
   public CpuBackend() {
@@ -27,6 +32,9 @@ public final class CpuBackend implements Backend {
     this.elementwise = new ElementwiseKernels(team);
     this.losses = new LossKernels();
     this.optimizers = new OptimizerKernels(team);
+    this.convolutions = new ConvKernels(team, gemm);
+    this.pooling = new PoolKernels(team);
+    this.batchNorm = new BatchNormKernels(team);
   }
 
   @Override
@@ -53,6 +61,60 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(), y.array());
+  }
+
+  @Override
+  public void conv2dBackwardData(ConvGeometry g, Tensor w, Tensor dy, Tensor dx) {
+    convolutions.backwardData(g, w.array(), dy.array(), dx.array());
+  }
+
+  @Override
+  public void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
+    convolutions.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);
+  }
+
+  @Override
+  public void conv2dBackwardBias(ConvGeometry g, Tensor dy, Tensor db, float beta) {
+    convolutions.backwardBias(g, dy.array(), db.array(), beta);
+  }
+
+  @Override
+  public void poolForward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y) {
+    pooling.forward(mode, g, x.array(), y.array());
+  }
+
+  @Override
+  public void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy,
+      Tensor dx) {
+    pooling.backward(mode, g, x.array(), dy.array(), dx.array());
+  }
+
+  @Override
+  public void batchNormForwardTraining(int n, int c, int spatial, Tensor x, Tensor gamma,
+      Tensor beta, Tensor runningMean, Tensor runningVar, float factor, float epsilon,
+      Tensor savedMean, Tensor savedInvStd, Tensor y) {
+    batchNorm.forwardTraining(n, c, spatial, x.array(), gamma.array(), beta.array(),
+        runningMean.array(), runningVar.array(), factor, epsilon, savedMean.array(),
+        savedInvStd.array(), y.array());
+  }
+
+  @Override
+  public void batchNormForwardInference(int n, int c, int spatial, Tensor x, Tensor gamma,
+      Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon, Tensor y) {
+    batchNorm.forwardInference(n, c, spatial, x.array(), gamma.array(), beta.array(),
+        runningMean.array(), runningVar.array(), epsilon, y.array());
+  }
+
+  @Override
+  public void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
+      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    batchNorm.backward(n, c, spatial, x.array(), dy.array(), gamma.array(), savedMean.array(),
+        savedInvStd.array(), dx.array(), dGamma.array(), dBeta.array());
+  }
+
+  @Override
   public void biasAdd(Tensor y, Tensor bias, int rows, int cols) {
     elementwise.biasAdd(y.array(), bias.array(), rows, cols);
   }
@@ -65,6 +127,15 @@ public final class CpuBackend implements Backend {
   @Override
   public void axpy(float alpha, Tensor x, Tensor y) {
     elementwise.axpy(alpha, x.array(), y.array(), y.size());
+  }
+
+  @Override
+  public float sumOfSquares(Tensor x) {
+    double s = 0;
+    for (float v : x.array()) { // once per step per regularised layer: not worth a kernel
+      s += (double) v * v;
+    }
+    return (float) s;
   }
 
   @Override

@@ -38,13 +38,28 @@ final class Gemm {
   // a is m×k (or k×m when transA), b is k×n (or n×k when transB), c is m×n; all row-major.
   void run(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
       int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, true);
+  }
+
+  /**
+   * The same product on the calling thread only: for kernels that already split their work over
+   * the team (a convolution runs one image per thread) and call GEMM from inside that split.
+   */
+  void runSerial(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, false);
+  }
+
+  private void run(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc,
+      boolean parallel) {
     if (m == 0 || n == 0) {
       return;
     }
     float[] bp = b;
     int bpOff = bOff, ldbp = ldb;
     if (transB) {
-      bp = packTransposed(b, bOff, ldb, k, n);
+      bp = packTransposed(b, bOff, ldb, k, n, parallel);
       bpOff = 0;
       ldbp = n;
     }
@@ -72,7 +87,7 @@ final class Gemm {
       }
     };
     int tileCount = mBlocks * nBlocks;
-    if ((long) m * n * k < PARALLEL_MIN_FLOPS) {
+    if (!parallel || (long) m * n * k < PARALLEL_MIN_FLOPS) {
       tiles.run(0, tileCount);
     } else {
       team.parallelFor(tileCount, 1, tiles);
@@ -93,7 +108,7 @@ final class Gemm {
     return panel;
   }
 
-  private float[] packTransposed(float[] b, int bOff, int ldb, int k, int n) {
+  private float[] packTransposed(float[] b, int bOff, int ldb, int k, int n, boolean parallel) {
     float[] bp = packedB.get();
     if (bp.length < k * n) {
       bp = new float[k * n];
@@ -109,7 +124,7 @@ final class Gemm {
         }
       }
     };
-    if ((long) k * n < 256 * 1024) {
+    if (!parallel || (long) k * n < 256 * 1024) {
       pack.run(0, n);
     } else {
       team.parallelFor(n, 16, pack);

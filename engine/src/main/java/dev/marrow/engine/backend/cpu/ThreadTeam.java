@@ -72,7 +72,8 @@ public final class ThreadTeam implements AutoCloseable {
       throw new IllegalStateException("this backend's thread team is closed");
     }
     int maxChunks = Math.max(1, Math.min(size * 4, n / Math.max(1, minChunk)));
-    if (size == 1 || maxChunks == 1 || !running.tryLock()) {
+    // A loop started from inside a loop (or while another thread's loop runs) stays on this thread.
+    if (size == 1 || maxChunks == 1 || running.isHeldByCurrentThread() || !running.tryLock()) {
       body.run(0, n);
       return;
     }

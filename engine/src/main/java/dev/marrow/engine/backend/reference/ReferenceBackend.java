@@ -2,6 +2,8 @@ package dev.marrow.engine.backend.reference;
 
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.ConvGeometry;
+import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.backend.DropoutMask;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
@@ -50,6 +52,59 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
+  public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    ReferenceConv.forward(g, x, w, bias, y);
+  }
+
+  @Override
+  public void conv2dBackwardData(ConvGeometry g, Tensor w, Tensor dy, Tensor dx) {
+    ReferenceConv.backwardData(g, w, dy, dx);
+  }
+
+  @Override
+  public void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
+    ReferenceConv.backwardFilter(g, x, dy, dw, beta);
+  }
+
+  @Override
+  public void conv2dBackwardBias(ConvGeometry g, Tensor dy, Tensor db, float beta) {
+    ReferenceConv.backwardBias(g, dy, db, beta);
+  }
+
+  @Override
+  public void poolForward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y) {
+    ReferenceConv.poolForward(mode, g, x, y);
+  }
+
+  @Override
+  public void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy,
+      Tensor dx) {
+    ReferenceConv.poolBackward(mode, g, x, dy, dx);
+  }
+
+  @Override
+  public void batchNormForwardTraining(int n, int c, int spatial, Tensor x, Tensor gamma,
+      Tensor beta, Tensor runningMean, Tensor runningVar, float factor, float epsilon,
+      Tensor savedMean, Tensor savedInvStd, Tensor y) {
+    ReferenceConv.batchNormTraining(n, c, spatial, x, gamma, beta, runningMean, runningVar,
+        factor, epsilon, savedMean, savedInvStd, y);
+  }
+
+  @Override
+  public void batchNormForwardInference(int n, int c, int spatial, Tensor x, Tensor gamma,
+      Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon, Tensor y) {
+    ReferenceConv.batchNormInference(n, c, spatial, x, gamma, beta, runningMean, runningVar,
+        epsilon, y);
+  }
+
+  @Override
+  public void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
+      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    ReferenceConv.batchNormBackward(n, c, spatial, x, dy, gamma, savedMean, savedInvStd, dx,
+        dGamma, dBeta);
+  }
+
+  @Override
   public void biasAdd(Tensor y, Tensor bias, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
@@ -74,6 +129,15 @@ public final class ReferenceBackend implements Backend {
     for (int i = 0; i < y.size(); i++) {
       y.array()[i] += alpha * x.array()[i];
     }
+  }
+
+  @Override
+  public float sumOfSquares(Tensor x) {
+    double s = 0;
+    for (float v : x.array()) {
+      s += (double) v * v;
+    }
+    return (float) s;
   }
 
   @Override

@@ -1,0 +1,120 @@
+package dev.marrow.engine.nn;
+
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Batch normalisation over the channel axis: features of a (features,) input, channels of a
+ * (channels, h, w) input. Keras' arguments and defaults (momentum 0.99, epsilon 1e-3); parameters
+ * and running statistics are named as PyTorch names them (weight = γ, bias = β, running_mean,
+ * running_var). In training it normalises with the batch statistics and updates the running ones
+ * (with the unbiased variance, as PyTorch and cuDNN do); in inference it uses the running ones.
+ */
+public final class BatchNormalization extends Layer {
+  private final float momentum;
+  private final float epsilon;
+  private Parameter gamma;
+  private Parameter beta;
+  private Parameter runningMean;
+  private Parameter runningVar;
+
+  public BatchNormalization() {
+    this(0.99, 1e-3);
+  }
+
+  public BatchNormalization(double momentum, double epsilon) {
+    if (!(momentum >= 0 && momentum < 1) || !(epsilon > 0)) {
+      throw new IllegalArgumentException("BatchNormalization needs momentum in [0, 1) and"
+          + " epsilon > 0, got momentum=" + momentum + " epsilon=" + epsilon);
+    }
+    this.momentum = (float) momentum;
+    this.epsilon = (float) epsilon;
+  }
+
+  @Override
+  public String typeName() {
+    return "bn";
+  }
+
+  @Override
+  public Shape computeOutputShape(Shape input) {
+    if (input.rank() != 1 && input.rank() != 3) {
+      throw new IllegalArgumentException("BatchNormalization expects (features,) or (channels,"
+          + " height, width) inputs, got " + input);
+    }
+    return input;
+  }
+
+  @Override
+  protected void createParameters(Shape input, java.util.random.RandomGenerator random) {
+    int c = input.dim(0);
+    gamma = new Parameter(name() + ".weight", Tensor.zeros(c));
+    java.util.Arrays.fill(gamma.value().array(), 1f);
+    beta = new Parameter(name() + ".bias", Tensor.zeros(c));
+    runningMean = new Parameter(name() + ".running_mean", Tensor.zeros(c));
+    runningVar = new Parameter(name() + ".running_var", Tensor.zeros(c));
+    java.util.Arrays.fill(runningVar.value().array(), 1f);
+  }
+
+  @Override
+  public List<Parameter> parameters() {
+    return gamma == null ? List.of() : List.of(gamma, beta);
+  }
+
+  @Override
+  public List<Parameter> buffers() {
+    return runningMean == null ? List.of() : List.of(runningMean, runningVar);
+  }
+
+  @Override
+  public Map<String, Object> config() {
+    Map<String, Object> c = super.config();
+    c.put("momentum", (double) momentum);
+    c.put("epsilon", (double) epsilon);
+    return c;
+  }
+
+  @Override
+  public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
+    Backend b = ctx.backend();
+    Shape in = inputShape();
+    int n = ctx.batch(), c = in.dim(0), spatial = in.size() / c;
+    Tensor y = ctx.allocateBatch(outputShape());
+    Tensor dy = ctx.allocateBatchGrad(outputShape());
+    Tensor savedMean = b.allocate(Shape.of(c)), savedInvStd = b.allocate(Shape.of(c));
+    // Without an upstream gradient, dx still has to be computed somewhere: a scratch buffer.
+    Tensor dxOrScratch = dx != null || !ctx.training() ? dx : ctx.allocateBatch(in);
+    return new LayerStep() {
+      @Override
+      public Tensor output() {
+        return y;
+      }
+
+      @Override
+      public Tensor outputGrad() {
+        return dy;
+      }
+
+      @Override
+      public void forward(boolean training) {
+        if (training) {
+          b.batchNormForwardTraining(n, c, spatial, x, gamma.value(), beta.value(),
+              runningMean.value(), runningVar.value(), 1 - momentum, epsilon, savedMean,
+              savedInvStd, y);
+        } else {
+          b.batchNormForwardInference(n, c, spatial, x, gamma.value(), beta.value(),
+              runningMean.value(), runningVar.value(), epsilon, y);
+        }
+      }
+
+      @Override
+      public void backward() {
+        b.batchNormBackward(n, c, spatial, x, dy, gamma.value(), savedMean, savedInvStd,
+            dxOrScratch, gamma.grad(), beta.grad());
+      }
+    };
+  }
+}

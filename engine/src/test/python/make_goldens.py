@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Golden fixtures for Marrow's layer tests, computed with PyTorch.
+
+For each layer configuration it stores the input, the parameters, the output, a random upstream
+gradient dy, and the gradients of the input and of every parameter for the loss sum(y * dy).
+Batch norm also stores the running statistics after the step and an inference-mode pass.
+
+Regenerate (Debian's python3-torch, CPU; float32 throughout; ~1 s):
+    /usr/bin/python3 engine/src/test/python/make_goldens.py engine/src/test/resources/goldens
+The tests (GoldenLayerTest) compare within 1e-4 relative.
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(20261122)
+torch.set_num_threads(1)
+
+
+def t(x):
+    x = x.detach().float().contiguous()
+    return {"shape": list(x.shape), "data": [float(v) for v in x.reshape(-1).tolist()]}
+
+
+def rand(*shape):
+    return torch.randn(*shape, dtype=torch.float32)
+
+
+def same_pads(size, k, stride, dilation):
+    """TensorFlow's 'same': output ceil(size/stride); the odd pixel goes bottom/right."""
+    out = (size + stride - 1) // stride
+    total = max((out - 1) * stride + dilation * (k - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def conv_case(name, n, c, h, w, f, k, stride, padding, dilation, bias):
+    x = rand(n, c, h, w).requires_grad_()
+    weight = (rand(f, c, k, k) * 0.5).requires_grad_()
+    b = (rand(f) * 0.1).requires_grad_() if bias else None
+    if padding == "same":
+        top, bottom = same_pads(h, k, stride, dilation)
+        left, right = same_pads(w, k, stride, dilation)
+        y = F.conv2d(F.pad(x, (left, right, top, bottom)), weight, b, stride=stride,
+                     dilation=dilation)
+    else:
+        pad = 0 if padding == "valid" else padding
+        y = F.conv2d(x, weight, b, stride=stride, padding=pad, dilation=dilation)
+    dy = rand(*y.shape)
+    (y * dy).sum().backward()
+    case = {"name": name, "layer": "conv2d", "filters": f, "kernel": k, "stride": stride,
+            "padding": padding, "dilation": dilation, "bias": bias,
+            "x": t(x), "weight": t(weight), "y": t(y), "dy": t(dy), "dx": t(x.grad),
+            "dweight": t(weight.grad)}
+    if bias:
+        case["b"] = t(b)
+        case["db"] = t(b.grad)
+    return case
+
+
+def pool_case(name, mode, n, c, h, w, k, stride, padding):
+    x = rand(n, c, h, w).requires_grad_()
+    if mode == "max":
+        if padding == "same":
+            top, bottom = same_pads(h, k, stride, 1)
+            left, right = same_pads(w, k, stride, 1)
+            y = F.max_pool2d(F.pad(x, (left, right, top, bottom), value=-math.inf), k, stride)
+        else:
+            y = F.max_pool2d(x, k, stride, padding=0 if padding == "valid" else padding)
+    else:
+        include = mode == "avg_include_pad"
+        y = F.avg_pool2d(x, k, stride, padding=0 if padding == "valid" else padding,
+                         count_include_pad=include)
+    dy = rand(*y.shape)
+    (y * dy).sum().backward()
+    return {"name": name, "layer": "pool", "mode": mode, "pool": k, "stride": stride,
+            "padding": padding, "x": t(x), "y": t(y), "dy": t(dy), "dx": t(x.grad)}
+
+
+def global_avg_case(name, n, c, h, w):
+    x = rand(n, c, h, w).requires_grad_()
+    y = x.mean(dim=(2, 3))
+    dy = rand(*y.shape)
+    (y * dy).sum().backward()
+    return {"name": name, "layer": "global_avg_pool", "x": t(x), "y": t(y), "dy": t(dy),
+            "dx": t(x.grad)}
+
+
+def bn_case(name, shape, momentum, eps):
+    x = (rand(*shape) * 2 + 0.5).requires_grad_()
+    c = shape[1]
+    gamma = (1 + 0.3 * rand(c)).requires_grad_()
+    beta = (0.2 * rand(c)).requires_grad_()
+    running_mean = 0.1 * rand(c)
+    running_var = 1 + 0.2 * torch.rand(c)
+    rm, rv = running_mean.clone(), running_var.clone()
+    # Keras momentum m is PyTorch's 1 - m.
+    y = F.batch_norm(x, rm, rv, gamma, beta, training=True, momentum=1 - momentum, eps=eps)
+    dy = rand(*y.shape)
+    (y * dy).sum().backward()
+    with torch.no_grad():
+        y_eval = F.batch_norm(x, rm, rv, gamma, beta, training=False, eps=eps)
+    return {"name": name, "layer": "batch_norm", "momentum": momentum, "epsilon": eps,
+            "x": t(x), "gamma": t(gamma), "beta": t(beta), "running_mean": t(running_mean),
+            "running_var": t(running_var), "y": t(y), "dy": t(dy), "dx": t(x.grad),
+            "dgamma": t(gamma.grad), "dbeta": t(beta.grad), "running_mean_after": t(rm),
+            "running_var_after": t(rv), "y_eval": t(y_eval)}
+
+
+def dense_case(name, n, fin, fout, activation):
+    x = rand(n, fin).requires_grad_()
+    weight = (rand(fin, fout) * 0.4).requires_grad_()  # Keras layout (in, out)
+    b = (rand(fout) * 0.1).requires_grad_()
+    z = x @ weight + b
+    y = {"linear": lambda v: v, "relu": torch.relu, "sigmoid": torch.sigmoid,
+         "tanh": torch.tanh, "softmax": lambda v: torch.softmax(v, dim=1)}[activation](z)
+    dy = rand(*y.shape)
+    (y * dy).sum().backward()
+    return {"name": name, "layer": "dense", "units": fout, "activation": activation,
+            "x": t(x), "weight": t(weight), "b": t(b), "y": t(y), "dy": t(dy), "dx": t(x.grad),
+            "dweight": t(weight.grad), "db": t(b.grad)}
+
+
+def main(out_dir):
+    cases = []
+    conv = [
+        # name, n, c, h, w, f, k, stride, padding, dilation, bias
+        ("conv 1ch valid 3x3", 1, 1, 7, 9, 2, 3, 1, "valid", 1, True),
+        ("conv batch2 3ch valid 5x5", 2, 3, 11, 10, 4, 5, 1, "valid", 1, True),
+        ("conv stride2 valid", 2, 2, 9, 9, 3, 3, 2, "valid", 1, True),
+        ("conv same stride1 3x3 no bias", 2, 3, 8, 7, 5, 3, 1, "same", 1, False),
+        ("conv same stride2 odd size", 2, 2, 9, 7, 3, 3, 2, "same", 1, True),
+        ("conv same even kernel 4x4", 1, 2, 6, 6, 2, 4, 1, "same", 1, True),
+        ("conv explicit pad 2", 2, 3, 7, 8, 4, 5, 1, [2, 2], 1, True),
+        ("conv explicit pad (1,2) stride 2", 1, 2, 9, 10, 3, 3, 2, [1, 2], 1, True),
+        ("conv dilation 2 valid", 2, 2, 11, 9, 3, 3, 1, "valid", 2, True),
+        ("conv dilation 2 same", 1, 3, 8, 8, 2, 3, 1, "same", 2, False),
+        ("conv 16x16 kernel like simple-cnn", 2, 1, 28, 28, 8, 16, 1, "valid", 1, True),
+        ("conv 1x1", 2, 4, 5, 5, 3, 1, 1, "valid", 1, True),
+    ]
+    cases += [conv_case(*c) for c in conv]
+    pools = [
+        ("maxpool 2/2", "max", 2, 3, 8, 8, 2, 2, "valid"),
+        ("maxpool 2/2 odd size", "max", 1, 2, 7, 9, 2, 2, "valid"),
+        ("maxpool 3/2 overlapping", "max", 2, 2, 9, 9, 3, 2, "valid"),
+        ("maxpool 3/1 explicit pad 1", "max", 1, 2, 6, 7, 3, 1, [1, 1]),
+        ("maxpool 2/2 same odd size", "max", 1, 2, 7, 7, 2, 2, "same"),
+        ("avgpool 2/2", "avg_exclude_pad", 2, 3, 8, 6, 2, 2, "valid"),
+        ("avgpool 3/2 overlapping", "avg_exclude_pad", 1, 2, 9, 9, 3, 2, "valid"),
+        ("avgpool 3/1 pad 1 exclude pad", "avg_exclude_pad", 2, 2, 6, 5, 3, 1, [1, 1]),
+        ("avgpool 3/2 pad 1 include pad", "avg_include_pad", 1, 3, 7, 7, 3, 2, [1, 1]),
+    ]
+    cases += [pool_case(*p) for p in pools]
+    cases += [global_avg_case("global average pooling", 3, 4, 5, 6)]
+    cases += [bn_case("batch norm dense batch 8", (8, 5), 0.99, 1e-3),
+              bn_case("batch norm conv batch 4", (4, 3, 5, 6), 0.9, 1e-5),
+              bn_case("batch norm conv batch 1", (1, 2, 4, 4), 0.99, 1e-3),
+              bn_case("batch norm dense batch 2", (2, 7), 0.5, 1e-3)]
+    cases += [dense_case("dense " + a, 4, 7, 5, a)
+              for a in ("linear", "relu", "sigmoid", "tanh", "softmax")]
+    cases += [dense_case("dense batch 1", 1, 9, 3, "relu")]
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "layers.json")
+    with open(path, "w") as fh:
+        json.dump({"generator": "engine/src/test/python/make_goldens.py",
+                   "torch": torch.__version__, "cases": cases}, fh, separators=(",", ":"))
+    print(f"wrote {len(cases)} cases to {path} ({os.path.getsize(path) // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "engine/src/test/resources/goldens")
