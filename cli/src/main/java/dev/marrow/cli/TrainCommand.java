@@ -38,11 +38,13 @@ final class TrainCommand implements Callable<Integer> {
   String model;
 
   @Option(names = "--epochs", paramLabel = "N",
-      description = "Epochs (default: the tutorial's, 5 for mlp and mlp-dropout, 30 for nielsen).")
+      description = "Epochs (default: the tutorial's: 5 for mlp, mlp-dropout, cnn, lenet5; 3 for"
+          + " simple-cnn and vgg; 30 for nielsen).")
   Integer epochs;
 
   @Option(names = "--batch-size", paramLabel = "B",
-      description = "Batch size (default: the tutorial's: mlp 32, mlp-dropout 128, nielsen 10).")
+      description = "Batch size (default: the tutorial's: 32 for mlp and simple-cnn, 10 for"
+          + " nielsen, 128 for the others).")
   Integer batchSize;
 
   @Option(names = "--optimizer", paramLabel = "NAME",

@@ -111,14 +111,21 @@ public final class Sequential {
       for (int d : l.outputShape().dims()) {
         shape.append(", ").append(d);
       }
-      b.append(String.format("%-28s %-24s %,12d%n", label, shape.append(')'),
-          l.parameterCount()));
+      long count = l.parameterCount() + sizeOf(l.buffers());
+      b.append(String.format("%-28s %-24s %,12d%n", label, shape.append(')'), count));
     }
     b.append(rule);
-    long total = parameterCount();
+    long trainable = parameterCount();
+    long fixed = layers.stream().mapToLong(l -> sizeOf(l.buffers())).sum();
+    long total = trainable + fixed;
     b.append(String.format("Total params: %,d (%s)%n", total, bytes(total * 4)));
-    b.append(String.format("Trainable params: %,d%n", total));
+    b.append(String.format("Trainable params: %,d (%s)%n", trainable, bytes(trainable * 4)));
+    b.append(String.format("Non-trainable params: %,d (%s)%n", fixed, bytes(fixed * 4)));
     return b.toString();
+  }
+
+  private static long sizeOf(List<Parameter> ps) {
+    return ps.stream().mapToLong(p -> p.value().size()).sum();
   }
 
   private static String bytes(long n) {

@@ -4,7 +4,12 @@ import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.init.Initializer;
 import dev.marrow.engine.loss.MeanSquaredError;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
+import dev.marrow.engine.nn.ActivationLayer;
+import dev.marrow.engine.nn.BatchNormalization;
+import dev.marrow.engine.nn.Conv2D;
 import dev.marrow.engine.nn.Dense;
+import dev.marrow.engine.nn.Padding;
+import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.Sequential;
@@ -45,7 +50,75 @@ public final class ModelZoo {
         MeanSquaredError::quadraticCost, "sgd", 3.0, 10, 30, 42));
   }
 
+  static {
+    register(new ModelSpec("simple-cnn",
+        "Conv2D(8, 16×16, relu) → Flatten → Dense(10); Adam 1e-3, batch 32"
+            + " (TensorFlow tutorial's first CNN)",
+        () -> new Sequential(1, 28, 28)
+            .add(new Conv2D(8, 16, Activation.RELU))
+            .add(new Flatten())
+            .add(new Dense(10)),
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 3, 42));
+    register(new ModelSpec("cnn",
+        "Conv2D(16, 5×5, relu) → MaxPool(2) → Conv2D(32, 5×5, relu) → MaxPool(2) → Dense(128,"
+            + " relu) → Dense(10); Adam 1e-3, batch 128",
+        () -> new Sequential(1, 28, 28)
+            .add(new Conv2D(16, 5, Activation.RELU))
+            .add(Pooling2D.max(2))
+            .add(new Conv2D(32, 5, Activation.RELU))
+            .add(Pooling2D.max(2))
+            .add(new Flatten())
+            .add(new Dense(128, Activation.RELU))
+            .add(new Dense(10)),
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42));
+    register(new ModelSpec("lenet5",
+        "Conv 6@5×5 pad 2 → MaxPool(2) → Conv 16@5×5 → MaxPool(2) → 120 → 84 → 10, relu;"
+            + " Adam 1e-3, batch 128 (LeCun et al. 1998, modernised)",
+        () -> new Sequential(1, 28, 28)
+            .add(Conv2D.builder(6, 5).padding(Padding.explicit(2, 2))
+                .activation(Activation.RELU).build())
+            .add(Pooling2D.max(2))
+            .add(new Conv2D(16, 5, Activation.RELU))
+            .add(Pooling2D.max(2))
+            .add(new Flatten())
+            .add(new Dense(120, Activation.RELU))
+            .add(new Dense(84, Activation.RELU))
+            .add(new Dense(10)),
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42));
+    register(new ModelSpec("vgg",
+        "VGG-style: pairs of 3×3 'same' convolutions (32, 64, 128, 256) with BatchNorm + ReLU,"
+            + " 2×2 max-pool after each pair but the last, 3 × Dense(1024)+BN+ReLU, Dense(10);"
+            + " glorot_normal; Adam 1e-3, batch 128 (TensorFlow tutorial)",
+        ModelZoo::vgg,
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 3, 42));
+  }
+
   private ModelZoo() {}
+
+  private static Sequential vgg() {
+    Sequential m = new Sequential(1, 28, 28);
+    int[] widths = {32, 64, 128, 256};
+    for (int block = 0; block < widths.length; block++) {
+      for (int conv = 0; conv < 2; conv++) {
+        m.add(Conv2D.builder(widths[block], 3).padding(Padding.SAME).useBias(false)
+            .kernelInitializer(Initializer.glorotNormal()).build());
+        m.add(new BatchNormalization());
+        m.add(new ActivationLayer(Activation.RELU));
+      }
+      if (block < widths.length - 1) {
+        m.add(Pooling2D.max(2));
+      }
+    }
+    m.add(new Flatten());
+    for (int i = 0; i < 3; i++) {
+      m.add(new Dense(1024, Activation.LINEAR, false, Initializer.glorotNormal(),
+          Initializer.zeros()));
+      m.add(new BatchNormalization());
+      m.add(new ActivationLayer(Activation.RELU));
+    }
+    m.add(new Dense(10, Activation.LINEAR, true, Initializer.glorotNormal(), Initializer.zeros()));
+    return m;
+  }
 
   // network.py draws weights and biases from N(0, 1).
   private static Dense nielsenLayer(int units) {

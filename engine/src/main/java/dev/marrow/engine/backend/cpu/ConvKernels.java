@@ -68,7 +68,8 @@ final class ConvKernels {
     });
   }
 
-  // dw (f, c·kh·kw) = beta·dw + Σ_n dy_n · col_nᵀ
+  // dw (f, c·kh·kw) = beta·dw + Σ_n dy_n · rows_n, where rows_n = col_nᵀ is laid out directly
+  // (one patch per output pixel) so the GEMM needs no transposed operand.
   void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
     int patch = g.patchSize(), pixels = g.outputPixels(), size = g.f() * patch;
     int parts = Math.min(team.size(), g.n());
@@ -79,13 +80,13 @@ final class ConvKernels {
     }
     float[] sums = partial;
     team.parallelFor(parts, 1, (p0, p1) -> {
-      float[] col = columnBuffer(patch * pixels);
+      float[] col = columnBuffer(patch * pixels + Gemm.NR); // spare: GEMM reads edges in place
       for (int part = p0; part < p1; part++) {
         int from = (int) ((long) g.n() * part / parts), to = (int) ((long) g.n() * (part + 1) / parts);
         for (int n = from; n < to; n++) {
-          im2col(g, x, n * g.inputPlaneSize(), col);
-          gemm.runSerial(false, true, g.f(), patch, pixels, 1f, dy, n * g.outputImageSize(),
-              pixels, col, 0, pixels, n == from ? 0f : 1f, sums, part * size, patch);
+          im2row(g, x, n * g.inputPlaneSize(), col);
+          gemm.runSerial(false, false, g.f(), patch, pixels, 1f, dy, n * g.outputImageSize(),
+              pixels, col, 0, patch, n == from ? 0f : 1f, sums, part * size, patch);
         }
       }
     });
@@ -138,6 +139,28 @@ final class ConvKernels {
             for (int ow = 0; ow < g.outW(); ow++) {
               int cc = ow * g.strideW() + c0;
               col[dst + ow] = cc >= 0 && cc < g.w() ? x[src + cc] : 0f;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // rows[oh·outW + ow][(c·kh + i)·kw + j] = x[c][oh·sh − padTop + i·dh][ow·sw − padLeft + j·dw]
+  static void im2row(ConvGeometry g, float[] x, int xOff, float[] rows) {
+    int patch = g.patchSize(), plane = g.h() * g.w();
+    for (int oh = 0; oh < g.outH(); oh++) {
+      for (int ow = 0; ow < g.outW(); ow++) {
+        int dst = (oh * g.outW() + ow) * patch;
+        int r0 = oh * g.strideH() - g.padTop(), c0 = ow * g.strideW() - g.padLeft();
+        for (int c = 0; c < g.c(); c++) {
+          int src = xOff + c * plane;
+          for (int i = 0; i < g.kh(); i++) {
+            int r = r0 + i * g.dilationH();
+            boolean rowInside = r >= 0 && r < g.h();
+            for (int j = 0; j < g.kw(); j++, dst++) {
+              int cc = c0 + j * g.dilationW();
+              rows[dst] = rowInside && cc >= 0 && cc < g.w() ? x[src + r * g.w() + cc] : 0f;
             }
           }
         }

@@ -1,19 +1,24 @@
 package dev.marrow.engine.backend.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Row-major single-precision GEMM, {@code C = alpha · op(A) · op(B) + beta · C}, on the Vector API.
  *
- * <p>C is cut into register tiles of {@link #MR} rows × {@link #NR} columns (two vectors). A tile
- * keeps its 12 accumulators in registers over the whole k loop: each step broadcasts one element
- * of each of the 6 rows of op(A) and multiplies it into two vectors of op(B). op(A) is read in
- * place whether transposed or not (a row stride and a k stride); op(B) must be row-major with unit
- * column stride, so a transposed B is first packed into a k × n workspace. A partial last column
- * block is packed into a zero-padded panel and stored with masks, and short row blocks repeat their
- * last row (computed, not stored), so the hot loop has neither masks nor a scalar path.
+ * <p>C is cut into register tiles of {@link #MR} rows × {@link #NR} columns (two vectors). The
+ * micro-kernel keeps a tile's 12 accumulators in registers over the whole k loop: each step
+ * broadcasts one element of each of the 6 rows of op(A) and multiplies it into two vectors of
+ * op(B), then adds alpha · accumulators into C. op(A) is read in place whether transposed or not
+ * (a row stride and a k stride); op(B) must have unit column stride, so a transposed B is first
+ * packed into a k × n workspace.
+ *
+ * <p>The micro-kernel is deliberately branch-free. C2 compiles one version of it for all shapes,
+ * and in measurements a kernel with edge-case branches ran 5-10× slower on short-k products after
+ * being compiled for long-k ones. So: beta is applied to C in a separate pass, and edge tiles
+ * (fewer than 6 rows or 32 columns) run the same kernel into a small scratch tile whose valid part
+ * is then added to C.
  *
  * <p>Tiles are shared out over the thread team; small products run on the calling thread because a
  * hand-off costs more than they do.
@@ -30,6 +35,8 @@ final class Gemm {
   private final ThreadTeam team;
   private final ThreadLocal<float[]> packedB = ThreadLocal.withInitial(() -> new float[0]);
   private final ThreadLocal<float[]> edgePanel = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> SCRATCH_TILE =
+      ThreadLocal.withInitial(() -> new float[MR * NR]);
 
   Gemm(ThreadTeam team) {
     this.team = team;
@@ -56,10 +63,15 @@ final class Gemm {
     if (m == 0 || n == 0) {
       return;
     }
+    boolean big = parallel && (long) m * n * k >= PARALLEL_MIN_FLOPS;
+    scaleC(c, cOff, ldc, m, n, beta, big);
+    if (k == 0 || alpha == 0) {
+      return;
+    }
     float[] bp = b;
     int bpOff = bOff, ldbp = ldb;
     if (transB) {
-      bp = packTransposed(b, bOff, ldb, k, n, parallel);
+      bp = packTransposed(b, bOff, ldb, k, n, big);
       bpOff = 0;
       ldbp = n;
     }
@@ -67,30 +79,81 @@ final class Gemm {
     int kStride = transA ? lda : 1; //  distance between columns p and p+1 of op(A)
     int mBlocks = (m + MR - 1) / MR;
     int nBlocks = (n + NR - 1) / NR;
+    // When the array extends far enough, a partial last column block reads B in place: the
+    // columns past n hold other data, but they only feed scratch columns that are never added to
+    // C. Otherwise it is copied into a zero-padded k × NR panel.
+    boolean edgeInPlace = n % NR == 0
+        || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
+    int inPlaceBlocks = edgeInPlace ? nBlocks : n / NR;
+    float[] edge = edgeInPlace ? null : packEdge(bp, bpOff, ldbp, k, n, inPlaceBlocks * NR);
     float[] bFinal = bp;
     int bFinalOff = bpOff, ldbFinal = ldbp;
-    // A last, partial column block is copied into a zero-padded k × NR panel so that every tile
-    // runs the same unmasked loop (masked loads inside the k loop cost 8× here).
-    int fullBlocks = n / NR;
-    float[] edge = fullBlocks == nBlocks ? null : packEdge(bp, bpOff, ldbp, k, n, fullBlocks * NR);
     ThreadTeam.RangeBody tiles = (begin, end) -> {
       for (int t = begin; t < end; t++) {
         // Column-block-major order: consecutive tiles share a panel of B in cache.
         int jb = t / mBlocks, ib = t % mBlocks;
-        if (jb < fullBlocks) {
-          tile(ib * MR, jb * NR, m, n, k, alpha, a, aOff, rowStride, kStride, bFinal,
-              bFinalOff + jb * NR, ldbFinal, beta, c, cOff, ldc);
+        int i0 = ib * MR, j0 = jb * NR;
+        int rows = Math.min(MR, m - i0), cols = Math.min(NR, n - j0);
+        float[] panel = jb < inPlaceBlocks ? bFinal : edge;
+        int panelOff = jb < inPlaceBlocks ? bFinalOff + j0 : 0;
+        int panelLd = jb < inPlaceBlocks ? ldbFinal : NR;
+        // Rows past the edge re-read the last valid row; their results are never stored.
+        int a0 = aOff + i0 * rowStride;
+        int a1 = aOff + (i0 + Math.min(1, rows - 1)) * rowStride;
+        int a2 = aOff + (i0 + Math.min(2, rows - 1)) * rowStride;
+        int a3 = aOff + (i0 + Math.min(3, rows - 1)) * rowStride;
+        int a4 = aOff + (i0 + Math.min(4, rows - 1)) * rowStride;
+        int a5 = aOff + (i0 + Math.min(5, rows - 1)) * rowStride;
+        if (rows == MR && cols == NR) {
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, panel, panelOff, panelLd, c,
+              cOff + i0 * ldc + j0, ldc);
         } else {
-          tile(ib * MR, jb * NR, m, n, k, alpha, a, aOff, rowStride, kStride, edge, 0, NR, beta,
-              c, cOff, ldc);
+          float[] scratch = SCRATCH_TILE.get();
+          Arrays.fill(scratch, 0f);
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, panel, panelOff, panelLd, scratch,
+              0, NR);
+          for (int r = 0; r < rows; r++) {
+            int co = cOff + (i0 + r) * ldc + j0;
+            for (int j = 0; j < cols; j++) {
+              c[co + j] += scratch[r * NR + j];
+            }
+          }
         }
       }
     };
     int tileCount = mBlocks * nBlocks;
-    if (!parallel || (long) m * n * k < PARALLEL_MIN_FLOPS) {
+    if (!big) {
       tiles.run(0, tileCount);
     } else {
       team.parallelFor(tileCount, 1, tiles);
+    }
+  }
+
+  // C[m×n] *= beta; beta = 0 writes zeros, ignoring what C held (even NaN), as BLAS specifies.
+  private void scaleC(float[] c, int cOff, int ldc, int m, int n, float beta, boolean parallel) {
+    if (beta == 1) {
+      return;
+    }
+    ThreadTeam.RangeBody rows = (r0, r1) -> {
+      for (int r = r0; r < r1; r++) {
+        int o = cOff + r * ldc;
+        if (beta == 0) {
+          Arrays.fill(c, o, o + n, 0f);
+        } else {
+          int j = 0;
+          for (int bound = S.loopBound(n); j < bound; j += L) {
+            FloatVector.fromArray(S, c, o + j).mul(beta).intoArray(c, o + j);
+          }
+          for (; j < n; j++) {
+            c[o + j] *= beta;
+          }
+        }
+      }
+    };
+    if (parallel && (long) m * n >= 1 << 16) {
+      team.parallelFor(m, 8, rows);
+    } else {
+      rows.run(0, m);
     }
   }
 
@@ -103,15 +166,15 @@ final class Gemm {
     int width = n - j0;
     for (int p = 0; p < k; p++) {
       System.arraycopy(b, bOff + p * ldb + j0, panel, p * NR, width);
-      java.util.Arrays.fill(panel, p * NR + width, (p + 1) * NR, 0f);
+      Arrays.fill(panel, p * NR + width, (p + 1) * NR, 0f);
     }
     return panel;
   }
 
   private float[] packTransposed(float[] b, int bOff, int ldb, int k, int n, boolean parallel) {
     float[] bp = packedB.get();
-    if (bp.length < k * n) {
-      bp = new float[k * n];
+    if (bp.length < k * n + NR) { // NR spare floats let the edge block be read in place
+      bp = new float[k * n + NR];
       packedB.set(bp);
     }
     float[] out = bp;
@@ -132,20 +195,9 @@ final class Gemm {
     return out;
   }
 
-  // One MR × NR tile of C at (i0, j0); b[bOff + p*ldb + jj] is op(B)[p][j0 + jj] for jj < NR.
-  private static void tile(int i0, int j0, int m, int n, int k, float alpha, float[] a, int aOff,
-      int rowStride, int kStride, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
-      int ldc) {
-    int rows = Math.min(MR, m - i0);
-    // Rows past the edge re-read the last valid row; their results are never stored.
-    int a0 = aOff + i0 * rowStride;
-    int a1 = aOff + (i0 + Math.min(1, rows - 1)) * rowStride;
-    int a2 = aOff + (i0 + Math.min(2, rows - 1)) * rowStride;
-    int a3 = aOff + (i0 + Math.min(3, rows - 1)) * rowStride;
-    int a4 = aOff + (i0 + Math.min(4, rows - 1)) * rowStride;
-    int a5 = aOff + (i0 + Math.min(5, rows - 1)) * rowStride;
-    int cols = n - j0;
-
+  // C[6 × NR at cOff, row stride ldc] += alpha · A[rows a0..a5, k] · B[k × NR at bOff, stride ldb]
+  private static void kernel(int k, float alpha, float[] a, int a0, int a1, int a2, int a3,
+      int a4, int a5, int kStride, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -174,52 +226,24 @@ final class Gemm {
       c50 = x.fma(b0, c50);
       c51 = x.fma(b1, c51);
     }
-    int co = cOff + i0 * ldc + j0;
-    store(c, co, c00, c01, alpha, beta, cols);
-    if (rows > 1) {
-      store(c, co + ldc, c10, c11, alpha, beta, cols);
-    }
-    if (rows > 2) {
-      store(c, co + 2 * ldc, c20, c21, alpha, beta, cols);
-    }
-    if (rows > 3) {
-      store(c, co + 3 * ldc, c30, c31, alpha, beta, cols);
-    }
-    if (rows > 4) {
-      store(c, co + 4 * ldc, c40, c41, alpha, beta, cols);
-    }
-    if (rows > 5) {
-      store(c, co + 5 * ldc, c50, c51, alpha, beta, cols);
-    }
-  }
-
-  private static void store(float[] c, int off, FloatVector v0, FloatVector v1, float alpha,
-      float beta, int cols) {
-    v0 = v0.mul(alpha);
-    v1 = v1.mul(alpha);
-    if (cols >= NR) { // a full tile: plain stores. Masks stay out of the hot method: C2 compiles
-      // tile() several times slower when it creates them.
-      if (beta != 0) {
-        // beta = 0 must ignore C entirely (it may hold NaN), as BLAS specifies.
-        v0 = FloatVector.fromArray(S, c, off).fma(FloatVector.broadcast(S, beta), v0);
-        v1 = FloatVector.fromArray(S, c, off + L).fma(FloatVector.broadcast(S, beta), v1);
-      }
-      v0.intoArray(c, off);
-      v1.intoArray(c, off + L);
-    } else {
-      storePartial(c, off, v0, v1, beta, cols);
-    }
-  }
-
-  private static void storePartial(float[] c, int off, FloatVector v0, FloatVector v1,
-      float beta, int cols) {
-    VectorMask<Float> m0 = S.indexInRange(0, cols);
-    VectorMask<Float> m1 = S.indexInRange(L, cols);
-    if (beta != 0) {
-      v0 = FloatVector.fromArray(S, c, off, m0).fma(FloatVector.broadcast(S, beta), v0);
-      v1 = FloatVector.fromArray(S, c, off + L, m1).fma(FloatVector.broadcast(S, beta), v1);
-    }
-    v0.intoArray(c, off, m0);
-    v1.intoArray(c, off + L, m1);
+    FloatVector va = FloatVector.broadcast(S, alpha);
+    int o = cOff;
+    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
 }
