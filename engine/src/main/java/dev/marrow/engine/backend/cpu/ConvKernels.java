@@ -68,8 +68,8 @@ final class ConvKernels {
     });
   }
 
-  // dw (f, c·kh·kw) = beta·dw + Σ_n dy_n · rows_n, where rows_n = col_nᵀ is laid out directly
-  // (one patch per output pixel) so the GEMM needs no transposed operand.
+  // dw (f, c·kh·kw) = beta·dw + Σ_n dy_n · col_nᵀ, computed transposed as dwᵀ = Σ_n col_n · dy_nᵀ:
+  // transposing dy_n (f × pixels) for the GEMM is much cheaper than transposing col_n.
   void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
     int patch = g.patchSize(), pixels = g.outputPixels(), size = g.f() * patch;
     int parts = Math.min(team.size(), g.n());
@@ -80,22 +80,26 @@ final class ConvKernels {
     }
     float[] sums = partial;
     team.parallelFor(parts, 1, (p0, p1) -> {
-      float[] col = columnBuffer(patch * pixels + Gemm.NR); // spare: GEMM reads edges in place
+      float[] col = columnBuffer(patch * pixels);
       for (int part = p0; part < p1; part++) {
-        int from = (int) ((long) g.n() * part / parts), to = (int) ((long) g.n() * (part + 1) / parts);
+        int from = (int) ((long) g.n() * part / parts);
+        int to = (int) ((long) g.n() * (part + 1) / parts);
         for (int n = from; n < to; n++) {
-          im2row(g, x, n * g.inputPlaneSize(), col);
-          gemm.runSerial(false, false, g.f(), patch, pixels, 1f, dy, n * g.outputImageSize(),
-              pixels, col, 0, patch, n == from ? 0f : 1f, sums, part * size, patch);
+          im2col(g, x, n * g.inputPlaneSize(), col);
+          gemm.runSerial(false, true, patch, g.f(), pixels, 1f, col, 0, pixels, dy,
+              n * g.outputImageSize(), pixels, n == from ? 0f : 1f, sums, part * size, g.f());
         }
       }
     });
-    for (int i = 0; i < size; i++) {
-      float s = beta == 0 ? 0f : beta * dw[i];
-      for (int part = 0; part < parts; part++) {
-        s += sums[part * size + i];
+    int f = g.f();
+    for (int o = 0; o < g.f(); o++) {
+      for (int p = 0; p < patch; p++) {
+        float s = beta == 0 ? 0f : beta * dw[o * patch + p];
+        for (int part = 0; part < parts; part++) {
+          s += sums[part * size + p * f + o];
+        }
+        dw[o * patch + p] = s;
       }
-      dw[i] = s;
     }
   }
 
@@ -105,10 +109,7 @@ final class ConvKernels {
       for (int f = f0; f < f1; f++) {
         double s = 0;
         for (int n = 0; n < g.n(); n++) {
-          int o = (n * g.f() + f) * pixels;
-          for (int p = 0; p < pixels; p++) {
-            s += dy[o + p];
-          }
+          s += ElementwiseKernels.sum(dy, (n * g.f() + f) * pixels, pixels);
         }
         db[f] = (float) (s + (beta == 0 ? 0 : beta * db[f]));
       }
@@ -146,48 +147,31 @@ final class ConvKernels {
     }
   }
 
-  // rows[oh·outW + ow][(c·kh + i)·kw + j] = x[c][oh·sh − padTop + i·dh][ow·sw − padLeft + j·dw]
-  static void im2row(ConvGeometry g, float[] x, int xOff, float[] rows) {
-    int patch = g.patchSize(), plane = g.h() * g.w();
-    for (int oh = 0; oh < g.outH(); oh++) {
-      for (int ow = 0; ow < g.outW(); ow++) {
-        int dst = (oh * g.outW() + ow) * patch;
-        int r0 = oh * g.strideH() - g.padTop(), c0 = ow * g.strideW() - g.padLeft();
-        for (int c = 0; c < g.c(); c++) {
-          int src = xOff + c * plane;
-          for (int i = 0; i < g.kh(); i++) {
-            int r = r0 + i * g.dilationH();
-            boolean rowInside = r >= 0 && r < g.h();
-            for (int j = 0; j < g.kw(); j++, dst++) {
-              int cc = c0 + j * g.dilationW();
-              rows[dst] = rowInside && cc >= 0 && cc < g.w() ? x[src + r * g.w() + cc] : 0f;
-            }
-          }
-        }
-      }
-    }
-  }
-
   // The adjoint of im2col: dx is overwritten with the sum of every patch entry that read it.
   static void col2im(ConvGeometry g, float[] col, float[] dx, int dxOff) {
     java.util.Arrays.fill(dx, dxOff, dxOff + g.inputPlaneSize(), 0f);
-    int pixels = g.outputPixels(), row = 0;
+    int pixels = g.outputPixels(), row = 0, sw = g.strideW();
     for (int c = 0; c < g.c(); c++) {
       int plane = dxOff + c * g.h() * g.w();
       for (int i = 0; i < g.kh(); i++) {
         for (int j = 0; j < g.kw(); j++, row++) {
-          int o = row * pixels;
+          int c0 = j * g.dilationW() - g.padLeft();
+          // Output columns whose input column c0 + ow·sw lies inside [0, w).
+          int owFrom = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;
+          int owTo = Math.min(g.outW(), c0 >= g.w() ? 0 : (g.w() - 1 - c0) / sw + 1);
           for (int oh = 0; oh < g.outH(); oh++) {
             int r = oh * g.strideH() - g.padTop() + i * g.dilationH();
             if (r < 0 || r >= g.h()) {
               continue;
             }
-            int src = o + oh * g.outW(), dst = plane + r * g.w();
-            int c0 = j * g.dilationW() - g.padLeft();
-            for (int ow = 0; ow < g.outW(); ow++) {
-              int cc = ow * g.strideW() + c0;
-              if (cc >= 0 && cc < g.w()) {
-                dx[dst + cc] += col[src + ow];
+            int src = row * pixels + oh * g.outW(), dst = plane + r * g.w() + c0;
+            if (sw == 1) {
+              for (int ow = owFrom; ow < owTo; ow++) {
+                dx[dst + ow] += col[src + ow];
+              }
+            } else {
+              for (int ow = owFrom; ow < owTo; ow++) {
+                dx[dst + ow * sw] += col[src + ow];
               }
             }
           }

@@ -83,6 +83,20 @@ final class ElementwiseKernels {
     }
   }
 
+  /** Σ x[off .. off+n), vector lanes summed in a fixed order. */
+  static float sum(float[] x, int off, int n) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (int bound = S.loopBound(n); i < bound; i += L) {
+      acc = acc.add(FloatVector.fromArray(S, x, off + i));
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      s += x[off + i];
+    }
+    return s;
+  }
+
   void axpy(float alpha, float[] x, float[] y, int n) {
     forRange(n, (from, to) -> {
       int i = from;

@@ -11,8 +11,19 @@ final class PoolKernels {
     this.team = team;
   }
 
+  // The CNNs' case: 2×2 windows, stride 2, no padding, no dilation.
+  private static boolean isPlain2x2(ConvGeometry g) {
+    return g.kh() == 2 && g.kw() == 2 && g.strideH() == 2 && g.strideW() == 2 && g.padTop() == 0
+        && g.padLeft() == 0 && g.dilationH() == 1 && g.dilationW() == 1
+        && 2 * g.outH() <= g.h() && 2 * g.outW() <= g.w(); // no window hangs over the edge
+  }
+
   // x is (n, c, h, w), y is (n, c, outH, outW)
   void forward(PoolMode mode, ConvGeometry g, float[] x, float[] y) {
+    if (mode == PoolMode.MAX && isPlain2x2(g)) {
+      maxForward2x2(g, x, y);
+      return;
+    }
     int inPlane = g.h() * g.w(), outPlane = g.outputPixels();
     team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
       for (int plane = p0; plane < p1; plane++) {
@@ -49,7 +60,52 @@ final class PoolKernels {
     });
   }
 
+  private void maxForward2x2(ConvGeometry g, float[] x, float[] y) {
+    int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
+    team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
+      for (int plane = p0; plane < p1; plane++) {
+        for (int oh = 0; oh < g.outH(); oh++) {
+          int top = plane * inPlane + 2 * oh * w, out = plane * outPlane + oh * g.outW();
+          for (int ow = 0; ow < g.outW(); ow++) {
+            int t = top + 2 * ow;
+            y[out + ow] = Math.max(Math.max(x[t], x[t + 1]), Math.max(x[t + w], x[t + w + 1]));
+          }
+        }
+      }
+    });
+  }
+
+  // Windows do not overlap: each input gets the gradient of at most one output.
+  private void maxBackward2x2(ConvGeometry g, float[] x, float[] dy, float[] dx) {
+    int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
+    team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
+      java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
+      for (int plane = p0; plane < p1; plane++) {
+        for (int oh = 0; oh < g.outH(); oh++) {
+          int top = plane * inPlane + 2 * oh * w, out = plane * outPlane + oh * g.outW();
+          for (int ow = 0; ow < g.outW(); ow++) {
+            int t = top + 2 * ow, best = t; // first maximum in row-major order, as PyTorch
+            if (x[t + 1] > x[best]) {
+              best = t + 1;
+            }
+            if (x[t + w] > x[best]) {
+              best = t + w;
+            }
+            if (x[t + w + 1] > x[best]) {
+              best = t + w + 1;
+            }
+            dx[best] = dy[out + ow];
+          }
+        }
+      }
+    });
+  }
+
   void backward(PoolMode mode, ConvGeometry g, float[] x, float[] dy, float[] dx) {
+    if (mode == PoolMode.MAX && isPlain2x2(g)) {
+      maxBackward2x2(g, x, dy, dx);
+      return;
+    }
     int inPlane = g.h() * g.w(), outPlane = g.outputPixels();
     team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
       java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
