@@ -11,11 +11,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Marrow: deep learning on the JVM.",
-    subcommands = {TrainCommand.class, SummaryCommand.class, InfoCommand.class,
+    subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class,
+        PlotCommand.class, SummaryCommand.class, InfoCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {
   /** Exit code for mistakes the user can fix: bad flags, unknown model, unreadable data. */
   public static final int USER_ERROR = 2;
+  /** Marrow's version, recorded in run folders and model files. */
+  public static final String VERSION = "0.1.0-SNAPSHOT";
+
   /** Exit code for internal failures. */
   public static final int INTERNAL_ERROR = 1;
 
@@ -63,7 +67,7 @@ public final class Main {
     @Override
     public String[] getVersion() {
       String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"marrow " + (v == null ? "0.1.0-SNAPSHOT" : v),
+      return new String[] {"marrow " + (v == null ? VERSION : v),
           "java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
     }
   }

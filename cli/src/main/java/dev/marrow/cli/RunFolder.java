@@ -5,14 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.train.EpochStats;
-import dev.marrow.engine.train.History;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
-/** Writes a run's machine-readable results: {@code metrics.json} (DESIGN §5) and history.csv. */
+/** Writes a run's machine-readable summary, {@code metrics.json} (DESIGN §5). */
 final class RunFolder {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -53,20 +50,11 @@ final class RunFolder {
 
   private RunFolder() {}
 
-  static void write(Path dir, MetricsJson metrics, History history) throws IOException {
+  static void writeMetrics(Path dir, MetricsJson metrics) throws IOException {
     AtomicFiles.write(dir.resolve("metrics.json"), JSON.writeValueAsBytes(metrics));
-    StringBuilder csv = new StringBuilder(
-        "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second,learning_rate\n");
-    for (EpochStats s : history.epochs()) {
-      csv.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%s,%s,%.4f,%.1f,%g%n", s.epoch(),
-          s.loss(), s.accuracy(), s.hasValidation() ? String.format(Locale.ROOT, "%.6f",
-              s.valLoss()) : "", s.hasValidation() ? String.format(Locale.ROOT, "%.6f",
-              s.valAccuracy()) : "", s.seconds(), s.samplesPerSecond(), s.learningRate()));
-    }
-    AtomicFiles.write(dir.resolve("history.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  static List<EpochJson> epochs(History history) {
-    return history.epochs().stream().map(EpochJson::of).toList();
+  static List<EpochJson> epochs(List<EpochStats> history) {
+    return history.stream().map(EpochJson::of).toList();
   }
 }

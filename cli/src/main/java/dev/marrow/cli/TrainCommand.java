@@ -1,18 +1,28 @@
 package dev.marrow.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.marrow.engine.backend.cpu.CpuBackend;
-import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.io.AtomicFiles;
+import dev.marrow.engine.io.Checkpoint;
+import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.optim.Sgd;
+import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.Evaluation;
 import dev.marrow.engine.train.FitOptions;
-import dev.marrow.engine.train.History;
 import dev.marrow.engine.train.Trainer;
+import dev.marrow.engine.train.callbacks.CsvLogger;
+import dev.marrow.engine.train.callbacks.EarlyStopping;
+import dev.marrow.engine.train.callbacks.LearningRateSchedule;
+import dev.marrow.engine.train.callbacks.ModelCheckpoint;
+import dev.marrow.engine.train.callbacks.Monitor;
+import dev.marrow.engine.train.callbacks.ReduceLROnPlateau;
 import dev.marrow.models.mnist.Mnist;
-import dev.marrow.models.mnist.MnistFiles;
 import dev.marrow.models.zoo.ModelSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,9 +30,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -31,15 +44,18 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Train a model on MNIST (downloaded and checksummed on first use).")
 final class TrainCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "NAME",
+  @Option(names = "--model", paramLabel = "NAME",
       description = "Model: ${COMPLETION-CANDIDATES}.", completionCandidates = ModelNames.class)
   String model;
 
   @Option(names = "--epochs", paramLabel = "N",
-      description = "Epochs (default: the tutorial's: 5 for mlp, mlp-dropout, cnn, lenet5; 3 for"
-          + " simple-cnn and vgg; 30 for nielsen).")
+      description = "Total epochs (default: the tutorial's: 5 for mlp, mlp-dropout, cnn, lenet5;"
+          + " 3 for simple-cnn and vgg; 30 for nielsen).")
   Integer epochs;
 
   @Option(names = "--batch-size", paramLabel = "B",
@@ -55,35 +71,47 @@ final class TrainCommand implements Callable<Integer> {
       description = "Learning rate (default: the tutorial's: 1e-3 for Adam, 3.0 for nielsen).")
   Double learningRate;
 
-  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0",
-      description = "SGD momentum (default: ${DEFAULT-VALUE}).")
-  double momentum;
+  @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum (default: 0).")
+  Double momentum;
+
+  @Option(names = "--lr-schedule", paramLabel = "KIND",
+      description = "step (halve every 2 epochs), exponential (×0.9 per epoch), cosine (to 0"
+          + " over the run) or constant (default: the model's; vgg uses cosine).")
+  String lrSchedule;
 
   @Option(names = "--seed", paramLabel = "S",
       description = "Seed for initialisation, shuffling and dropout (default: the model's).")
   Long seed;
 
-  @Option(names = "--validation-split", paramLabel = "F", defaultValue = "0",
+  @Option(names = "--validation-split", paramLabel = "F",
       description = "Hold out this last fraction of the training set for validation"
-          + " (default: ${DEFAULT-VALUE}).")
-  double validationSplit;
+          + " (default: 0).")
+  Double validationSplit;
+
+  @Option(names = "--early-stopping", paramLabel = "PATIENCE",
+      description = "Stop after PATIENCE epochs without improvement of val_loss (loss without"
+          + " validation data) and restore the best weights.")
+  Integer earlyStopping;
+
+  @Option(names = "--reduce-lr-on-plateau",
+      description = "Halve the learning rate after 2 epochs without improvement (min 1e-6).")
+  boolean reduceLrOnPlateau;
+
+  @Option(names = "--checkpoint", paramLabel = "WHEN", defaultValue = "every-epoch",
+      description = "every-epoch (default: checkpoint.safetensors after each epoch, for"
+          + " --resume) or best (also best.safetensors when the monitored metric improves).")
+  String checkpoint;
+
+  @Option(names = "--resume", paramLabel = "RUN_DIR",
+      description = "Continue the run in RUN_DIR from its last checkpoint, with its settings;"
+          + " --epochs may raise the total.")
+  Path resume;
 
   @Option(names = "--threads", paramLabel = "T",
       description = "CPU threads (default: all processors).")
   Integer threads;
 
-  @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Directory with the MNIST IDX files (raw or .gz); default: $MARROW_DATA,"
-          + " then the cache, then download.")
-  Path dataDir;
-
-  @Option(names = "--cache-dir", paramLabel = "DIR",
-      description = "Where downloaded MNIST files are kept (default: ~/.cache/marrow/mnist).")
-  Path cacheDir;
-
-  @Option(names = "--offline",
-      description = "Use only --data-dir and the cache; never download.")
-  boolean offline;
+  @Mixin DataOptions data;
 
   @Option(names = "--out", paramLabel = "DIR",
       description = "Run folder (default: runs/<model>-<timestamp>).")
@@ -92,55 +120,83 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Do not draw a progress bar.")
   boolean noProgress;
 
+  @Option(names = "--no-plots", description = "Do not draw curves.png, confusion.png,"
+      + " samples.png.")
+  boolean noPlots;
+
+  /** The settings of a run, kept in run.json so that --resume continues with the same ones. */
+  record RunSettings(String model, String dataset, int epochs, int batchSize, String optimizer,
+      double learningRate, double momentum, String lrSchedule, long seed, double validationSplit,
+      Integer earlyStopping, boolean reduceLrOnPlateau, String checkpoint, int threads) {}
+
   @Override
   public Integer call() throws IOException {
-    ModelSpec m = ModelNames.lookup(model);
-    int epochCount = positive("--epochs", epochs, m.epochs());
-    int batch = positive("--batch-size", batchSize, m.batchSize());
-    int threadCount = positive("--threads", threads, Runtime.getRuntime().availableProcessors());
-    double lr = learningRate == null ? m.learningRate() : learningRate;
-    if (!(lr > 0) || Double.isInfinite(lr)) {
-      throw new UserError("--lr must be a positive number, got " + lr);
+    Path runDir;
+    RunSettings s;
+    if (resume != null) {
+      runDir = resume;
+      s = resumedSettings(resume);
+    } else {
+      if (model == null) {
+        throw new UserError("--model is required (or --resume RUN_DIR)");
+      }
+      s = newSettings(ModelNames.lookup(model));
+      runDir = out != null ? out : Path.of("runs", s.model() + "-"
+          + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      prepareRunDir(runDir);
+      AtomicFiles.write(runDir.resolve("run.json"), JSON.writeValueAsBytes(s));
     }
-    if (!(validationSplit >= 0 && validationSplit < 1)) {
-      throw new UserError("--validation-split must be in [0, 1), got " + validationSplit);
-    }
-    if (!(momentum >= 0 && momentum < 1)) {
-      throw new UserError("--momentum must be in [0, 1), got " + momentum);
-    }
-    String opt = (optimizer == null ? m.optimizer() : optimizer).toLowerCase(Locale.ROOT);
-    long runSeed = seed == null ? m.seed() : seed;
-    Path runDir = out != null ? out : Path.of("runs", m.name() + "-"
-        + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    prepareRunDir(runDir);
-
+    ModelSpec m = ModelNames.lookup(s.model());
     PrintWriter stdout = spec.commandLine().getOut();
-    PrintWriter stderr = spec.commandLine().getErr();
-    Mnist.Split data = loadMnist(stderr);
+    Mnist.Split mnist = data.load(spec.commandLine().getErr());
 
-    Sequential net = m.build(runSeed);
-    Optimizer optim = switch (opt) {
-      case "adam" -> new Adam(lr);
-      case "sgd" -> new Sgd(lr, momentum, false, 0);
-      default -> throw new UserError("unknown --optimizer '" + optimizer + "'; expected adam or sgd");
+    Sequential net = m.build(s.seed());
+    Optimizer optim = switch (s.optimizer()) {
+      case "adam" -> new Adam(s.learningRate());
+      case "sgd" -> new Sgd(s.learningRate(), s.momentum(), false, 0);
+      default -> throw new UserError("unknown --optimizer '" + s.optimizer()
+          + "'; expected adam or sgd");
     };
     Loss loss = m.loss().get();
-    try (CpuBackend backend = new CpuBackend(threadCount)) {
-      stdout.printf("marrow: training %s on MNIST (%,d train, %,d test) - device %s, %d threads,"
-              + " batch %d, %s, seed %d%n", m.name(), data.train().size(), data.test().size(),
-          backend.name(), backend.threads(), batch, optim.describe(), runSeed);
-      stdout.flush();
+    try (CpuBackend backend = new CpuBackend(s.threads())) {
       Trainer trainer = new Trainer(net, optim, loss, backend);
+      Path checkpointFile = runDir.resolve(Checkpoint.FILE);
+      int done = 0;
+      if (resume != null) {
+        try {
+          done = Checkpoint.restore(checkpointFile, net, optim).epoch();
+        } catch (IOException e) {
+          throw new UserError("--resume " + resume + ": " + e.getMessage(), e);
+        }
+        stdout.printf("marrow: resuming %s after epoch %d of %d%n", s.model(), done, s.epochs());
+      }
+      stdout.printf("marrow: training %s on %s (%,d train, %,d test) - device %s, %d threads,"
+              + " batch %d, %s, seed %d%n", m.name(), data.displayName(), mnist.train().size(),
+          mnist.test().size(),
+          backend.name(), backend.threads(), s.batchSize(), optim.describe(), s.seed());
+      stdout.flush();
       boolean terminal = System.console() != null && System.console().isTerminal();
-      FitOptions fit = FitOptions.defaults().epochs(epochCount).batchSize(batch).seed(runSeed)
-          .validationSplit(validationSplit)
-          .callback(new ProgressCallback(stdout, terminal && !noProgress));
-      History history = trainer.fit(data.train(), fit);
-      Evaluation test = trainer.evaluate(data.test());
-      RunFolder.write(runDir, new RunFolder.MetricsJson(m.name(), backend.name(),
-          backend.threads(), runSeed, RunFolder.epochs(history), test.loss(), test.accuracy(),
-          history.trainSeconds(), batch, optim.describe(), loss.name(), validationSplit,
-          Runtime.version().toString(), "0.1.0-SNAPSHOT"), history);
+      FitOptions fit = FitOptions.defaults().epochs(s.epochs()).batchSize(s.batchSize())
+          .seed(s.seed()).validationSplit(s.validationSplit()).initialEpoch(done)
+          .callback(new ProgressCallback(stdout, terminal && !noProgress))
+          .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
+      Monitor monitor = Monitor.of(s.validationSplit() > 0 ? "val_loss" : "loss");
+      addCallbacks(fit, s, monitor, runDir);
+      Map<String, String> meta = Map.of("model", s.model(), "marrow", Main.VERSION);
+      fit.callback(new ModelCheckpoint(checkpointFile, monitor, false, s.seed(), meta));
+      trainer.fit(mnist.train(), fit);
+
+      Evaluation test = trainer.evaluate(mnist.test());
+      ModelFiles.save(net, runDir, meta);
+      List<EpochStats> history = PlotCommand.readHistory(runDir.resolve("history.csv"));
+      RunFolder.writeMetrics(runDir, new RunFolder.MetricsJson(m.name(), backend.name(),
+          backend.threads(), s.seed(), RunFolder.epochs(history), test.loss(), test.accuracy(),
+          history.stream().mapToDouble(EpochStats::seconds).sum(), s.batchSize(),
+          optim.describe(), loss.name(), s.validationSplit(), Runtime.version().toString(),
+          Main.VERSION));
+      if (!noPlots) {
+        PlotCommand.drawAll(runDir, history, RunModel.of(net, backend), mnist);
+      }
       stdout.printf("run folder: %s%n", runDir);
       stdout.printf(Locale.ROOT, "test_accuracy=%.4f test_loss=%.4f%n", test.accuracy(),
           test.loss());
@@ -149,20 +205,88 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Mnist.Split loadMnist(PrintWriter log) {
-    Path dir = dataDir != null ? dataDir : MnistFiles.dataDirFromEnvironment();
-    Path cache = cacheDir != null ? cacheDir : MnistFiles.defaultCacheDir();
-    java.util.function.Consumer<String> notes = note -> {
-      log.println("marrow: " + note);
-      log.flush();
-    };
-    try {
-      MnistFiles files = offline ? MnistFiles.offline(dir, cache, notes)
-          : new MnistFiles(dir, cache, notes);
-      return Mnist.load(files.locate());
-    } catch (IOException e) {
-      throw new UserError(e.getMessage(), e);
+  private void addCallbacks(FitOptions fit, RunSettings s, Monitor monitor, Path runDir) {
+    if (s.earlyStopping() != null) {
+      fit.callback(new EarlyStopping(monitor, s.earlyStopping(), true));
     }
+    if (s.reduceLrOnPlateau()) {
+      fit.callback(new ReduceLROnPlateau(monitor, 0.5, 2, 1e-6, 0));
+    }
+    if (s.lrSchedule() != null && !s.lrSchedule().equals("constant")) {
+      fit.callback(switch (s.lrSchedule()) {
+        case "step" -> LearningRateSchedule.step(s.learningRate(), 0.5, 2);
+        case "exponential" -> LearningRateSchedule.exponential(s.learningRate(), 0.9);
+        case "cosine" -> LearningRateSchedule.cosine(s.learningRate(), 0, s.epochs());
+        default -> throw new UserError("unknown --lr-schedule '" + s.lrSchedule()
+            + "'; expected step, exponential or cosine");
+      });
+    }
+    if (s.checkpoint().equals("best")) {
+      fit.callback(new ModelCheckpoint(runDir.resolve("best.safetensors"), monitor, true,
+          s.seed(), Map.of("model", s.model())));
+    }
+  }
+
+  private RunSettings newSettings(ModelSpec m) {
+    int epochCount = positive("--epochs", epochs, m.epochs());
+    int batch = positive("--batch-size", batchSize, m.batchSize());
+    int threadCount = positive("--threads", threads, Runtime.getRuntime().availableProcessors());
+    double lr = learningRate == null ? m.learningRate() : learningRate;
+    if (!(lr > 0) || Double.isInfinite(lr)) {
+      throw new UserError("--lr must be a positive number, got " + lr);
+    }
+    double split = validationSplit == null ? 0 : validationSplit;
+    if (!(split >= 0 && split < 1)) {
+      throw new UserError("--validation-split must be in [0, 1), got " + split);
+    }
+    double mom = momentum == null ? 0 : momentum;
+    if (!(mom >= 0 && mom < 1)) {
+      throw new UserError("--momentum must be in [0, 1), got " + mom);
+    }
+    if (earlyStopping != null && earlyStopping < 0) {
+      throw new UserError("--early-stopping must be >= 0 epochs, got " + earlyStopping);
+    }
+    if (!checkpoint.equals("every-epoch") && !checkpoint.equals("best")) {
+      throw new UserError("--checkpoint must be every-epoch or best, got '" + checkpoint + "'");
+    }
+    if (lrSchedule != null
+        && !List.of("step", "exponential", "cosine", "constant").contains(lrSchedule)) {
+      throw new UserError("unknown --lr-schedule '" + lrSchedule
+          + "'; expected step, exponential, cosine or constant");
+    }
+    String opt = (optimizer == null ? m.optimizer() : optimizer).toLowerCase(Locale.ROOT);
+    if (!opt.equals("adam") && !opt.equals("sgd")) {
+      throw new UserError("unknown --optimizer '" + optimizer + "'; expected adam or sgd");
+    }
+    String schedule = lrSchedule != null ? lrSchedule : m.lrSchedule();
+    return new RunSettings(m.name(), data.dataset, epochCount, batch, opt, lr, mom, schedule,
+        seed == null ? m.seed() : seed, split, earlyStopping, reduceLrOnPlateau, checkpoint,
+        threadCount);
+  }
+
+  private RunSettings resumedSettings(Path dir) {
+    Path file = dir.resolve("run.json");
+    if (!Files.isRegularFile(file)) {
+      throw new UserError("--resume " + dir + ": no run.json (not a run folder)");
+    }
+    if (model != null || batchSize != null || optimizer != null || learningRate != null
+        || seed != null || validationSplit != null) {
+      throw new UserError("--resume continues a run with its own settings; only --epochs,"
+          + " --threads and the data options may be given");
+    }
+    RunSettings s;
+    try {
+      JsonNode node = JSON.readTree(file.toFile());
+      s = JSON.treeToValue(node, RunSettings.class);
+    } catch (IOException e) {
+      throw new UserError("--resume " + dir + ": run.json is unreadable: " + e.getMessage(), e);
+    }
+    int total = positive("--epochs", epochs, s.epochs());
+    data.dataset = s.dataset() == null ? "mnist" : s.dataset();
+    return new RunSettings(s.model(), data.dataset, total, s.batchSize(), s.optimizer(),
+        s.learningRate(),
+        s.momentum(), s.lrSchedule(), s.seed(), s.validationSplit(), s.earlyStopping(),
+        s.reduceLrOnPlateau(), s.checkpoint(), threads == null ? s.threads() : threads);
   }
 
   private static void prepareRunDir(Path dir) {

@@ -105,5 +105,81 @@ class CliTest {
         last.split(" ")[0]);
     assertTrue(m.get("train_seconds").asDouble() > 0);
     assertTrue(Files.readString(out.resolve("history.csv")).startsWith("epoch,loss,accuracy"));
+    for (String file : new String[] {"model.json", "model.safetensors", "checkpoint.safetensors",
+        "run.json"}) {
+      assertTrue(Files.size(out.resolve(file)) > 0, file);
+    }
+    for (String png : new String[] {"curves.png", "confusion.png", "samples.png"}) {
+      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve(png).toFile());
+      assertTrue(img != null && img.getWidth() >= 600 && img.getHeight() >= 400, png);
+    }
+
+    // evaluate reloads the saved model and must reproduce the test accuracy exactly.
+    Result eval = run("evaluate", "--model", out.toString());
+    assertEquals(0, eval.code(), eval.err());
+    assertTrue(eval.out().contains("precision") && eval.out().contains("recall"), eval.out());
+    assertTrue(eval.out().strip().endsWith(last), eval.out() + " vs " + last);
+
+    // predict on a picture drawn like a phone photo: dark ink on white, larger, off-centre.
+    dev.marrow.engine.data.Dataset test = dev.marrow.models.mnist.Mnist.load(
+        new dev.marrow.models.mnist.MnistFiles(null,
+            dev.marrow.models.mnist.MnistFiles.defaultCacheDir(), x -> {}).locate()).test();
+    Path png = tmp.resolve("digit.png");
+    writePhoto(test, 0, png);
+    Result p = run("predict", "--model", out.toString(), png.toString());
+    assertEquals(0, p.code(), p.err());
+    assertTrue(p.out().startsWith(png + ": " + test.label(0)), p.out());
+    Result bad = run("predict", "--model", out.toString(), tmp.resolve("nope.png").toString());
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("nope.png: no such file"), bad.err());
+
+    Files.delete(out.resolve("confusion.png"));
+    Result plot = run("plot", out.toString());
+    assertEquals(0, plot.code(), plot.err());
+    assertTrue(Files.size(out.resolve("confusion.png")) > 0);
+  }
+
+  /** Test image i, 4× larger, inverted (dark on white) and shifted, as a user's picture is. */
+  static void writePhoto(dev.marrow.engine.data.Dataset d, int i, Path png) throws Exception {
+    java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(150, 130,
+        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 130; y++) {
+      for (int x = 0; x < 150; x++) {
+        int sx = Math.floorDiv(x - 30, 4), sy = Math.floorDiv(y - 10, 4);
+        float v = sx >= 0 && sx < 28 && sy >= 0 && sy < 28
+            ? d.features().get(i * 784 + sy * 28 + sx) : 0;
+        int g = Math.round(255 * (1 - v));
+        img.setRGB(x, y, (g << 16) | (g << 8) | g);
+      }
+    }
+    javax.imageio.ImageIO.write(img, "png", png.toFile());
+  }
+
+  @Test
+  void resumeContinuesARunToTheSameWeightsAsOneUninterruptedRun() throws Exception {
+    Path straight = tmp.resolve("straight"), resumed = tmp.resolve("resumed");
+    String[] common = {"--model", "mlp-dropout", "--batch-size", "256", "--no-plots"};
+    assertEquals(0, run(concat(common, "--epochs", "3", "--out", straight.toString())).code());
+    assertEquals(0, run(concat(common, "--epochs", "2", "--out", resumed.toString())).code());
+    Result r = run("train", "--resume", resumed.toString(), "--epochs", "3", "--no-plots");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("resuming mlp-dropout after epoch 2 of 3"), r.out());
+    var a = dev.marrow.engine.io.SafeTensors.read(straight.resolve("model.safetensors"));
+    var b = dev.marrow.engine.io.SafeTensors.read(resumed.resolve("model.safetensors"));
+    for (String name : a.tensors().keySet()) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(a.tensors().get(name).array(),
+          b.tensors().get(name).array(), name);
+    }
+    assertEquals(4, Files.readAllLines(resumed.resolve("history.csv")).size());
+    Result refused = run("train", "--resume", resumed.toString(), "--lr", "0.1");
+    assertEquals(2, refused.code());
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] out = new String[a.length + b.length + 1];
+    out[0] = "train";
+    System.arraycopy(a, 0, out, 1, a.length);
+    System.arraycopy(b, 0, out, 1 + a.length, b.length);
+    return out;
   }
 }

@@ -54,7 +54,10 @@ class ReadmeExampleTest {
     Matcher acc = Pattern.compile("test accuracy (0\\.\\d+)").matcher(out);
     assertTrue(acc.find(), "the example prints its test accuracy:\n" + out);
     assertTrue(Double.parseDouble(acc.group(1)) > 0.9, out);
-    for (String expected : List.of("Total params", "predicted digits")) {
+    Matcher digit = Pattern.compile("predicted digit: (\\d) \\(label (\\d)\\)").matcher(out);
+    assertTrue(digit.find(), out);
+    assertEquals(digit.group(2), digit.group(1), "the reloaded model reads the picture");
+    for (String expected : List.of("Total params", "epoch 2:")) {
       assertTrue(out.contains(expected), expected + " in:\n" + out);
     }
   }

@@ -42,20 +42,9 @@ public final class ActivationLayer extends Layer {
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
     int rows = ctx.batch(), cols = outputShape().dim(-1);
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (activation == Activation.SOFTMAX) {

@@ -82,22 +82,11 @@ public final class BatchNormalization extends Layer {
     Backend b = ctx.backend();
     Shape in = inputShape();
     int n = ctx.batch(), c = in.dim(0), spatial = in.size() / c;
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
     Tensor savedMean = b.allocate(Shape.of(c)), savedInvStd = b.allocate(Shape.of(c));
     // Without an upstream gradient, dx still has to be computed somewhere: a scratch buffer.
     Tensor dxOrScratch = dx != null || !ctx.training() ? dx : ctx.allocateBatch(in);
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (training) {

@@ -220,7 +220,7 @@ public final class Conv2D extends Layer {
     c.put("filters", filters);
     c.put("kernel_size", List.of(kh, kw));
     c.put("strides", List.of(strideH, strideW));
-    c.put("padding", padding.toString());
+    c.put("padding", padding.toConfig());
     c.put("dilation_rate", List.of(dilationH, dilationW));
     c.put("use_bias", useBias);
     c.put("activation", activation.kerasName());
@@ -234,20 +234,9 @@ public final class Conv2D extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
     int rows = ctx.batch() * filters, cols = g.outputPixels();
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       // x is (n, c, h, w), weight is (f, c, kh, kw), y is (n, f, outH, outW)
       @Override
       public void forward(boolean training) {

@@ -124,20 +124,9 @@ public final class Dense extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     int batch = ctx.batch(), in = inputShape().dim(0);
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
     Tensor w = weight.value();
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       // x is (batch, in), W is (in, units), y is (batch, units)
       @Override
       public void forward(boolean training) {

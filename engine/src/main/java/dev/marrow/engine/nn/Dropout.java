@@ -43,20 +43,9 @@ public final class Dropout extends Layer {
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
     Tensor mask = ctx.training() ? ctx.allocateBatch(outputShape()) : null;
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (training && rate > 0) {

@@ -27,19 +27,8 @@ public final class GlobalAveragePooling2D extends Layer {
     int h = in.dim(1), w = in.dim(2);
     ConvGeometry g = new ConvGeometry(ctx.batch(), in.dim(0), h, w, in.dim(0), h, w, h, w, 0, 0,
         1, 1, 1, 1);
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         b.poolForward(PoolMode.AVERAGE_INCLUDE_PADDING, g, x, y);

@@ -1,5 +1,6 @@
 package dev.marrow.engine.nn;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -59,6 +60,23 @@ public record Padding(Kind kind, int height, int width) {
           + ") does not fit an input of " + in + " with " + this + " padding");
     }
     return new int[] {before, out};
+  }
+
+  /** "valid", "same", or [height, width] for explicit padding, as model.json stores it. */
+  public Object toConfig() {
+    return kind == Kind.EXPLICIT ? List.of(height, width) : toString();
+  }
+
+  /** The inverse of {@link #toConfig}. */
+  public static Padding fromConfig(Object config) {
+    if (config instanceof List<?> l && l.size() == 2 && l.get(0) instanceof Number h
+        && l.get(1) instanceof Number w) {
+      return explicit(h.intValue(), w.intValue());
+    }
+    if (config instanceof String s) {
+      return parse(s);
+    }
+    throw new IllegalArgumentException("padding must be 'valid', 'same' or [h, w], got " + config);
   }
 
   @Override

@@ -35,6 +35,16 @@ public class Pooling2D extends Layer {
     this.padding = padding;
   }
 
+  /** Any pooling layer, as model.json describes it. */
+  public static Pooling2D of(PoolMode mode, int poolH, int poolW, int strideH, int strideW,
+      Padding padding) {
+    return new Pooling2D(mode, poolH, poolW, strideH, strideW, padding);
+  }
+
+  public PoolMode mode() {
+    return mode;
+  }
+
   /** Keras' MaxPooling2D(pool_size) with strides = pool size and valid padding. */
   public static Pooling2D max(int pool) {
     return new Pooling2D(PoolMode.MAX, pool, pool, pool, pool, Padding.VALID);
@@ -81,7 +91,7 @@ public class Pooling2D extends Layer {
     Map<String, Object> c = super.config();
     c.put("pool_size", List.of(poolH, poolW));
     c.put("strides", List.of(strideH, strideW));
-    c.put("padding", padding.toString());
+    c.put("padding", padding.toConfig());
     if (mode == PoolMode.AVERAGE_INCLUDE_PADDING) {
       c.put("count_include_pad", true);
     }
@@ -92,19 +102,8 @@ public class Pooling2D extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
-    return new LayerStep() {
-      @Override
-      public Tensor output() {
-        return y;
-      }
-
-      @Override
-      public Tensor outputGrad() {
-        return dy;
-      }
-
+    return new BufferedStep(ctx.allocateBatch(outputShape()),
+        ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         b.poolForward(mode, g, x, y);

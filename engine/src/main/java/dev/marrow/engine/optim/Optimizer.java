@@ -34,6 +34,15 @@ public abstract class Optimizer {
     return iterations;
   }
 
+  /** Continues from a checkpoint: the step count (Adam's bias correction) and learning rate. */
+  public void restore(int iterations, double learningRate) {
+    if (iterations < 0) {
+      throw new IllegalArgumentException("iterations must be >= 0, got " + iterations);
+    }
+    this.iterations = iterations;
+    setLearningRate(learningRate);
+  }
+
   /** Allocates the slots this optimizer keeps per parameter (idempotent). */
   public abstract void attach(Backend backend, List<Parameter> parameters);
 

@@ -16,6 +16,7 @@ public final class FitOptions {
   private double validationSplit;
   private Dataset validationData;
   private long seed = 42;
+  private int initialEpoch;
   private final List<Callback> callbacks = new ArrayList<>();
 
   public static FitOptions defaults() {
@@ -60,6 +61,23 @@ public final class FitOptions {
   public FitOptions seed(long seed) {
     this.seed = seed;
     return this;
+  }
+
+  /**
+   * Keras' initial_epoch: the number of epochs already done (by a run being resumed); training
+   * runs epochs initialEpoch + 1 … epochs, with the same shuffles and masks those epochs would
+   * have had in one uninterrupted run.
+   */
+  public FitOptions initialEpoch(int initialEpoch) {
+    if (initialEpoch < 0) {
+      throw new IllegalArgumentException("initial epoch must be >= 0, got " + initialEpoch);
+    }
+    this.initialEpoch = initialEpoch;
+    return this;
+  }
+
+  public int initialEpoch() {
+    return initialEpoch;
   }
 
   public FitOptions callback(Callback callback) {

@@ -77,7 +77,8 @@ public final class Trainer {
     for (Callback c : callbacks) {
       c.onTrainBegin(ctx);
     }
-    for (int epoch = 1; epoch <= options.epochs() && !ctx.stopRequested(); epoch++) {
+    for (int epoch = options.initialEpoch() + 1; epoch <= options.epochs() && !ctx.stopRequested();
+        epoch++) {
       for (Callback c : callbacks) {
         c.onEpochBegin(ctx, epoch);
       }

@@ -210,6 +210,112 @@ class BackendConformanceTest {
     }
   }
 
+  // n, c, h, w, f, k, stride, padTop/left (bottom/right follow from the output size), dilation
+  private static final int[][] CONV_SHAPES = {
+      {1, 1, 5, 5, 1, 1, 1, 0, 1}, {2, 1, 28, 28, 4, 5, 1, 0, 1}, {3, 3, 9, 7, 5, 3, 1, 1, 1},
+      {2, 4, 11, 10, 3, 3, 2, 1, 1}, {2, 2, 12, 9, 6, 3, 1, 2, 2}, {5, 16, 12, 12, 32, 5, 1, 0, 1},
+      {2, 3, 8, 8, 2, 4, 2, 0, 1}, {1, 2, 7, 7, 3, 2, 3, 1, 2}};
+
+  static ConvGeometry conv(int[] s) {
+    int out = ConvGeometry.outputSize(s[2], s[5], s[6], s[7], s[7], s[8]);
+    int outW = ConvGeometry.outputSize(s[3], s[5], s[6], s[7], s[7], s[8]);
+    return new ConvGeometry(s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7],
+        s[8], s[8], out, outW);
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void convolutionForwardAndBackward(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(9);
+    for (int[] s : CONV_SHAPES) {
+      ConvGeometry g = conv(s);
+      String what = " " + g;
+      Tensor x = random(r, g.n() * g.inputPlaneSize()), w = random(r, g.f() * g.patchSize());
+      Tensor bias = random(r, g.f()), dy = random(r, g.n() * g.outputImageSize());
+      Tensor ye = Tensor.zeros(dy.size()), y = Tensor.zeros(dy.size());
+      REF.conv2dForward(g, x, w, bias, ye);
+      b.conv2dForward(g, x, w, bias, y);
+      double atol = 1e-5 * Math.sqrt(g.patchSize());
+      assertClose(ye, y, 1e-4, atol, "conv forward" + what);
+      Tensor dxe = Tensor.zeros(x.size()), dx = random(r, x.size());
+      REF.conv2dBackwardData(g, w, dy, dxe);
+      b.conv2dBackwardData(g, w, dy, dx);
+      assertClose(dxe, dx, 1e-4, atol, "conv backward data" + what);
+      Tensor dwe = random(r, w.size()), dw = dwe.copy();
+      REF.conv2dBackwardFilter(g, x, dy, dwe, 0.5f);
+      b.conv2dBackwardFilter(g, x, dy, dw, 0.5f);
+      assertClose(dwe, dw, 1e-4, 1e-5 * Math.sqrt(g.n() * g.outputPixels()),
+          "conv backward filter" + what);
+      Tensor dbe = random(r, g.f()), db = dbe.copy();
+      REF.conv2dBackwardBias(g, dy, dbe, 1f);
+      b.conv2dBackwardBias(g, dy, db, 1f);
+      assertClose(dbe, db, 1e-4, 1e-4, "conv backward bias" + what);
+      if (b instanceof CpuBackend cpu && g.strideH() == 1 && g.dilationH() == 1) {
+        Tensor yd = Tensor.zeros(dy.size());
+        cpu.conv2dForwardDirect(g, x, w, bias, yd);
+        assertClose(ye, yd, 1e-4, atol, "direct conv forward" + what);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void poolingForwardAndBackward(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(10);
+    // n, c, h, w, window, stride, pad: plain 2×2, overlapping, padded, window over the edge
+    int[][] shapes = {{2, 3, 8, 8, 2, 2, 0}, {1, 2, 9, 7, 3, 2, 0}, {2, 2, 6, 7, 3, 1, 1},
+        {1, 1, 7, 7, 2, 2, 0}, {3, 4, 5, 5, 5, 5, 0}};
+    for (int[] s : shapes) {
+      int outH = ConvGeometry.outputSize(s[2], s[4], s[5], s[6], s[6], 1);
+      int outW = ConvGeometry.outputSize(s[3], s[4], s[5], s[6], s[6], 1);
+      ConvGeometry g = new ConvGeometry(s[0], s[1], s[2], s[3], s[1], s[4], s[4], s[5], s[5],
+          s[6], s[6], 1, 1, outH, outW);
+      for (PoolMode mode : PoolMode.values()) {
+        String what = " " + mode + " " + g;
+        Tensor x = random(r, g.n() * g.inputPlaneSize());
+        Tensor ye = Tensor.zeros(g.n() * g.outputImageSize()), y = Tensor.zeros(ye.size());
+        REF.poolForward(mode, g, x, ye);
+        b.poolForward(mode, g, x, y);
+        assertClose(ye, y, 1e-6, 1e-6, "pool forward" + what);
+        Tensor dy = random(r, ye.size()), dxe = Tensor.zeros(x.size()), dx = random(r, x.size());
+        REF.poolBackward(mode, g, x, ye, dy, dxe);
+        b.poolBackward(mode, g, x, ye, dy, dx);
+        assertClose(dxe, dx, 1e-6, 1e-6, "pool backward" + what);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void batchNormTrainingInferenceAndBackward(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(11);
+    for (int[] s : new int[][] {{8, 5, 1}, {4, 3, 30}, {1, 2, 16}, {128, 32, 49}}) {
+      int n = s[0], c = s[1], spatial = s[2], size = n * c * spatial;
+      String what = " n=" + n + " c=" + c + " spatial=" + spatial;
+      Tensor x = random(r, size), gamma = random(r, c), beta = random(r, c);
+      Tensor rm = random(r, c), rv = Tensor.zeros(c);
+      java.util.Arrays.fill(rv.array(), 1.5f);
+      Tensor rme = rm.copy(), rve = rv.copy();
+      Tensor me = Tensor.zeros(c), m = Tensor.zeros(c), ise = Tensor.zeros(c), is = Tensor.zeros(c);
+      Tensor ye = Tensor.zeros(size), y = Tensor.zeros(size);
+      REF.batchNormForwardTraining(n, c, spatial, x, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise, ye);
+      b.batchNormForwardTraining(n, c, spatial, x, gamma, beta, rm, rv, 0.1f, 1e-3f, m, is, y);
+      assertClose(ye, y, 1e-4, 1e-5, "bn training" + what);
+      assertClose(rme, rm, 1e-5, 1e-6, "bn running mean" + what);
+      assertClose(rve, rv, 1e-5, 1e-6, "bn running var" + what);
+      REF.batchNormForwardInference(n, c, spatial, x, gamma, beta, rme, rve, 1e-3f, ye);
+      b.batchNormForwardInference(n, c, spatial, x, gamma, beta, rm, rv, 1e-3f, y);
+      assertClose(ye, y, 1e-4, 1e-5, "bn inference" + what);
+      Tensor dy = random(r, size), dxe = Tensor.zeros(size), dx = Tensor.zeros(size);
+      Tensor dge = Tensor.zeros(c), dg = Tensor.zeros(c), dbe = Tensor.zeros(c), db = Tensor.zeros(c);
+      REF.batchNormBackward(n, c, spatial, x, dy, gamma, me, ise, dxe, dge, dbe);
+      b.batchNormBackward(n, c, spatial, x, dy, gamma, m, is, dx, dg, db);
+      assertClose(dxe, dx, 1e-3, 1e-5, "bn backward dx" + what);
+      assertClose(dge, dg, 1e-4, 1e-4, "bn backward dgamma" + what);
+      assertClose(dbe, db, 1e-4, 1e-4, "bn backward dbeta" + what);
+    }
+  }
+
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
   void labelsOutsideTheClassesAreRejected(String name, Backend b) {

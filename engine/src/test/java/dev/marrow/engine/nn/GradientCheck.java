@@ -59,15 +59,20 @@ public final class GradientCheck {
       for (int i = 0; i < w.length; i++) {
         double numeric = centralDifference(plan, w, i, eps);
         if (Math.abs(numeric - analytic[i]) > atol + rtol * Math.abs(numeric)) {
-          // Max pooling and ReLU are not differentiable where two window values tie or an input
-          // crosses zero; a difference that changes with the step size straddles such a kink.
-          double half = centralDifference(plan, w, i, eps / 4);
-          if (Math.abs(half - numeric) > atol + rtol * Math.abs(numeric)) {
+          // A smaller step separates two cases. Strong curvature (batch norm amplifies it)
+          // makes the larger step inaccurate: the smaller one then agrees with the analytic
+          // value. A kink (a ReLU input or two max-pool candidates crossing) makes differences
+          // disagree with each other: that element says nothing and is skipped.
+          double small = centralDifference(plan, w, i, eps / 4);
+          boolean agrees = Math.abs(small - analytic[i]) <= atol + rtol * Math.abs(small);
+          if (!agrees && Math.abs(small - numeric) > atol + rtol * Math.abs(numeric)) {
             kinks++;
             continue;
           }
-          fail(String.format("%s[%d]: analytic gradient %.6g, finite difference %.6g (loss %s)",
-              p.name(), i, analytic[i], numeric, loss.name()));
+          if (!agrees) {
+            fail(String.format("%s[%d]: analytic gradient %.6g, finite difference %.6g (loss %s)",
+                p.name(), i, analytic[i], numeric, loss.name()));
+          }
         }
         checked++;
       }

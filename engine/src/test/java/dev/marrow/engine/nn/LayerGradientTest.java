@@ -111,6 +111,28 @@ class LayerGradientTest {
   }
 
   @Test
+  void vggStyleStackEndToEnd() {
+    // The zoo's vgg in miniature: same-padded bias-free convolutions, BN, ReLU, max-pool, then
+    // bias-free Dense + BN + ReLU; checks that the layers compose, not just work alone.
+    Sequential m = new Sequential(1, 6, 6)
+        .add(Conv2D.builder(3, 3).padding(Padding.SAME).useBias(false).build())
+        .add(new BatchNormalization())
+        .add(new ActivationLayer(Activation.RELU))
+        .add(Conv2D.builder(2, 3).padding(Padding.SAME).useBias(false).build())
+        .add(new BatchNormalization())
+        .add(new ActivationLayer(Activation.RELU))
+        .add(Pooling2D.max(2))
+        .add(new Flatten())
+        .add(new Dense(6, Activation.LINEAR, false, Initializer.glorotNormal(),
+            Initializer.zeros()))
+        .add(new BatchNormalization())
+        .add(new ActivationLayer(Activation.RELU))
+        .add(new Dense(4))
+        .build(13);
+    check(m, new SparseCategoricalCrossentropy(true));
+  }
+
+  @Test
   void batchNormOnDenseFeaturesAndL2OnDense() {
     check(sandwich(new BatchNormalization(0.9, 1e-3)), new SparseCategoricalCrossentropy(true));
     check(sandwich(new Dense(5, Activation.RELU).l2(0.1)), new SparseCategoricalCrossentropy(true));

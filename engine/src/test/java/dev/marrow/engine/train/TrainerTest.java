@@ -23,10 +23,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-class TrainerTest {
+public class TrainerTest {
 
   /** Points in 2-D labelled by which of three angular sectors they fall in: not linearly easy. */
-  static Dataset sectors(int n, long seed) {
+  public static Dataset sectors(int n, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     float[] x = new float[n * 2];
     int[] y = new int[n];
@@ -39,7 +39,7 @@ class TrainerTest {
     return new Dataset(Tensor.wrap(x, Shape.of(n, 2)), y, 3);
   }
 
-  static Sequential mlp(long seed) {
+  public static Sequential mlp(long seed) {
     return new Sequential(2)
         .add(new Dense(32, Activation.RELU))
         .add(new Dropout(0.1))

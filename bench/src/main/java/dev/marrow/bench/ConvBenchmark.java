@@ -1,0 +1,99 @@
+package dev.marrow.bench;
+
+import dev.marrow.engine.backend.ConvGeometry;
+import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Convolution forward on the layer shapes of the zoo's CNNs, batch 128: im2col + GEMM against
+ * direct convolution, in the same run. The CPU backend picks per shape from these numbers
+ * (DirectConv.suits). GFLOP/s = 2·n·f·c·kh·kw·outH·outW / time.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class ConvBenchmark {
+
+  /** name: c, h, w, f, k, pad (symmetric), stride 1. */
+  @Param({
+      "cnn.conv1:1,28,28,16,5,0", "cnn.conv2:16,12,12,32,5,0",
+      "lenet5.conv1:1,28,28,6,5,2", "lenet5.conv2:6,14,14,16,5,0",
+      "simple-cnn.conv1:1,28,28,8,16,0",
+      "vgg.conv1:1,28,28,32,3,1", "vgg.conv2:32,28,28,32,3,1", "vgg.conv3:32,14,14,64,3,1",
+      "vgg.conv4:64,14,14,64,3,1", "vgg.conv6:128,7,7,128,3,1", "vgg.conv8:256,3,3,256,3,1"})
+  public String layer;
+
+  @Param({"128"})
+  public int batch;
+
+  private CpuBackend cpu;
+  private ConvGeometry g;
+  private Tensor x;
+  private Tensor w;
+  private Tensor bias;
+  private Tensor y;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    String[] v = layer.substring(layer.indexOf(':') + 1).split(",");
+    int c = Integer.parseInt(v[0]), h = Integer.parseInt(v[1]), wd = Integer.parseInt(v[2]);
+    int f = Integer.parseInt(v[3]), k = Integer.parseInt(v[4]), pad = Integer.parseInt(v[5]);
+    int out = ConvGeometry.outputSize(h, k, 1, pad, pad, 1);
+    int outW = ConvGeometry.outputSize(wd, k, 1, pad, pad, 1);
+    g = new ConvGeometry(batch, c, h, wd, f, k, k, 1, 1, pad, pad, 1, 1, out, outW);
+    SplittableRandom r = new SplittableRandom(1);
+    x = random(r, batch * g.inputPlaneSize());
+    w = random(r, f * g.patchSize());
+    bias = random(r, f);
+    y = Tensor.zeros(batch * g.outputImageSize());
+    cpu = new CpuBackend();
+  }
+
+  static Tensor random(SplittableRandom r, int n) {
+    Tensor t = Tensor.zeros(n);
+    for (int i = 0; i < n; i++) {
+      t.set(i, (float) (r.nextDouble() * 2 - 1));
+    }
+    return t;
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    cpu.close();
+  }
+
+  @Benchmark
+  public Tensor im2colGemm() {
+    cpu.conv2dForwardIm2col(g, x, w, bias, y);
+    return y;
+  }
+
+  @Benchmark
+  public Tensor direct() {
+    cpu.conv2dForwardDirect(g, x, w, bias, y);
+    return y;
+  }
+
+  /** Multiply-adds ×2 of one forward pass, for GFLOP/s. */
+  public static double flops(ConvGeometry g) {
+    return 2.0 * g.n() * g.f() * g.patchSize() * g.outputPixels();
+  }
+}

@@ -1,0 +1,89 @@
+package dev.marrow.cli;
+
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.io.ModelFiles;
+import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
+import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.optim.Sgd;
+import dev.marrow.engine.tensor.Tensor;
+import dev.marrow.engine.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A trained model loaded from a run folder, with the predictions the evaluate, predict and plot
+ * commands share: class probabilities (softmax of the logits), the predicted class, its confidence
+ * and a confusion matrix.
+ */
+final class RunModel {
+  final Sequential model;
+  private final Trainer trainer;
+
+  private RunModel(Sequential model, Backend backend) {
+    this.model = model;
+    // The loss only serves evaluate(); the optimizer is never stepped.
+    this.trainer = new Trainer(model, new Sgd(1e-3), new SparseCategoricalCrossentropy(true),
+        backend);
+  }
+
+  static RunModel of(Sequential model, Backend backend) {
+    return new RunModel(model, backend);
+  }
+
+  static RunModel load(Path runDir, Backend backend) {
+    try {
+      return new RunModel(ModelFiles.load(runDir), backend);
+    } catch (IOException e) {
+      throw new UserError("--model " + runDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  Trainer trainer() {
+    return trainer;
+  }
+
+  /** Softmax probabilities, (N, classes). */
+  Tensor probabilities(Tensor inputs) {
+    Tensor logits = trainer.predict(inputs);
+    int classes = logits.shape().dim(-1), n = logits.shape().dim(0);
+    float[] v = logits.array();
+    for (int r = 0; r < n; r++) {
+      float max = Float.NEGATIVE_INFINITY;
+      for (int c = 0; c < classes; c++) {
+        max = Math.max(max, v[r * classes + c]);
+      }
+      double sum = 0;
+      for (int c = 0; c < classes; c++) {
+        sum += Math.exp(v[r * classes + c] - max);
+      }
+      for (int c = 0; c < classes; c++) {
+        v[r * classes + c] = (float) (Math.exp(v[r * classes + c] - max) / sum);
+      }
+    }
+    return logits;
+  }
+
+  /** Predicted classes and their probabilities for a whole data set, plus the confusion matrix. */
+  record Predictions(int[] predicted, float[] confidence, int[][] confusion) {}
+
+  Predictions predictAll(Dataset data) {
+    Tensor p = probabilities(data.features());
+    int classes = p.shape().dim(-1);
+    int[] predicted = new int[data.size()];
+    float[] confidence = new float[data.size()];
+    int[][] confusion = new int[classes][classes];
+    for (int i = 0; i < data.size(); i++) {
+      int best = 0;
+      for (int c = 1; c < classes; c++) {
+        if (p.get(i * classes + c) > p.get(i * classes + best)) {
+          best = c;
+        }
+      }
+      predicted[i] = best;
+      confidence[i] = p.get(i * classes + best);
+      confusion[data.label(i)][best]++;
+    }
+    return new Predictions(predicted, confidence, confusion);
+  }
+}

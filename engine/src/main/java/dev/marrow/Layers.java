@@ -1,0 +1,71 @@
+package dev.marrow;
+
+import dev.marrow.engine.backend.Activation;
+import dev.marrow.engine.nn.ActivationLayer;
+import dev.marrow.engine.nn.BatchNormalization;
+import dev.marrow.engine.nn.Conv2D;
+import dev.marrow.engine.nn.Dense;
+import dev.marrow.engine.nn.Dropout;
+import dev.marrow.engine.nn.Flatten;
+import dev.marrow.engine.nn.GlobalAveragePooling2D;
+import dev.marrow.engine.nn.Padding;
+import dev.marrow.engine.nn.Pooling2D;
+import dev.marrow.engine.nn.Reshape;
+
+/** Layers by their Keras names and defaults; the classes in dev.marrow.engine.nn take more. */
+public final class Layers {
+  private Layers() {}
+
+  /** {@code Dense(units)}: no activation. */
+  public static Dense dense(int units) {
+    return new Dense(units);
+  }
+
+  /** {@code Dense(units, activation="relu")}. */
+  public static Dense dense(int units, String activation) {
+    return new Dense(units, activation);
+  }
+
+  /** {@code Conv2D(filters, kernel)}, stride 1, valid padding, bias. */
+  public static Conv2D conv2d(int filters, int kernel, String activation) {
+    return Conv2D.builder(filters, kernel).activation(Activation.fromName(activation)).build();
+  }
+
+  /** {@code Conv2D(filters, kernel, padding="same")}. */
+  public static Conv2D conv2dSame(int filters, int kernel, String activation) {
+    return Conv2D.builder(filters, kernel).padding(Padding.SAME)
+        .activation(Activation.fromName(activation)).build();
+  }
+
+  public static Pooling2D maxPool(int pool) {
+    return Pooling2D.max(pool);
+  }
+
+  public static Pooling2D averagePool(int pool) {
+    return Pooling2D.average(pool);
+  }
+
+  public static GlobalAveragePooling2D globalAveragePool() {
+    return new GlobalAveragePooling2D();
+  }
+
+  public static BatchNormalization batchNorm() {
+    return new BatchNormalization();
+  }
+
+  public static Dropout dropout(double rate) {
+    return new Dropout(rate);
+  }
+
+  public static Flatten flatten() {
+    return new Flatten();
+  }
+
+  public static Reshape reshape(int... shape) {
+    return new Reshape(shape);
+  }
+
+  public static ActivationLayer activation(String name) {
+    return new ActivationLayer(name);
+  }
+}

@@ -1,0 +1,177 @@
+package dev.marrow;
+
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.io.ModelFiles;
+import dev.marrow.engine.loss.Loss;
+import dev.marrow.engine.nn.Layer;
+import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.optim.Optimizer;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+import dev.marrow.engine.train.Evaluation;
+import dev.marrow.engine.train.FitOptions;
+import dev.marrow.engine.train.History;
+import dev.marrow.engine.train.Plan;
+import dev.marrow.engine.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Marrow's front door: a model you build, compile, fit, evaluate, save and load the way Keras does,
+ * or drive step by step the way a PyTorch loop does.
+ *
+ * <pre>{@code
+ * try (Model model = Model.sequential(1, 28, 28)
+ *     .add(Layers.conv2d(16, 5, "relu")).add(Layers.maxPool(2))
+ *     .add(Layers.flatten()).add(Layers.dense(10))
+ *     .compile(Optimizers.adam(1e-3), Losses.sparseCategoricalCrossentropy(true))) {
+ *   model.fit(train, FitOptions.defaults().epochs(3).batchSize(128));
+ *   model.save(Path.of("my-model"));
+ * }
+ * }</pre>
+ *
+ * <p>A model owns the CPU backend it creates in {@link #compile(Optimizer, Loss)} and closes it in
+ * {@link #close()}; a backend passed in is the caller's to close.
+ */
+public final class Model implements AutoCloseable {
+  private final Sequential network;
+  private long seed = 42;
+  private Trainer trainer;
+  private Backend ownedBackend;
+  private final Map<Integer, Plan> stepPlans = new HashMap<>();
+
+  private Model(Sequential network) {
+    this.network = network;
+  }
+
+  /** A model taking samples of the given shape, e.g. {@code sequential(1, 28, 28)}. */
+  public static Model sequential(int... inputShape) {
+    return new Model(new Sequential(inputShape));
+  }
+
+  /** Wraps an existing network. */
+  public static Model of(Sequential network) {
+    return new Model(network);
+  }
+
+  /** Loads a model saved with {@link #save} (or a run folder written by {@code marrow train}). */
+  public static Model load(Path dir) throws IOException {
+    return new Model(ModelFiles.load(dir));
+  }
+
+  /** Appends a layer (before compile). */
+  public Model add(Layer layer) {
+    network.add(layer);
+    return this;
+  }
+
+  /** The seed weights are initialised from (default 42); call before compile. */
+  public Model seed(long seed) {
+    this.seed = seed;
+    return this;
+  }
+
+  /** Compiles for the CPU backend on every core (owned and closed by this model). */
+  public Model compile(Optimizer optimizer, Loss loss) {
+    CpuBackend cpu = new CpuBackend();
+    compile(optimizer, loss, cpu);
+    ownedBackend = cpu;
+    return this;
+  }
+
+  /** Compiles for a given backend: initialises the weights if needed and binds the optimizer. */
+  public Model compile(Optimizer optimizer, Loss loss, Backend backend) {
+    if (trainer != null) {
+      throw new IllegalStateException("model is already compiled");
+    }
+    if (!network.isBuilt()) {
+      network.build(seed);
+    }
+    trainer = new Trainer(network, Objects.requireNonNull(optimizer, "optimizer"),
+        Objects.requireNonNull(loss, "loss"), Objects.requireNonNull(backend, "backend"));
+    return this;
+  }
+
+  /** Keras' {@code fit}. */
+  public History fit(Dataset data, FitOptions options) {
+    return compiled().fit(data, options);
+  }
+
+  /** Keras' {@code evaluate}: mean loss and accuracy in inference mode. */
+  public Evaluation evaluate(Dataset data) {
+    return compiled().evaluate(data);
+  }
+
+  /** The last layer's outputs for inputs of shape (N, input shape). */
+  public Tensor predict(Tensor inputs) {
+    return compiled().predict(inputs);
+  }
+
+  /**
+   * PyTorch's {@code loss.backward()}: forward in training mode and backward on one batch,
+   * leaving gradients in the parameters; returns the batch's mean loss. Follow with {@link
+   * #step()}.
+   */
+  public float backward(Tensor inputs, int[] labels) {
+    Trainer t = compiled();
+    Shape in = network.inputShape();
+    if (inputs.shape().rank() != in.rank() + 1 || !inputs.shape().dropFirst().equals(in)) {
+      throw new IllegalArgumentException("backward expects inputs of shape (N, "
+          + in.toString().substring(1) + ", got " + inputs.shape());
+    }
+    int n = inputs.shape().dim(0);
+    if (labels.length != n) {
+      throw new IllegalArgumentException(n + " inputs but " + labels.length + " labels");
+    }
+    Plan plan = stepPlans.computeIfAbsent(n, b -> Plan.forTraining(network, t.backend(), b,
+        t.loss()));
+    Dataset batch = new Dataset(inputs, labels, network.outputShape().dim(-1));
+    plan.loadBatch(batch, null, 0);
+    plan.setStepSeed(seed ^ t.optimizer().iterations());
+    return plan.computeGradients();
+  }
+
+  /** PyTorch's {@code optimizer.step()}: one update from the current gradients. */
+  public void step() {
+    Trainer t = compiled();
+    t.optimizer().step(t.backend(), network.parameters());
+  }
+
+  /** Writes model.json and model.safetensors into {@code dir} (atomically). */
+  public void save(Path dir) throws IOException {
+    ModelFiles.save(network, dir, Map.of("marrow", "0.1.0-SNAPSHOT"));
+  }
+
+  /** Keras-style summary table. */
+  public String summary() {
+    if (!network.isBuilt()) {
+      network.build(seed);
+    }
+    return network.summary();
+  }
+
+  /** The layer graph, for code that needs the engine directly. */
+  public Sequential network() {
+    return network;
+  }
+
+  private Trainer compiled() {
+    if (trainer == null) {
+      throw new IllegalStateException("compile the model first: model.compile(optimizer, loss)");
+    }
+    return trainer;
+  }
+
+  @Override
+  public void close() {
+    if (ownedBackend != null) {
+      ownedBackend.close();
+      ownedBackend = null;
+    }
+  }
+}
