@@ -141,6 +141,27 @@ class CallbacksAndResumeTest {
   }
 
   @Test
+  void modelCheckpointWithSaveBestOnlyKeepsTheBestEpoch() throws IOException {
+    Path best = dir.resolve("best.safetensors");
+    History h;
+    ModelCheckpoint checkpoint = new ModelCheckpoint(best, Monitor.of("val_loss"), true, 5,
+        Map.of());
+    try (CpuBackend cpu = new CpuBackend(1)) {
+      h = trainer(TrainerTest.mlp(8), new Adam(0.2), cpu).fit(DATA, FitOptions.defaults()
+          .epochs(8).batchSize(32).validationSplit(0.3).callback(checkpoint));
+    }
+    int bestEpoch = h.epochs().stream().min(java.util.Comparator.comparingDouble(
+        EpochStats::valLoss)).orElseThrow().epoch();
+    try (CpuBackend cpu = new CpuBackend(1)) {
+      Sequential m = TrainerTest.mlp(8);
+      Adam adam = new Adam(1e-3);
+      trainer(m, adam, cpu);
+      assertEquals(bestEpoch, Checkpoint.restore(best, m, adam).epoch());
+    }
+    assertTrue(checkpoint.saves() < 8, "saved only on improvement: " + checkpoint.saves());
+  }
+
+  @Test
   void csvLoggerWritesARowPerEpochAndAppendsOnResume() throws IOException {
     Path csv = dir.resolve("history.csv");
     try (CpuBackend cpu = new CpuBackend(1)) {

@@ -190,7 +190,8 @@ public final class MnistFiles {
         .append(File.TRAIN_IMAGES.fileName).append(", ").append(File.TRAIN_LABELS.fileName)
         .append(", ").append(File.TEST_IMAGES.fileName).append(", ")
         .append(File.TEST_LABELS.fileName).append(", optionally with .gz) into ").append(cacheDir)
-        .append(" or a directory given with --data-dir / MARROW_DATA.");
+        .append(" or a directory given with --data-dir")
+        .append(source == Source.MNIST ? " / MARROW_DATA." : ".");
     throw new IOException(m.toString());
   }
 
