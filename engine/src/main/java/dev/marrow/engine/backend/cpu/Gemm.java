@@ -28,6 +28,8 @@ final class Gemm {
   static final int L = S.length();
   static final int MR = 6;
   static final int NR = 2 * L;
+  /** Depth of one k slice: a KC × NR panel of B is 32 KiB, an L1 data cache. */
+  static final int KC = 256;
 
   /** Below this many multiply-adds a product runs on one thread. */
   private static final long PARALLEL_MIN_FLOPS = 64 * 1024;
@@ -79,6 +81,19 @@ final class Gemm {
     int kStride = transA ? lda : 1; //  distance between columns p and p+1 of op(A)
     int mBlocks = (m + MR - 1) / MR;
     int nBlocks = (n + NR - 1) / NR;
+    // Long products run in slices of KC along k: all tiles of one slice share a KC × NR panel of
+    // B small enough to stay in L1 while A's rows stream past. The kernel adds into C, so
+    // slices simply accumulate (beta was applied above).
+    for (int k0 = 0; k0 < k; k0 += KC) {
+      int kc = Math.min(KC, k - k0);
+      runSlice(m, n, kc, alpha, a, aOff + k0 * kStride, rowStride, kStride, bp,
+          bpOff + k0 * ldbp, ldbp, c, cOff, ldc, mBlocks, nBlocks, big);
+    }
+  }
+
+  private void runSlice(int m, int n, int k, float alpha, float[] a, int aOff, int rowStride,
+      int kStride, float[] bp, int bpOff, int ldbp, float[] c, int cOff, int ldc, int mBlocks,
+      int nBlocks, boolean big) {
     // When the array extends far enough, a partial last column block reads B in place: the
     // columns past n hold other data, but they only feed scratch columns that are never added to
     // C. Otherwise it is copied into a zero-padded k × NR panel.
@@ -86,17 +101,15 @@ final class Gemm {
         || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
     int inPlaceBlocks = edgeInPlace ? nBlocks : n / NR;
     float[] edge = edgeInPlace ? null : packEdge(bp, bpOff, ldbp, k, n, inPlaceBlocks * NR);
-    float[] bFinal = bp;
-    int bFinalOff = bpOff, ldbFinal = ldbp;
     ThreadTeam.RangeBody tiles = (begin, end) -> {
       for (int t = begin; t < end; t++) {
         // Column-block-major order: consecutive tiles share a panel of B in cache.
         int jb = t / mBlocks, ib = t % mBlocks;
         int i0 = ib * MR, j0 = jb * NR;
         int rows = Math.min(MR, m - i0), cols = Math.min(NR, n - j0);
-        float[] panel = jb < inPlaceBlocks ? bFinal : edge;
-        int panelOff = jb < inPlaceBlocks ? bFinalOff + j0 : 0;
-        int panelLd = jb < inPlaceBlocks ? ldbFinal : NR;
+        float[] panel = jb < inPlaceBlocks ? bp : edge;
+        int panelOff = jb < inPlaceBlocks ? bpOff + j0 : 0;
+        int panelLd = jb < inPlaceBlocks ? ldbp : NR;
         // Rows past the edge re-read the last valid row; their results are never stored.
         int a0 = aOff + i0 * rowStride;
         int a1 = aOff + (i0 + Math.min(1, rows - 1)) * rowStride;

@@ -1,0 +1,88 @@
+package dev.marrow.bench;
+
+import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.tensor.Tensor;
+import dev.marrow.engine.train.Plan;
+import dev.marrow.models.zoo.ModelSpec;
+import dev.marrow.models.zoo.ModelZoo;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One whole training step (forward, loss, backward, Adam) of a zoo model on a loaded batch, and
+ * one inference forward pass. Run with {@code -prof gc} to see the allocation per step.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+public class TrainStepBenchmark {
+  @Param({"mlp", "cnn"})
+  public String model;
+
+  @Param({"32", "128"})
+  public int batch;
+
+  private CpuBackend cpu;
+  private Plan train;
+  private Plan infer;
+  private Adam adam;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    ModelSpec spec = ModelZoo.find(model).orElseThrow();
+    Sequential net = spec.build(1);
+    cpu = new CpuBackend();
+    adam = new Adam(1e-3);
+    adam.attach(cpu, net.parameters());
+    SplittableRandom r = new SplittableRandom(2);
+    Tensor x = Tensor.zeros(net.inputShape().withBatch(batch));
+    for (int i = 0; i < x.size(); i++) {
+      x.set(i, r.nextDouble() < 0.2 ? (float) r.nextDouble() : 0f); // MNIST-like sparsity
+    }
+    int[] y = new int[batch];
+    for (int i = 0; i < batch; i++) {
+      y[i] = r.nextInt(10);
+    }
+    Dataset data = new Dataset(x, y, 10);
+    train = Plan.forTraining(net, cpu, batch, spec.loss().get());
+    train.loadBatch(data, null, 0);
+    infer = Plan.forInference(net, cpu, batch, null);
+    infer.input().copyFrom(x);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    cpu.close();
+  }
+
+  @Benchmark
+  public float trainStep() {
+    return train.trainStep(adam);
+  }
+
+  @Benchmark
+  public Tensor inference() {
+    infer.forward(false);
+    return infer.output();
+  }
+
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Regenerates the Panama bindings in src/main/java/dev/marrow/bindings/<lib>/ with jextract.
+#   native-bindings/jextract/generate.sh JEXTRACT [CUDA_INCLUDE]
+# JEXTRACT: a command that runs jextract (see ../shared/JEXTRACT.md for building it from source;
+# the committed bindings come from openjdk/jextract f9866df3a178baa2e4a3746a7a6e458d783ace92 run on
+# Temurin 25 against Debian 12's libopenblas-dev 0.3.21 cblas.h);
+# CUDA_INCLUDE: the CUDA/cuDNN include folder (only needed for the CUDA libraries).
+# Bindings are generated without -l: nothing loads a library at class-load time; the library
+# locator finds and loads the library, and the generated code resolves symbols through
+# SymbolLookup.loaderLookup().
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+jextract="$1"
+out="$here/../src/main/java"
+cblas_header=/usr/include/x86_64-linux-gnu/cblas.h
+[ -f "$cblas_header" ] || cblas_header=/usr/include/cblas.h
+[ -f "$cblas_header" ] || { echo "cblas.h not found: apt-get install libopenblas-dev" >&2; exit 2; }
+rm -rf "$out/dev/marrow/bindings/cblas"
+$jextract --output "$out" -t dev.marrow.bindings.cblas --header-class-name cblas_h \
+  @"$here/includes-cblas.txt" "$cblas_header"
+# jextract at HEAD emits SymbolLookup.findOrThrow, added in JDK 23; Marrow compiles for JDK 22, so
+# rewrite that one call to its JDK 22 spelling (same behaviour: NoSuchElementException if absent).
+sed -i 's/SYMBOL_LOOKUP\.findOrThrow(\("[A-Za-z0-9_]*"\))/SYMBOL_LOOKUP.find(\1).orElseThrow()/' \
+  "$out"/dev/marrow/bindings/cblas/*.java
+echo "generated dev.marrow.bindings.cblas from $cblas_header"
