@@ -40,7 +40,8 @@ class BackendConformanceTest {
   // go parallel.
   private static final int[][] GEMM_SHAPES = {
       {1, 1, 1}, {1, 10, 128}, {5, 7, 3}, {6, 32, 16}, {7, 33, 17}, {13, 47, 29}, {32, 128, 784},
-      {64, 10, 128}, {100, 70, 300}, {129, 65, 64}, {784, 128, 32}};
+      {64, 10, 128}, {100, 70, 300}, {129, 65, 64}, {784, 128, 32},
+      {200, 300, 260}}; // the last packs B into panels and runs two k slices
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
