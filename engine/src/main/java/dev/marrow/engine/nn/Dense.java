@@ -5,7 +5,6 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.init.Initializer;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
@@ -98,14 +97,7 @@ public final class Dense extends Layer {
 
   @Override
   public List<Parameter> parameters() {
-    List<Parameter> ps = new ArrayList<>();
-    if (weight != null) {
-      ps.add(weight);
-    }
-    if (bias != null) {
-      ps.add(bias);
-    }
-    return ps;
+    return present(weight, bias);
   }
 
   @Override

@@ -27,6 +27,17 @@ public abstract class Layer {
   /** Creates the parameters for the given input shape; layers without parameters do nothing. */
   protected void createParameters(Shape inputShape, RandomGenerator random) {}
 
+  /** The given parameters that exist (a layer without bias passes null for it), in order. */
+  protected static List<Parameter> present(Parameter... parameters) {
+    java.util.ArrayList<Parameter> out = new java.util.ArrayList<>();
+    for (Parameter p : parameters) {
+      if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
   /** The trainable parameters, in a stable order; empty before build. */
   public List<Parameter> parameters() {
     return List.of();
