@@ -43,7 +43,8 @@ public final class Main {
       return USER_ERROR;
     });
     cli.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
-      if (ex instanceof UserError || ex instanceof IllegalArgumentException) {
+      if (ex instanceof UserError || ex instanceof IllegalArgumentException
+          || ex instanceof dev.marrow.engine.train.TrainingDivergedException) {
         err.println("marrow: " + ex.getMessage());
         return USER_ERROR;
       }

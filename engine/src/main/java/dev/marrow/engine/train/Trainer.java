@@ -25,6 +25,7 @@ public final class Trainer {
   private final Optimizer optimizer;
   private final Loss loss;
   private final Backend backend;
+  private final List<dev.marrow.engine.nn.Parameter> parameters;
   private final Map<Integer, Plan> trainingPlans = new HashMap<>();
   private final Map<Integer, Plan> inferencePlans = new HashMap<>();
 
@@ -36,7 +37,8 @@ public final class Trainer {
     if (!model.isBuilt()) {
       model.build(42);
     }
-    optimizer.attach(backend, model.parameters());
+    this.parameters = model.parameters();
+    optimizer.attach(backend, parameters);
   }
 
   public Sequential model() {
@@ -96,7 +98,12 @@ public final class Trainer {
         Plan plan = trainingPlan(rows);
         plan.loadBatch(train, order, from);
         plan.setStepSeed(Plan.mix(options.seed(), (long) epoch << 32 | s));
-        float stepLoss = plan.trainStep(optimizer);
+        float stepLoss = plan.computeGradients();
+        if (!Float.isFinite(stepLoss)) {
+          // Stop before the update spreads it into the weights: they stay as they were.
+          throw new TrainingDivergedException(epoch, s, stepLoss, firstNonFiniteGradient());
+        }
+        optimizer.step(backend, parameters);
         lossSum += (double) stepLoss * rows;
         correct += plan.lastCorrect();
         int seen = from + rows;
@@ -122,6 +129,17 @@ public final class Trainer {
       c.onTrainEnd(ctx, history);
     }
     return history;
+  }
+
+  private String firstNonFiniteGradient() {
+    for (int i = parameters.size() - 1; i >= 0; i--) {
+      for (float g : parameters.get(i).grad().array()) {
+        if (!Float.isFinite(g)) {
+          return parameters.get(i).name();
+        }
+      }
+    }
+    return null;
   }
 
   /** Mean loss and accuracy over a data set, in inference mode. */

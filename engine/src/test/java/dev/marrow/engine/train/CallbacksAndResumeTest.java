@@ -162,6 +162,31 @@ class CallbacksAndResumeTest {
   }
 
   @Test
+  void divergenceStopsTrainingNamesTheLayerAndLeavesTheCheckpointLoadable() throws IOException {
+    Path cp = dir.resolve(Checkpoint.FILE);
+    try (CpuBackend cpu = new CpuBackend(1)) {
+      Sequential m = TrainerTest.mlp(9);
+      dev.marrow.engine.optim.Sgd sgd = new dev.marrow.engine.optim.Sgd(0.05);
+      var e = assertThrows(TrainingDivergedException.class, () -> trainer(m, sgd, cpu).fit(DATA,
+          FitOptions.defaults().epochs(3).batchSize(32)
+              .callback(new LearningRateSchedule(ep -> ep == 1 ? 0.05 : 1e38, "explodes"))
+              .callback(new ModelCheckpoint(cp, Monitor.of("loss"), false, 1, Map.of()))));
+      assertEquals(2, e.epoch());
+      assertTrue(e.getMessage().contains("first non-finite gradient")
+          && e.getMessage().contains("dense"), e.getMessage());
+      Sequential again = TrainerTest.mlp(9);
+      dev.marrow.engine.optim.Sgd sgd2 = new dev.marrow.engine.optim.Sgd(0.05);
+      trainer(again, sgd2, cpu);
+      assertEquals(1, Checkpoint.restore(cp, again, sgd2).epoch());
+      for (Tensor t : ModelFiles.stateDict(again).values()) {
+        for (float v : t.array()) {
+          assertTrue(Float.isFinite(v));
+        }
+      }
+    }
+  }
+
+  @Test
   void csvLoggerWritesARowPerEpochAndAppendsOnResume() throws IOException {
     Path csv = dir.resolve("history.csv");
     try (CpuBackend cpu = new CpuBackend(1)) {
