@@ -64,6 +64,25 @@ class CliTest {
     Result optimizer = run("train", "--model", "mlp", "--optimizer", "rmsprop", "--offline",
         "--cache-dir", tmp.toString());
     assertEquals(2, optimizer.code());
+    assertTrue(optimizer.err().contains("unknown --optimizer 'rmsprop'"), optimizer.err());
+
+    Path file = tmp.resolve("a-file");
+    try {
+      Files.writeString(file, "x");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Result out = run("train", "--model", "mlp", "--out", file.resolve("run").toString());
+    assertEquals(2, out.code());
+    assertTrue(out.err().contains("cannot create run folder --out " + file.resolve("run")),
+        out.err());
+
+    Result resume = run("train", "--resume", tmp.resolve("no-such-run").toString());
+    assertEquals(2, resume.code());
+    assertTrue(resume.err().contains("no run.json"), resume.err());
+
+    Result predict = run("predict", "--model", tmp.toString(), "x.png");
+    assertEquals(2, predict.code());
   }
 
   @Test
