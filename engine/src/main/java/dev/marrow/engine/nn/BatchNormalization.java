@@ -51,11 +51,11 @@ public final class BatchNormalization extends Layer {
   @Override
   protected void createParameters(Shape input, java.util.random.RandomGenerator random) {
     int c = input.dim(0);
-    gamma = new Parameter(name() + ".weight", Tensor.zeros(c));
+    gamma = newParameter("weight", c);
     java.util.Arrays.fill(gamma.value().array(), 1f);
-    beta = new Parameter(name() + ".bias", Tensor.zeros(c));
-    runningMean = new Parameter(name() + ".running_mean", Tensor.zeros(c));
-    runningVar = new Parameter(name() + ".running_var", Tensor.zeros(c));
+    beta = newParameter("bias", c);
+    runningMean = newParameter("running_mean", c);
+    runningVar = newParameter("running_var", c);
     java.util.Arrays.fill(runningVar.value().array(), 1f);
   }
 

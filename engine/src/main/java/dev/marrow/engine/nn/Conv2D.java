@@ -188,10 +188,10 @@ public final class Conv2D extends Layer {
     geometry = SpatialLayer.geometry(input, filters, kh, kw, strideH, strideW, padding, dilationH,
         dilationW, name());
     int c = input.dim(0);
-    weight = new Parameter(name() + ".weight", Tensor.zeros(filters, c, kh, kw));
+    weight = newParameter("weight", filters, c, kh, kw);
     kernelInitializer.initialize(weight.value(), c * kh * kw, filters * kh * kw, random);
     if (useBias) {
-      bias = new Parameter(name() + ".bias", Tensor.zeros(filters));
+      bias = newParameter("bias", filters);
       biasInitializer.initialize(bias.value(), c * kh * kw, filters * kh * kw, random);
     }
   }

@@ -87,10 +87,10 @@ public final class Dense extends Layer {
   @Override
   protected void createParameters(Shape inputShape, RandomGenerator random) {
     int in = inputShape.dim(0);
-    weight = new Parameter(name() + ".weight", Tensor.zeros(in, units));
+    weight = newParameter("weight", in, units);
     kernelInitializer.initialize(weight.value(), in, units, random);
     if (useBias) {
-      bias = new Parameter(name() + ".bias", Tensor.zeros(units));
+      bias = newParameter("bias", units);
       biasInitializer.initialize(bias.value(), in, units, random);
     }
   }

@@ -27,6 +27,26 @@ public abstract class Layer {
   /** Creates the parameters for the given input shape; layers without parameters do nothing. */
   protected void createParameters(Shape inputShape, RandomGenerator random) {}
 
+  /**
+   * Largest parameter tensor a layer may create: 2^28 floats (1 GiB). A model description from a
+   * file cannot make the JVM try to allocate more (found by fuzzing model.json).
+   */
+  public static final long MAX_PARAMETER_ELEMENTS = 1L << 28;
+
+  /** A zero-filled parameter named {@code <layer>.<suffix>}, refusing absurd sizes up front. */
+  protected Parameter newParameter(String suffix, int... dims) {
+    long elements = 1;
+    for (int d : dims) {
+      elements *= d;
+    }
+    if (elements > MAX_PARAMETER_ELEMENTS) {
+      throw new IllegalArgumentException(name() + "." + suffix + " would need "
+          + java.util.Arrays.toString(dims) + " = " + elements + " parameters; the limit is "
+          + MAX_PARAMETER_ELEMENTS);
+    }
+    return new Parameter(name() + "." + suffix, Tensor.zeros(dims));
+  }
+
   /** The given parameters that exist (a layer without bias passes null for it), in order. */
   protected static List<Parameter> present(Parameter... parameters) {
     java.util.ArrayList<Parameter> out = new java.util.ArrayList<>();

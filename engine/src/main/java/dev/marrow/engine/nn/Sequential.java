@@ -61,6 +61,10 @@ public final class Sequential {
         throw new IllegalArgumentException("layer " + name + ": " + e.getMessage(), e);
       }
       shape = layer.outputShape();
+      if (shape.size() > Layer.MAX_PARAMETER_ELEMENTS) {
+        throw new IllegalArgumentException("layer " + name + " outputs " + shape
+            + " per sample: more than " + Layer.MAX_PARAMETER_ELEMENTS + " values");
+      }
     }
     built = true;
     return this;
