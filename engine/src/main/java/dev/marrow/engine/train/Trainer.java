@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Fits, evaluates and runs a model on one backend: Keras' {@code fit / evaluate / predict}. Plans
+ * Fits, evaluates and runs a model on one backend: Keras' {@code fit / evaluate / predict};
+ * {@code predict} and {@code evaluate} are safe to call from many threads at once. Plans
  * are compiled lazily per batch size and kept, so a data set whose size is not a multiple of the
  * batch size runs its last, smaller batch through a second plan that shares the parameters.
  */
@@ -27,7 +28,10 @@ public final class Trainer {
   private final Backend backend;
   private final List<dev.marrow.engine.nn.Parameter> parameters;
   private final Map<Integer, Plan> trainingPlans = new HashMap<>();
-  private final Map<Integer, Plan> inferencePlans = new HashMap<>();
+  // Inference plans are per thread: predict and evaluate may be called from many threads at once
+  // (their buffers are the plan's own; the weights are only read).
+  private final ThreadLocal<Map<Integer, Plan>> inferencePlans =
+      ThreadLocal.withInitial(HashMap::new);
 
   public Trainer(Sequential model, Optimizer optimizer, Loss loss, Backend backend) {
     this.model = model;
@@ -185,7 +189,8 @@ public final class Trainer {
   }
 
   private Plan inferencePlan(int batch) {
-    return inferencePlans.computeIfAbsent(batch, b -> Plan.forInference(model, backend, b, loss));
+    return inferencePlans.get().computeIfAbsent(batch,
+        b -> Plan.forInference(model, backend, b, loss));
   }
 
   private static void shuffle(int[] a, SplittableRandom random) {
