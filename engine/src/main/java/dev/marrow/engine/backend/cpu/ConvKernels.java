@@ -15,8 +15,10 @@ import dev.marrow.engine.backend.ConvGeometry;
 final class ConvKernels {
   private final ThreadTeam team;
   private final Gemm gemm;
-  private final ThreadLocal<float[]> columns = ThreadLocal.withInitial(() -> new float[0]);
-  private final ThreadLocal<float[]> partials = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> COLUMNS =
+      ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> PARTIALS =
+      ThreadLocal.withInitial(() -> new float[0]);
 
   ConvKernels(ThreadTeam team, Gemm gemm) {
     this.team = team;
@@ -24,10 +26,10 @@ final class ConvKernels {
   }
 
   private float[] columnBuffer(int size) {
-    float[] col = columns.get();
+    float[] col = COLUMNS.get();
     if (col.length < size) {
       col = new float[size];
-      columns.set(col);
+      COLUMNS.set(col);
     }
     return col;
   }
@@ -73,10 +75,10 @@ final class ConvKernels {
   void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
     int patch = g.patchSize(), pixels = g.outputPixels(), size = g.f() * patch;
     int parts = Math.min(team.size(), g.n());
-    float[] partial = partials.get();
+    float[] partial = PARTIALS.get();
     if (partial.length < parts * size) {
       partial = new float[parts * size];
-      partials.set(partial);
+      PARTIALS.set(partial);
     }
     float[] sums = partial;
     team.parallelFor(parts, 1, (p0, p1) -> {
@@ -156,7 +158,7 @@ final class ConvKernels {
       for (int i = 0; i < g.kh(); i++) {
         for (int j = 0; j < g.kw(); j++, row++) {
           int c0 = j * g.dilationW() - g.padLeft();
-          // Output columns whose input column c0 + ow·sw lies inside [0, w).
+          // Output COLUMNS whose input column c0 + ow·sw lies inside [0, w).
           int owFrom = c0 >= 0 ? 0 : (-c0 + sw - 1) / sw;
           int owTo = Math.min(g.outW(), c0 >= g.w() ? 0 : (g.w() - 1 - c0) / sw + 1);
           for (int oh = 0; oh < g.outH(); oh++) {

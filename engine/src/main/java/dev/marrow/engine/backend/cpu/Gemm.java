@@ -35,9 +35,14 @@ final class Gemm {
   private static final long PARALLEL_MIN_FLOPS = 64 * 1024;
 
   private final ThreadTeam team;
-  private final ThreadLocal<float[]> packedB = ThreadLocal.withInitial(() -> new float[0]);
-  private final ThreadLocal<float[]> edgePanel = ThreadLocal.withInitial(() -> new float[0]);
-  private final ThreadLocal<float[]> packedPanels = ThreadLocal.withInitial(() -> new float[0]);
+  // Workspaces belong to the calling thread, not to a backend: per-instance ThreadLocals would
+  // leave one stale entry per discarded backend in every thread that used it.
+  private static final ThreadLocal<float[]> PACKED_B =
+      ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> EDGE_PANEL =
+      ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> PACKED_PANELS =
+      ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> SCRATCH_TILE =
       ThreadLocal.withInitial(() -> new float[MR * NR]);
 
@@ -105,10 +110,10 @@ final class Gemm {
   // panels[(jb·kc + p)·NR + j] = op(B)[p][jb·NR + j], zero past n.
   private float[] packB(float[] b, int bOff, int ldb, int kc, int n, int nBlocks,
       boolean parallel) {
-    float[] bp = packedPanels.get();
+    float[] bp = PACKED_PANELS.get();
     if (bp.length < nBlocks * kc * NR) {
       bp = new float[nBlocks * kc * NR];
-      packedPanels.set(bp);
+      PACKED_PANELS.set(bp);
     }
     float[] out = bp;
     ThreadTeam.RangeBody pack = (j0, j1) -> {
@@ -137,8 +142,8 @@ final class Gemm {
     // When the array extends far enough, a partial last column block reads B in place: the
     // columns past n hold other data, but they only feed scratch columns that are never added to
     // C. Otherwise it is copied into a zero-padded k × NR panel.
-    boolean packedB = ldbp < 0; // panels of NR columns, each k × NR contiguous
-    boolean edgeInPlace = packedB || n % NR == 0
+    boolean PACKED_B = ldbp < 0; // panels of NR columns, each k × NR contiguous
+    boolean edgeInPlace = PACKED_B || n % NR == 0
         || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
     int inPlaceBlocks = edgeInPlace ? nBlocks : n / NR;
     float[] edge = edgeInPlace ? null : packEdge(bp, bpOff, ldbp, k, n, inPlaceBlocks * NR);
@@ -149,8 +154,8 @@ final class Gemm {
         int i0 = ib * MR, j0 = jb * NR;
         int rows = Math.min(MR, m - i0), cols = Math.min(NR, n - j0);
         float[] panel = jb < inPlaceBlocks ? bp : edge;
-        int panelOff = packedB ? jb * k * NR : jb < inPlaceBlocks ? bpOff + j0 : 0;
-        int panelLd = packedB ? NR : jb < inPlaceBlocks ? ldbp : NR;
+        int panelOff = PACKED_B ? jb * k * NR : jb < inPlaceBlocks ? bpOff + j0 : 0;
+        int panelLd = PACKED_B ? NR : jb < inPlaceBlocks ? ldbp : NR;
         // Rows past the edge re-read the last valid row; their results are never stored.
         int a0 = aOff + i0 * rowStride;
         int a1 = aOff + (i0 + Math.min(1, rows - 1)) * rowStride;
@@ -212,10 +217,10 @@ final class Gemm {
   }
 
   private float[] packEdge(float[] b, int bOff, int ldb, int k, int n, int j0) {
-    float[] panel = edgePanel.get();
+    float[] panel = EDGE_PANEL.get();
     if (panel.length < k * NR) {
       panel = new float[k * NR];
-      edgePanel.set(panel);
+      EDGE_PANEL.set(panel);
     }
     int width = n - j0;
     for (int p = 0; p < k; p++) {
@@ -226,10 +231,10 @@ final class Gemm {
   }
 
   private float[] packTransposed(float[] b, int bOff, int ldb, int k, int n, boolean parallel) {
-    float[] bp = packedB.get();
+    float[] bp = PACKED_B.get();
     if (bp.length < k * n + NR) { // NR spare floats let the edge block be read in place
       bp = new float[k * n + NR];
-      packedB.set(bp);
+      PACKED_B.set(bp);
     }
     float[] out = bp;
     // op(B)[p][j] = b[j*ldb + p]: walk b row by row (contiguous) and scatter into columns.
