@@ -8,7 +8,6 @@ import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Optimizer;
-import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Evaluation;
 import dev.marrow.engine.train.FitOptions;
@@ -119,11 +118,7 @@ public final class Model implements AutoCloseable {
    */
   public float backward(Tensor inputs, int[] labels) {
     Trainer t = compiled();
-    Shape in = network.inputShape();
-    if (inputs.shape().rank() != in.rank() + 1 || !inputs.shape().dropFirst().equals(in)) {
-      throw new IllegalArgumentException("backward expects inputs of shape (N, "
-          + in.toString().substring(1) + ", got " + inputs.shape());
-    }
+    network.inputShape().requireBatchOf(inputs.shape(), "backward");
     int n = inputs.shape().dim(0);
     if (labels.length != n) {
       throw new IllegalArgumentException(n + " inputs but " + labels.length + " labels");

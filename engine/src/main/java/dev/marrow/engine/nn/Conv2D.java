@@ -71,8 +71,8 @@ public final class Conv2D extends Layer {
   /** Conv2D arguments; {@link #build()} makes the layer. */
   public static final class Options {
     private final int filters;
-    private final int kh;
-    private final int kw;
+    private int kh;
+    private int kw;
     private int strideH = 1;
     private int strideW = 1;
     private Padding padding = Padding.VALID;
@@ -91,22 +91,9 @@ public final class Conv2D extends Layer {
     }
 
     public Options kernel(int kh, int kw) {
-      return copyWithKernel(kh, kw);
-    }
-
-    private Options copyWithKernel(int newKh, int newKw) {
-      Options o = new Options(filters, newKh, newKw);
-      o.strideH = strideH;
-      o.strideW = strideW;
-      o.padding = padding;
-      o.dilationH = dilationH;
-      o.dilationW = dilationW;
-      o.useBias = useBias;
-      o.activation = activation;
-      o.kernelInitializer = kernelInitializer;
-      o.biasInitializer = biasInitializer;
-      o.l2 = l2;
-      return o;
+      this.kh = kh;
+      this.kw = kw;
+      return this;
     }
 
     public Options strides(int h, int w) {

@@ -51,6 +51,17 @@ public record Shape(int[] dims) {
     return new Shape(d);
   }
 
+  /**
+   * Checks that {@code batch} is a batch of samples of this shape, (N, this…); fails naming the
+   * caller ({@code what}) and both shapes.
+   */
+  public void requireBatchOf(Shape batch, String what) {
+    if (batch.rank() != rank() + 1 || !batch.dropFirst().equals(this)) {
+      throw new IllegalArgumentException(what + " expects inputs of shape (N, "
+          + toString().substring(1) + ", got " + batch);
+    }
+  }
+
   /** The shape without its leading dimension. */
   public Shape dropFirst() {
     return new Shape(Arrays.copyOfRange(dims, 1, dims.length));

@@ -174,11 +174,7 @@ public final class Trainer {
    */
   public Tensor predict(Tensor inputs) {
     Shape in = model.inputShape();
-    if (inputs.shape().rank() != in.rank() + 1 || !inputs.shape().dropFirst().equals(in)) {
-      throw new IllegalArgumentException(
-          "predict expects inputs of shape (N, " + in.toString().substring(1) + ", got "
-              + inputs.shape());
-    }
+    in.requireBatchOf(inputs.shape(), "predict");
     int count = inputs.shape().dim(0), classes = model.outputShape().dim(-1);
     int sample = in.size();
     Tensor out = Tensor.zeros(count, classes);

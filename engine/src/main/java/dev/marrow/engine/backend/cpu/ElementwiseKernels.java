@@ -24,11 +24,7 @@ final class ElementwiseKernels {
   }
 
   private void forRange(int n, ThreadTeam.RangeBody body) {
-    if (n < PARALLEL_MIN) {
-      body.run(0, n);
-    } else {
-      team.parallelFor(n, PARALLEL_MIN / 4, body);
-    }
+    team.forRange(n, PARALLEL_MIN, body);
   }
 
   // y is rows×cols, bias is (cols)

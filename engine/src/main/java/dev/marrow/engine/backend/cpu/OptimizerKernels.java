@@ -27,11 +27,7 @@ final class OptimizerKernels {
   }
 
   private void forRange(int n, ThreadTeam.RangeBody body) {
-    if (n < PARALLEL_MIN) {
-      body.run(0, n);
-    } else {
-      team.parallelFor(n, PARALLEL_MIN / 4, body);
-    }
+    team.forRange(n, PARALLEL_MIN, body);
   }
 
   void sgd(float[] p, float[] g, float[] v, int n, float lr, float momentum, boolean nesterov,

@@ -109,6 +109,18 @@ public final class ThreadTeam implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs body over [0, n) on the calling thread when n is below {@code serialBelow} (a hand-off
+   * costs more than small work), else over the team in chunks of at least serialBelow / 4.
+   */
+  public void forRange(int n, int serialBelow, RangeBody body) {
+    if (n < serialBelow) {
+      body.run(0, n);
+    } else {
+      parallelFor(n, serialBelow / 4, body);
+    }
+  }
+
   private void runChunks() {
     try {
       for (int c; (c = nextChunk.getAndIncrement()) < chunks; ) {
