@@ -28,6 +28,7 @@ public final class LibraryLocator {
 
   private final Map<String, String> env;
   private final boolean useLdconfig;
+  private final Path onlyFolder;
 
   /** A locator reading the process environment and the ldconfig cache. */
   public LibraryLocator() {
@@ -38,6 +39,18 @@ public final class LibraryLocator {
   public LibraryLocator(Map<String, String> env, boolean useLdconfig) {
     this.env = env;
     this.useLdconfig = useLdconfig;
+    this.onlyFolder = null;
+  }
+
+  private LibraryLocator(Path onlyFolder) {
+    this.env = Map.of();
+    this.useLdconfig = false;
+    this.onlyFolder = onlyFolder;
+  }
+
+  /** A locator that searches one folder and nothing else (the CUDA host emulation's build). */
+  public static LibraryLocator inFolder(Path folder) {
+    return new LibraryLocator(folder);
   }
 
   /** Where one library was found, or null with the folders searched. */
@@ -106,6 +119,9 @@ public final class LibraryLocator {
   }
 
   List<Path> searchFolders() {
+    if (onlyFolder != null) {
+      return Files.isDirectory(onlyFolder) ? List.of(onlyFolder) : List.of();
+    }
     LinkedHashSet<Path> folders = new LinkedHashSet<>();
     addPathList(folders, env.get("MARROW_CUDA_LIB"));
     String cudaHome = env.get("CUDA_HOME");

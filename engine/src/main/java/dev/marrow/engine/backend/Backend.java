@@ -52,6 +52,9 @@ public interface Backend extends AutoCloseable {
   /** {@code dBias[c] = beta · dBias[c] + Σ_r dy[r, c]}. */
   void biasGrad(Tensor dy, Tensor dBias, int rows, int cols, float beta);
 
+  /** dst = src, element for element (same size). */
+  void copy(Tensor src, Tensor dst);
+
   /** {@code y += alpha · x} over all elements. */
   void axpy(float alpha, Tensor x, Tensor y);
 
@@ -204,4 +207,12 @@ public interface Backend extends AutoCloseable {
 
   @Override
   default void close() {}
+
+  /** Throws unless the two tensors have the same number of elements. */
+  static void requireSameSize(Tensor src, Tensor dst) {
+    if (src.size() != dst.size()) {
+      throw new IllegalArgumentException(
+          "cannot copy " + src.shape() + " into " + dst.shape() + ": sizes differ");
+    }
+  }
 }

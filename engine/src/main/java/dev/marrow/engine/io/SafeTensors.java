@@ -69,7 +69,7 @@ public final class SafeTensors {
       buf.put((byte) ' ');
     }
     for (Tensor t : tensors.values()) {
-      for (float v : t.array()) {
+      for (float v : t.readArray()) {
         buf.putFloat(v);
       }
     }

@@ -51,7 +51,7 @@ public final class Dropout extends Layer {
         if (training && rate > 0) {
           b.dropoutForward(x, y, mask, rate, ctx.seeds().seedFor(index()));
         } else {
-          y.copyFrom(x);
+          b.copy(x, y);
         }
       }
 
@@ -61,7 +61,7 @@ public final class Dropout extends Layer {
           if (rate > 0) {
             b.dropoutBackward(dy, mask, dx);
           } else {
-            dx.copyFrom(dy);
+            b.copy(dy, dx);
           }
         }
       }

@@ -4,7 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * A float32 tensor: an immutable shape over storage owned by one backend's device.
+ * A float32 tensor: an immutable shape over storage that lives on the host and, on an accelerator
+ * backend, also in device memory (see {@code Storage} for when copies happen).
  *
  * <p>Host tensors keep their elements in a {@code float[]} exposed as a heap {@link MemorySegment},
  * so the same bytes can be handed to native code (CBLAS, a host emulation) without copies, while the
@@ -13,22 +14,29 @@ import java.util.Objects;
  */
 public final class Tensor {
   private final Shape shape;
-  private final float[] data;
-  private final MemorySegment segment;
+  private final Storage storage;
+  private MemorySegment segment;
 
-  private Tensor(Shape shape, float[] data) {
+  private Tensor(Shape shape, Storage storage) {
     this.shape = shape;
-    this.data = data;
-    this.segment = MemorySegment.ofArray(data);
+    this.storage = storage;
   }
 
   /** A zero-filled host tensor. */
   public static Tensor zeros(Shape shape) {
-    return new Tensor(shape, new float[shape.size()]);
+    return new Tensor(shape, new Storage(new float[shape.size()]));
   }
 
   public static Tensor zeros(int... dims) {
     return zeros(Shape.of(dims));
+  }
+
+  /**
+   * A tensor born in device memory (the buffer must already be zero-filled); its host copy is
+   * allocated the first time host code asks for it.
+   */
+  public static Tensor onDevice(Shape shape, DeviceBuffer buffer) {
+    return new Tensor(shape, new Storage(shape.size(), Objects.requireNonNull(buffer, "buffer")));
   }
 
   /** Wraps (does not copy) {@code data}; its length must match the shape. */
@@ -38,7 +46,7 @@ public final class Tensor {
       throw new IllegalArgumentException(
           "shape " + shape + " needs " + shape.size() + " elements, got " + data.length);
     }
-    return new Tensor(shape, data);
+    return new Tensor(shape, new Storage(data));
   }
 
   public static Tensor of(float[] data, int... dims) {
@@ -50,48 +58,93 @@ public final class Tensor {
   }
 
   public int size() {
-    return data.length;
+    return storage.size();
   }
 
-  /** The backing array of a host tensor; kernels index it directly. */
+  /**
+   * The host array, current, for kernels and code that may write it (a device copy, if any, is
+   * refreshed from it before the next device kernel).
+   */
   public float[] array() {
-    return data;
+    return storage.hostForWriting();
   }
 
-  /** The storage as a memory segment (heap-backed for host tensors). */
+  /** The host array, current, for code that only reads it (keeps a device copy valid). */
+  public float[] readArray() {
+    return storage.hostForReading();
+  }
+
+  /** The host storage as a memory segment, for native code that writes it (CBLAS, tests). */
   public MemorySegment segment() {
+    float[] a = array();
+    if (segment == null || segment.heapBase().orElse(null) != a) {
+      segment = MemorySegment.ofArray(a);
+    }
     return segment;
   }
 
+  // ---- device copies (backends only) ---------------------------------------------------------
+
+  /** The device copy, or null for a tensor that lives on the host only. */
+  public DeviceBuffer deviceBuffer() {
+    return storage.device();
+  }
+
+  /** Gives a host tensor a device copy (filled from the host before its first kernel). */
+  public void attachDevice(DeviceBuffer buffer) {
+    storage.attach(Objects.requireNonNull(buffer, "buffer"));
+  }
+
+  /** The device copy for a kernel that reads this tensor. */
+  public DeviceBuffer deviceForReading() {
+    return storage.deviceForReading();
+  }
+
+  /** The device copy for a kernel that reads and writes this tensor. */
+  public DeviceBuffer deviceForWriting() {
+    return storage.deviceForWriting();
+  }
+
+  /** The device copy for a kernel that overwrites every element without reading. */
+  public DeviceBuffer deviceForOverwriting() {
+    return storage.deviceForOverwriting();
+  }
+
+  /** Copies the elements to the host and frees the device copy (a no-op for host tensors). */
+  public void releaseDevice() {
+    storage.releaseDevice();
+  }
+
   public float get(int flatIndex) {
-    return data[flatIndex];
+    return readArray()[flatIndex];
   }
 
   public void set(int flatIndex, float value) {
-    data[flatIndex] = value;
+    array()[flatIndex] = value;
   }
 
   /** The same storage seen through another shape with the same element count. */
   public Tensor reshape(Shape newShape) {
-    if (newShape.size() != data.length) {
+    if (newShape.size() != size()) {
       throw new IllegalArgumentException("cannot reshape " + shape + " to " + newShape);
     }
-    return new Tensor(newShape, data);
+    return new Tensor(newShape, storage);
   }
 
+  /** A host copy. */
   public Tensor copy() {
-    return new Tensor(shape, data.clone());
+    return new Tensor(shape, new Storage(readArray().clone()));
   }
 
   public void copyFrom(Tensor other) {
     if (other.size() != size()) {
       throw new IllegalArgumentException("cannot copy " + other.shape + " into " + shape);
     }
-    System.arraycopy(other.data, 0, data, 0, data.length);
+    System.arraycopy(other.readArray(), 0, array(), 0, size());
   }
 
   public float[] toArray() {
-    return data.clone();
+    return readArray().clone();
   }
 
   @Override

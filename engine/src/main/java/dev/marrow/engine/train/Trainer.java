@@ -141,7 +141,7 @@ public final class Trainer {
 
   private String firstNonFiniteGradient() {
     for (int i = parameters.size() - 1; i >= 0; i--) {
-      for (float g : parameters.get(i).grad().array()) {
+      for (float g : parameters.get(i).grad().readArray()) {
         if (!Float.isFinite(g)) {
           return parameters.get(i).name();
         }
@@ -184,7 +184,7 @@ public final class Trainer {
       try {
         System.arraycopy(inputs.array(), from * sample, plan.input().array(), 0, rows * sample);
         plan.forward(false);
-        System.arraycopy(plan.output().array(), 0, out.array(), from * classes, rows * classes);
+        System.arraycopy(plan.output().readArray(), 0, out.array(), from * classes, rows * classes);
       } finally {
         returnInferencePlan(plan);
       }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.reference.ReferenceBackend;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.tensor.Shape;
@@ -30,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GoldenLayerTest {
   private static final double RTOL = 1e-4;
-  private static final List<Backend> BACKENDS = List.of(new CpuBackend(2), new ReferenceBackend());
+  private static final List<Backend> BACKENDS =
+      TestBackends.withCuda(new CpuBackend(2), new ReferenceBackend());
 
   @AfterAll
   static void close() {

@@ -143,6 +143,12 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void copy(Tensor src, Tensor dst) {
+    Backend.requireSameSize(src, dst);
+    System.arraycopy(src.array(), 0, dst.array(), 0, dst.size());
+  }
+
+  @Override
   public void axpy(float alpha, Tensor x, Tensor y) {
     elementwise.axpy(alpha, x.array(), y.array(), y.size());
   }

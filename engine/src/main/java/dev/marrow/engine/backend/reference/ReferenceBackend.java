@@ -125,6 +125,12 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
+  public void copy(Tensor src, Tensor dst) {
+    Backend.requireSameSize(src, dst);
+    System.arraycopy(src.array(), 0, dst.array(), 0, dst.size());
+  }
+
+  @Override
   public void axpy(float alpha, Tensor x, Tensor y) {
     for (int i = 0; i < y.size(); i++) {
       y.array()[i] += alpha * x.array()[i];

@@ -1,0 +1,187 @@
+/* CUDA driver API (libcuda.so.1) as JCuda calls it: init, device, primary context, modules from
+ * the emulated NVRTC, and cuLaunchKernel, which runs the kernels of kernels.cu on the host. */
+#include "kernel_shim.h"
+
+#include KERNELS_CU
+
+#include <string.h>
+
+#include "emulation.h"
+
+thread_local dim3 blockIdx, blockDim, threadIdx, gridDim;
+
+enum {
+  CUDA_SUCCESS = 0, CUDA_ERROR_INVALID_VALUE = 1, CUDA_ERROR_NOT_INITIALIZED = 3,
+  CUDA_ERROR_INVALID_DEVICE = 101, CUDA_ERROR_INVALID_IMAGE = 200,
+  CUDA_ERROR_INVALID_HANDLE = 400, CUDA_ERROR_NOT_FOUND = 500
+};
+
+#define ARG(type, i) (*(type*) params[i])
+
+typedef void (*Trampoline)(void** params);
+struct Kernel { const char* name; Trampoline launch; };
+
+/* One trampoline a kernel: unpacks cuLaunchKernel's argument pointers in declaration order. */
+static const Kernel KERNELS[] = {
+  {"fill", [](void** params) { fill(ARG(float*, 0), ARG(float, 1), ARG(int, 2)); }},
+  {"multiply", [](void** params) {
+    multiply(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
+  {"sgd_update", [](void** params) {
+    sgd_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float, 3),
+        ARG(float, 4), ARG(int, 5), ARG(float, 6), ARG(int, 7)); }},
+  {"adam_update", [](void** params) {
+    adam_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
+        ARG(float, 4), ARG(float, 5), ARG(float, 6), ARG(float, 7), ARG(double, 8),
+        ARG(double, 9), ARG(float, 10), ARG(int, 11), ARG(int, 12)); }},
+  {"softmax_xent_sparse", [](void** params) {
+    softmax_xent_sparse(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
+        ARG(float*, 3), ARG(int, 4), ARG(int, 5), ARG(float, 6)); }},
+  {"softmax_xent_dense", [](void** params) {
+    softmax_xent_dense(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
+        ARG(float*, 3), ARG(int, 4), ARG(int, 5), ARG(float, 6)); }},
+  {"xent_probabilities", [](void** params) {
+    xent_probabilities(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
+        ARG(float*, 3), ARG(int, 4), ARG(float, 5)); }},
+  {"squared_error", [](void** params) {
+    squared_error(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
+        ARG(int, 4), ARG(float, 5)); }},
+  {"argmax_rows", [](void** params) {
+    argmax_rows(ARG(const float*, 0), ARG(float*, 1), ARG(int, 2), ARG(int, 3)); }},
+  {"count_correct", [](void** params) {
+    count_correct(ARG(const float*, 0), ARG(const float*, 1), ARG(const float*, 2),
+        ARG(float*, 3), ARG(int, 4), ARG(int, 5)); }},
+  {"dropout_forward", [](void** params) {
+    dropout_forward(ARG(const float*, 0), ARG(float*, 1), ARG(float*, 2), ARG(float, 3),
+        ARG(unsigned long long, 4), ARG(int, 5)); }},
+  {"pad_planes", [](void** params) {
+    pad_planes(ARG(const float*, 0), ARG(float*, 1), ARG(int, 2), ARG(int, 3), ARG(int, 4),
+        ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8), ARG(float, 9)); }},
+  {"crop_planes", [](void** params) {
+    crop_planes(ARG(const float*, 0), ARG(float*, 1), ARG(int, 2), ARG(int, 3), ARG(int, 4),
+        ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8)); }},
+};
+
+/* What the emulated NVRTC returns as "PTX"; a module loads only from it. */
+static const char PTX_MARKER[] = "// marrow-emulated-ptx";
+
+static int initialized;
+static int primaryContext; /* its address is the context handle */
+static int module;         /* its address is the module handle */
+
+extern "C" {
+
+EXPORT int cuInit(unsigned flags) {
+  if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+  initialized = 1;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuDriverGetVersion(int* v) { *v = EMU_CUDA_VERSION; return CUDA_SUCCESS; }
+
+EXPORT int cuDeviceGetCount(int* count) {
+  if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
+  *count = 1;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuDeviceGet(int* device, int ordinal) {
+  if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
+  if (ordinal != 0) return CUDA_ERROR_INVALID_DEVICE;
+  *device = 0;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuDeviceGetName(char* name, int len, int device) {
+  if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
+  strncpy(name, EMU_DEVICE_NAME, len);
+  name[len - 1] = 0;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuDevicePrimaryCtxRetain(void** ctx, int device) {
+  if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
+  *ctx = &primaryContext;
+  primaryContext++;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuDevicePrimaryCtxRelease_v2(int device) {
+  if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
+  if (primaryContext == 0) return CUDA_ERROR_INVALID_VALUE;
+  primaryContext--;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuCtxSetCurrent(void* ctx) {
+  return ctx == NULL || ctx == &primaryContext ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+EXPORT int cuCtxSynchronize(void) { return CUDA_SUCCESS; }
+
+EXPORT int cuModuleLoadData(void** mod, const void* image) {
+  if (strncmp((const char*) image, PTX_MARKER, sizeof PTX_MARKER - 1) != 0) {
+    return CUDA_ERROR_INVALID_IMAGE;
+  }
+  *mod = &module;
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuModuleUnload(void* mod) {
+  return mod == &module ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+EXPORT int cuModuleGetFunction(void** function, void* mod, const char* name) {
+  if (mod != &module) return CUDA_ERROR_INVALID_HANDLE;
+  for (const Kernel& k : KERNELS) {
+    if (strcmp(k.name, name) == 0) {
+      *function = (void*) &k;
+      return CUDA_SUCCESS;
+    }
+  }
+  return CUDA_ERROR_NOT_FOUND;
+}
+
+EXPORT int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+    unsigned by, unsigned bz, unsigned sharedMemBytes, void* stream, void** kernelParams,
+    void** extra) {
+  (void) sharedMemBytes, (void) stream;
+  if (f == NULL || kernelParams == NULL || extra != NULL || gx * gy * gz == 0
+      || bx * by * bz == 0 || bx * by * bz > 1024) {
+    return CUDA_ERROR_INVALID_VALUE;
+  }
+  const Kernel* k = (const Kernel*) f;
+  gridDim = {gx, gy, gz};
+  blockDim = {bx, by, bz};
+  for (unsigned z = 0; z < gz; z++)
+    for (unsigned y = 0; y < gy; y++)
+      for (unsigned x = 0; x < gx; x++) {
+        blockIdx = {x, y, z};
+        for (unsigned tz = 0; tz < bz; tz++)
+          for (unsigned ty = 0; ty < by; ty++)
+            for (unsigned tx = 0; tx < bx; tx++) {
+              threadIdx = {tx, ty, tz};
+              k->launch(kernelParams);
+            }
+      }
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuGetErrorName(int error, const char** name) {
+  switch (error) {
+    case CUDA_SUCCESS: *name = "CUDA_SUCCESS"; break;
+    case CUDA_ERROR_INVALID_VALUE: *name = "CUDA_ERROR_INVALID_VALUE"; break;
+    case CUDA_ERROR_NOT_INITIALIZED: *name = "CUDA_ERROR_NOT_INITIALIZED"; break;
+    case CUDA_ERROR_INVALID_DEVICE: *name = "CUDA_ERROR_INVALID_DEVICE"; break;
+    case CUDA_ERROR_INVALID_IMAGE: *name = "CUDA_ERROR_INVALID_IMAGE"; break;
+    case CUDA_ERROR_INVALID_HANDLE: *name = "CUDA_ERROR_INVALID_HANDLE"; break;
+    case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
+    default: *name = "CUDA_ERROR_UNKNOWN"; return CUDA_ERROR_INVALID_VALUE;
+  }
+  return CUDA_SUCCESS;
+}
+
+EXPORT int cuGetErrorString(int error, const char** text) {
+  return cuGetErrorName(error, text);
+}
+
+}  // extern "C"
