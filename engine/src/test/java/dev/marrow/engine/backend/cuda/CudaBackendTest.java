@@ -1,0 +1,159 @@
+package dev.marrow.engine.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.marrow.Layers;
+import dev.marrow.Losses;
+import dev.marrow.Model;
+import dev.marrow.Optimizers;
+import dev.marrow.bindings.CudaException;
+import dev.marrow.bindings.CudaStatus;
+import dev.marrow.bindings.cudnn.cudnn_h;
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.TestBackends;
+import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.tensor.Shape;
+import dev.marrow.engine.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CUDA backend end to end: a small CNN (conv, batch norm, pooling, dropout, dense, Adam)
+ * trained step by step on the CUDA backend follows the CPU backend's loss curve; the device
+ * memory it used is all returned; library errors carry their names. Runs on the host emulation
+ * in CI and on a GPU with {@code -Dmarrow.cuda=required}.
+ */
+class CudaBackendTest {
+  @TempDir Path dir;
+
+  /** A CUDA backend of the test's own (closed by it), or the test is skipped. */
+  private static Backend cuda() {
+    Optional<Backend> b = TestBackends.cuda();
+    assumeTrue(b.isPresent(), "no CUDA backend in this run (-Dmarrow.cuda=off)");
+    return b.get();
+  }
+
+  /** 8×8 single-channel images whose class is the brightest quadrant. */
+  static Dataset quadrants(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] x = new float[n * 64];
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = r.nextInt(4);
+      for (int p = 0; p < 64; p++) {
+        int quadrant = (p / 8 / 4) * 2 + (p % 8) / 4;
+        x[i * 64 + p] = (float) (r.nextDouble() * 0.5 + (quadrant == labels[i] ? 0.5 : 0));
+      }
+    }
+    return new Dataset(Tensor.wrap(x, Shape.of(n, 1, 8, 8)), labels, 4);
+  }
+
+  private static Model cnn() {
+    return Model.sequential(1, 8, 8).add(Layers.conv2d(6, 3, "relu")).add(Layers.batchNorm())
+        .add(Layers.maxPool(2)).add(Layers.dropout(0.25)).add(Layers.flatten())
+        .add(Layers.dense(4)).seed(7);
+  }
+
+  @Test
+  void trainingOnCudaFollowsTheCpuLossCurveAndReturnsAllDeviceMemory() throws Throwable {
+    long allocationsBefore = emulatedAllocations();
+    Dataset data = quadrants(256, 3);
+    float[] cpuLosses = new float[24], gpuLosses = new float[24];
+    Tensor cpuPredictions, gpuPredictions;
+    try (Backend gpu = cuda(); CpuBackend cpu = new CpuBackend(2);
+        Model onCpu = cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), cpu);
+        Model onGpu = cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), gpu)) {
+      for (int step = 0; step < 24; step++) {
+        Dataset batch = data.slice(step % 8 * 32, step % 8 * 32 + 32);
+        cpuLosses[step] = onCpu.backward(batch.features(), batch.labels());
+        onCpu.step();
+        gpuLosses[step] = onGpu.backward(batch.features(), batch.labels());
+        onGpu.step();
+      }
+      cpuPredictions = onCpu.predict(data.features());
+      gpuPredictions = onGpu.predict(data.features());
+      onGpu.save(dir.resolve("gpu"));
+      assertTrue(onGpu.evaluate(data).accuracy() > 0.8, "the CUDA-trained model learned");
+      assertTrue(((CudaBackend) gpu).liveBuffers() > 0);
+    }
+    for (int step = 0; step < 24; step++) {
+      assertEquals(cpuLosses[step], gpuLosses[step], 1e-3 * Math.max(1, cpuLosses[step]),
+          "loss at step " + step);
+    }
+    assertTrue(gpuLosses[23] < gpuLosses[0] / 2, "loss fell: " + gpuLosses[0] + " → " + gpuLosses[23]);
+    float[] c = cpuPredictions.readArray(), g = gpuPredictions.readArray();
+    for (int i = 0; i < c.length; i++) {
+      assertEquals(c[i], g[i], 2e-3 * Math.max(1, Math.abs(c[i])), "prediction " + i);
+    }
+    assertTrue(Files.size(dir.resolve("gpu/model.safetensors")) > 0);
+
+    assertEquals(allocationsBefore, emulatedAllocations(), "device allocations after close");
+  }
+
+  @Test
+  void hostAndDeviceCopiesStayInStep() {
+    try (Backend gpu = cuda()) {
+      hostAndDeviceCopiesStayInStep(gpu);
+    }
+  }
+
+  private static void hostAndDeviceCopiesStayInStep(Backend gpu) {
+    Tensor x = Tensor.of(new float[] {1, -2, 3, -4}, 4);
+    Tensor y = gpu.allocate(Shape.of(4));
+    gpu.activationForward(dev.marrow.engine.backend.Activation.RELU, x, y);
+    assertArrayEquals(new float[] {1, 0, 3, 0}, y.readArray());
+    x.array()[1] = 5; // a host write must reach the device before the next kernel
+    gpu.activationForward(dev.marrow.engine.backend.Activation.RELU, x, y);
+    assertArrayEquals(new float[] {1, 5, 3, 0}, y.readArray());
+    gpu.scale(y, 0.5f); // a device write must reach the host when it reads
+    assertArrayEquals(new float[] {0.5f, 2.5f, 1.5f, 0}, y.readArray());
+    var e = assertThrows(IllegalArgumentException.class, () -> gpu.softmaxCrossEntropy(
+        Tensor.zeros(2, 3), Tensor.of(new float[] {1, 3}, 2), null, 2, 3, 1f));
+    assertTrue(e.getMessage().contains("label 3.0 at row 1"), e.getMessage());
+  }
+
+  @Test
+  void libraryErrorsCarryTheFunctionStatusNameAndText() {
+    cuda().close(); // loads the libraries
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
+      CudaStatus.cudnn(cudnn_h.cudnnCreateTensorDescriptor(slot), "cudnnCreateTensorDescriptor");
+      MemorySegment d = slot.get(ValueLayout.ADDRESS, 0);
+      var e = assertThrows(CudaException.class, () -> CudaStatus.cudnn(
+          cudnn_h.cudnnSetTensor4dDescriptor(d, cudnn_h.CUDNN_TENSOR_NCHW(),
+              cudnn_h.CUDNN_DATA_FLOAT(), -1, 3, 8, 8), "cudnnSetTensor4dDescriptor"));
+      assertEquals("CUDNN_STATUS_BAD_PARAM", e.statusName());
+      assertTrue(e.getMessage().startsWith("cudnnSetTensor4dDescriptor failed: "
+          + "CUDNN_STATUS_BAD_PARAM (2000)"), e.getMessage());
+      CudaStatus.cudnn(cudnn_h.cudnnDestroyTensorDescriptor(d), "cudnnDestroyTensorDescriptor");
+    }
+    var e = assertThrows(CudaException.class, () -> CudaStatus.runtime(2, "cudaMalloc"));
+    assertTrue(e.getMessage().contains("cudaErrorMemoryAllocation"), e.getMessage());
+  }
+
+  /** The emulation's count of live cudaMalloc blocks; 0 on real CUDA (not measured there). */
+  private static long emulatedAllocations() throws Throwable {
+    Optional<MemorySegment> f =
+        SymbolLookup.loaderLookup().find("marrow_emulation_live_allocations");
+    if (f.isEmpty()) {
+      return 0;
+    }
+    return (long) Linker.nativeLinker()
+        .downcallHandle(f.get(), FunctionDescriptor.of(ValueLayout.JAVA_LONG)).invokeExact();
+  }
+}
