@@ -1,6 +1,6 @@
 package dev.marrow.cli;
 
-import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.train.Evaluation;
 import dev.marrow.models.mnist.Mnist;
 import java.nio.file.Path;
@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @Mixin DeviceOptions device = new DeviceOptions();
+
   @Option(names = "--model", required = true, paramLabel = "RUN_DIR",
       description = "A run folder written by 'marrow train' (holds model.json and"
           + " model.safetensors).")
@@ -34,8 +36,9 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() {
     var out = spec.commandLine().getOut();
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
-    try (CpuBackend cpu = new CpuBackend()) {
-      RunModel run = RunModel.load(model, cpu);
+    try (Backend backend = device.open(Runtime.getRuntime().availableProcessors(),
+        spec.commandLine().getErr())) {
+      RunModel run = RunModel.load(model, backend);
       Evaluation e = run.trainer().evaluate(mnist.test());
       RunModel.Predictions p = run.predictAll(mnist.test());
       out.printf(Locale.ROOT, "%-6s %9s %9s %9s %8s%n", "class", "precision", "recall", "f1",

@@ -1,8 +1,11 @@
 package dev.marrow.cli;
 
+import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.bindings.LibraryLocator;
 import dev.marrow.bindings.NativeLibrary;
 import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.cuda.CudaBackend;
+import java.util.List;
 import java.util.concurrent.Callable;
 import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine.Command;
@@ -29,7 +32,21 @@ final class InfoCommand implements Callable<Integer> {
     out.println("native libraries (searched: MARROW_CUDA_LIB, CUDA_HOME/lib64, LD_LIBRARY_PATH,"
         + " ldconfig, usual folders):");
     out.print(new LibraryLocator().locate(NativeLibrary.values()).toString().indent(2));
-    out.println("GPU backend: not in this build yet; training runs on the CPU backend.");
+    out.print("cuda:     ");
+    StringBuilder why = new StringBuilder();
+    try {
+      if (CudaLibraries.load(why::append).isPresent()) {
+        out.println(String.join("\n          ", CudaBackend.describeDevices()));
+      } else {
+        List<String> missing = CudaLibraries.locate().missing();
+        out.println("unavailable: " + (missing.isEmpty() ? why.toString().strip()
+            : "missing " + String.join(", ", missing)) + ".");
+        out.println("          --device auto runs on the CPU; --device cuda exits with this"
+            + " diagnostic.");
+      }
+    } catch (RuntimeException | LinkageError e) {
+      out.println("the CUDA libraries were found but failed to start: " + e.getMessage());
+    }
     out.flush();
     return 0;
   }

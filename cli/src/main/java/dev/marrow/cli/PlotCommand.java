@@ -1,6 +1,6 @@
 package dev.marrow.cli;
 
-import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.models.mnist.Mnist;
 import java.io.IOException;
@@ -21,6 +21,8 @@ import picocli.CommandLine.Spec;
 final class PlotCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
+  @Mixin DeviceOptions device = new DeviceOptions();
+
   @Parameters(paramLabel = "RUN_DIR", description = "A run folder written by 'marrow train'.")
   Path runDir;
 
@@ -33,8 +35,9 @@ final class PlotCommand implements Callable<Integer> {
       throw new UserError(runDir + " holds no history.csv: not a run folder");
     }
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
-    try (CpuBackend cpu = new CpuBackend()) {
-      RunModel run = RunModel.load(runDir, cpu);
+    try (Backend backend = device.open(Runtime.getRuntime().availableProcessors(),
+        spec.commandLine().getErr())) {
+      RunModel run = RunModel.load(runDir, backend);
       drawAll(runDir, readHistory(csv), run, mnist);
     }
     spec.commandLine().getOut().println("wrote curves.png, confusion.png, samples.png in "

@@ -1,6 +1,6 @@
 package dev.marrow.cli;
 
-import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.models.mnist.DigitImages;
@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,6 +23,8 @@ import picocli.CommandLine.Spec;
             + " digit light on dark, fitted into 20×20 and centred by mass in 28×28)."})
 final class PredictCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+
+  @Mixin DeviceOptions device = new DeviceOptions();
 
   @Option(names = "--model", required = true, paramLabel = "RUN_DIR",
       description = "A run folder written by 'marrow train'.")
@@ -41,8 +44,9 @@ final class PredictCommand implements Callable<Integer> {
         throw new UserError(e.getMessage(), e);
       }
     }
-    try (CpuBackend cpu = new CpuBackend()) {
-      RunModel run = RunModel.load(model, cpu);
+    try (Backend backend = device.open(Runtime.getRuntime().availableProcessors(),
+        spec.commandLine().getErr())) {
+      RunModel run = RunModel.load(model, backend);
       Shape expected = run.model.inputShape();
       if (expected.size() != 784) {
         throw new UserError("--model " + model + " expects inputs of shape " + expected

@@ -3,7 +3,7 @@ package dev.marrow.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.io.Checkpoint;
 import dev.marrow.engine.io.ModelFiles;
@@ -107,6 +107,8 @@ final class TrainCommand implements Callable<Integer> {
           + " --epochs may raise the total.")
   Path resume;
 
+  @Mixin DeviceOptions device = new DeviceOptions();
+
   @Option(names = "--threads", paramLabel = "T",
       description = "CPU threads (default: all processors).")
   Integer threads;
@@ -158,7 +160,7 @@ final class TrainCommand implements Callable<Integer> {
           + "'; expected adam or sgd");
     };
     Loss loss = m.loss().get();
-    try (CpuBackend backend = new CpuBackend(s.threads())) {
+    try (Backend backend = device.open(s.threads(), spec.commandLine().getErr())) {
       Trainer trainer = new Trainer(net, optim, loss, backend);
       Path checkpointFile = runDir.resolve(Checkpoint.FILE);
       int done = 0;
@@ -272,7 +274,7 @@ final class TrainCommand implements Callable<Integer> {
     if (model != null || batchSize != null || optimizer != null || learningRate != null
         || seed != null || validationSplit != null) {
       throw new UserError("--resume continues a run with its own settings; only --epochs,"
-          + " --threads and the data options may be given");
+          + " --threads, --device and the data options may be given");
     }
     RunSettings s;
     try {

@@ -48,7 +48,14 @@ public final class CudaLibraries {
    */
   public static synchronized Optional<CudaLibraries> load(Consumer<String> whyNot) {
     if (loaded != null) {
-      return Optional.of(loaded);
+      if (loaded.emulated == emulationSelected()) {
+        return Optional.of(loaded);
+      }
+      // Both sets use NVIDIA's sonames, so a process holds one or the other, never both.
+      whyNot.accept("this process loaded the " + (loaded.emulated ? "CUDA host emulation"
+          : "real CUDA libraries") + " earlier; it cannot switch to the "
+          + (loaded.emulated ? "real libraries" : "emulation"));
+      return Optional.empty();
     }
     LibraryLocator.Diagnostic d = locate();
     if (!d.allFound()) {

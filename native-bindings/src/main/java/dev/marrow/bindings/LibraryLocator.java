@@ -62,8 +62,7 @@ public final class LibraryLocator {
     @Override
     public String toString() {
       return String.format("%-18s %s", library.displayName() + ":", found() ? path
-          : "not found (looked for " + String.join(", ", library.sonames()) + " in "
-              + (searched.isEmpty() ? "no folders" : searched.toString()) + ")");
+          : "not found (" + String.join(", ", library.sonames()) + ")");
     }
   }
 
@@ -78,10 +77,19 @@ public final class LibraryLocator {
       return f == null ? Optional.empty() : Optional.ofNullable(f.path());
     }
 
+    /** Display names of the libraries that were not found. */
+    public List<String> missing() {
+      return findings.values().stream().filter(f -> !f.found())
+          .map(f -> f.library().displayName()).toList();
+    }
+
+    /** One line per library, then the folders searched (once: every search walks the same). */
     @Override
     public String toString() {
       StringBuilder b = new StringBuilder();
       findings.values().forEach(f -> b.append(f).append('\n'));
+      findings.values().stream().filter(f -> !f.found()).findFirst().ifPresent(f -> b.append(
+          "searched: ").append(f.searched().isEmpty() ? "no folders" : f.searched()).append('\n'));
       return b.toString();
     }
   }

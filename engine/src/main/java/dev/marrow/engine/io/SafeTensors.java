@@ -36,12 +36,13 @@ public final class SafeTensors {
     }
   }
 
-  /** Writes tensors (in the map's order) and string metadata, atomically. */
+  /** Writes tensors (in the map's order) and string metadata (sorted by key), atomically. */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
       throws IOException {
     Map<String, Object> header = new LinkedHashMap<>();
     if (metadata != null && !metadata.isEmpty()) {
-      header.put("__metadata__", new LinkedHashMap<>(metadata));
+      // Sorted: callers pass Map.of, whose order changes from run to run; files should not.
+      header.put("__metadata__", new java.util.TreeMap<>(metadata));
     }
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {

@@ -3,6 +3,7 @@ package dev.marrow.engine.backend.cpu;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.DropoutMask;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,7 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class ElementwiseKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
-  private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
   /** Elements below which a pass stays on the calling thread. */
   private static final int PARALLEL_MIN = 1 << 15;
 
@@ -86,7 +86,12 @@ final class ElementwiseKernels {
     for (int bound = S.loopBound(n); i < bound; i += L) {
       acc = acc.add(FloatVector.fromArray(S, x, off + i));
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    // Not reduceLanes(ADD): its order may differ between interpreted and JIT-compiled code, which
+    // made training results depend on when the JIT got to this method.
+    float s = 0;
+    for (int lane = 0; lane < L; lane++) {
+      s += acc.lane(lane);
+    }
     for (; i < n; i++) {
       s += x[off + i];
     }
@@ -150,23 +155,17 @@ final class ElementwiseKernels {
           y[i] = Math.max(x[i], 0f);
         }
       });
+      // Tails run the same vector code under a mask, so every element gets the same rounding.
       case SIGMOID -> forRange(n, (from, to) -> {
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-          FloatVector e = FloatVector.fromArray(S, x, i).neg().lanewise(VectorOperators.EXP);
-          ONE.div(e.add(1f)).intoArray(y, i);
-        }
-        for (; i < to; i++) {
-          y[i] = (float) (1 / (1 + Math.exp(-x[i])));
+        for (int i = from; i < to; i += L) {
+          VectorMask<Float> m = S.indexInRange(i, to);
+          VectorMath.sigmoid(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
         }
       });
       case TANH -> forRange(n, (from, to) -> {
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-          FloatVector.fromArray(S, x, i).lanewise(VectorOperators.TANH).intoArray(y, i);
-        }
-        for (; i < to; i++) {
-          y[i] = (float) Math.tanh(x[i]);
+        for (int i = from; i < to; i += L) {
+          VectorMask<Float> m = S.indexInRange(i, to);
+          VectorMath.tanh(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
         }
       });
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
