@@ -68,6 +68,8 @@ class DeviceOptionTest {
     String folder = System.getProperty("marrow.test.cuda.emulation");
     assumeTrue(folder != null && Files.isDirectory(Path.of(folder)),
         "the engine's test phase builds the CUDA host emulation");
+    assumeTrue(System.getProperty("marrow.cuda", "emulated").equals("emulated"),
+        "this test selects the emulation itself");
     Path cpu = tmp.resolve("cpu"), cuda = tmp.resolve("cuda");
     CliTest.Result onCpu = run("train", "--model", "nielsen", "--epochs", "1", "--no-plots",
         "--device", "cpu", "--out", cpu.toString());

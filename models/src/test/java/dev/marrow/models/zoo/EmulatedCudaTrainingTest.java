@@ -27,14 +27,18 @@ import org.junit.jupiter.api.Test;
  * The zoo's cnn on real MNIST, trained on the CPU backend and on the CUDA backend over the host
  * emulation (NVIDIA's entry points implemented on the host), from the same seed: the loss curves
  * (Keras' running mean, batch by batch) agree within float tolerance. CI trains 30 batches; {@code
- * -Dmarrow.test.cuda.images=60000} runs the whole epoch.
+ * -Dmarrow.test.cuda.images=60000} runs the whole epoch; {@code -Dmarrow.cuda=required} runs it on
+ * a real GPU.
  */
 class EmulatedCudaTrainingTest {
 
   @Test
   void cnnOnCudaFollowsTheCpuLossCurve() throws Exception {
+    String mode = System.getProperty("marrow.cuda", "emulated");
+    assumeTrue(!mode.equals("off"), "-Dmarrow.cuda=off");
+    boolean real = mode.equals("required"); // a real GPU instead of the emulation
     String folder = System.getProperty("marrow.test.cuda.emulation");
-    assumeTrue(folder != null && Files.isDirectory(Path.of(folder)),
+    assumeTrue(real || folder != null && Files.isDirectory(Path.of(folder)),
         "the engine's test phase builds the CUDA host emulation");
     int images = Integer.getInteger("marrow.test.cuda.images", 30 * 128);
     Path dir = new MnistFiles(MnistFiles.dataDirFromEnvironment(), MnistFiles.defaultCacheDir(),
@@ -46,11 +50,13 @@ class EmulatedCudaTrainingTest {
       cpu = curve(b, train);
     }
     List<Double> cuda;
-    System.setProperty(CudaLibraries.EMULATION_PROPERTY, folder);
+    if (!real) {
+      System.setProperty(CudaLibraries.EMULATION_PROPERTY, folder);
+    }
     StringBuilder why = new StringBuilder();
     long start = System.nanoTime();
     try (CudaBackend b = CudaBackend.open(0, why::append).orElseThrow(
-        () -> new AssertionError("CUDA emulation did not open: " + why))) {
+        () -> new AssertionError("CUDA did not open: " + why))) {
       cuda = curve(b, train);
     } finally {
       System.clearProperty(CudaLibraries.EMULATION_PROPERTY);
@@ -66,8 +72,8 @@ class EmulatedCudaTrainingTest {
     }
     assertTrue(cuda.getLast() < 0.75 * cuda.getFirst(), "the running loss fell on CUDA: " + cuda);
     System.out.printf(Locale.ROOT, "cnn, %d batches of 128: loss %.4f → %.4f (cpu) vs %.4f → %.4f"
-        + " (emulated cuda, %.1f s); largest relative difference %.2e%n", cpu.size(),
-        cpu.getFirst(), cpu.getLast(), cuda.getFirst(), cuda.getLast(), seconds, worst);
+        + " (%s cuda, %.1f s); largest relative difference %.2e%n", cpu.size(), cpu.getFirst(),
+        cpu.getLast(), cuda.getFirst(), cuda.getLast(), real ? "real" : "emulated", seconds, worst);
   }
 
   /** The running mean loss after every batch of one epoch, from the zoo's seed. */
