@@ -80,6 +80,10 @@ class DeviceOptionTest {
           "--device", "cuda:0", "--out", cuda.toString());
       assertEquals(0, onCuda.code(), onCuda.err());
       assertTrue(onCuda.out().contains("device cuda:0"), onCuda.out());
+      CliTest.Result info = run("info");
+      assertTrue(info.out().contains("cuda:     CUDA runtime 12.6, driver 12.6, cuDNN 9.6.0")
+          && info.out().contains("cuda:0 Marrow CUDA host emulation (compute capability 8.0"),
+          info.out());
     } finally {
       System.clearProperty(CudaLibraries.EMULATION_PROPERTY);
     }

@@ -12,6 +12,7 @@ import dev.marrow.Model;
 import dev.marrow.Optimizers;
 import dev.marrow.bindings.CudaException;
 import dev.marrow.bindings.CudaStatus;
+import dev.marrow.bindings.cublas.cublas_h;
 import dev.marrow.bindings.cudnn.cudnn_h;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.TestBackends;
@@ -144,6 +145,50 @@ class CudaBackendTest {
     }
     var e = assertThrows(CudaException.class, () -> CudaStatus.runtime(2, "cudaMalloc"));
     assertTrue(e.getMessage().contains("cudaErrorMemoryAllocation"), e.getMessage());
+  }
+
+  /**
+   * The bound cuBLAS calls the backend does not use yet keep cuBLAS's column-major contract:
+   * C_i = A_i·B_i for a strided batch, and GemmEx in FP32 equals Sgemm. (Row-major reading of a
+   * column-major 2×2 result: c[0] = c(0,0), c[1] = c(1,0).)
+   */
+  @Test
+  void stridedBatchedAndGemmExFollowCublas() {
+    try (Backend gpu = cuda(); Arena arena = Arena.ofConfined()) {
+      Tensor a = onDevice(gpu, 1, 2, 3, 4, /* batch 1: */ 0, 1, 1, 0);
+      Tensor b = onDevice(gpu, 5, 6, 7, 8, 5, 6, 7, 8);
+      Tensor c = gpu.allocate(Shape.of(8));
+      MemorySegment handle = arena.allocate(ValueLayout.ADDRESS);
+      CudaStatus.cublas(
+          cublas_h.cublasCreate_v2(handle), "cublasCreate_v2");
+      MemorySegment h = handle.get(ValueLayout.ADDRESS, 0);
+      MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+      MemorySegment zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
+      int n = cublas_h.CUBLAS_OP_N();
+      CudaStatus.cublas(cublas_h
+          .cublasSgemmStridedBatched(h, n, n, 2, 2, 2, one, a.deviceForReading().address(), 2, 4,
+              b.deviceForReading().address(), 2, 4, zero, c.deviceForOverwriting().address(), 2,
+              4, 2), "cublasSgemmStridedBatched");
+      // Column-major A0 = [1 3; 2 4], B = [5 7; 6 8]: A0·B = [23 31; 34 46]; A1 = [0 1; 1 0]
+      // swaps B's rows: [6 8; 5 7].
+      assertArrayEquals(new float[] {23, 34, 31, 46, 6, 5, 8, 7}, c.readArray());
+      int f32 = cublas_h.CUDA_R_32F();
+      CudaStatus.cublas(cublas_h.cublasGemmEx(h, n,
+          n, 2, 2, 2, one, a.deviceForReading().address(), f32, 2,
+          b.deviceForReading().address(), f32, 2, zero, c.deviceForOverwriting().address(), f32,
+          2, cublas_h.CUBLAS_COMPUTE_32F(),
+          cublas_h.CUBLAS_GEMM_DEFAULT()), "cublasGemmEx");
+      assertArrayEquals(new float[] {23, 34, 31, 46}, java.util.Arrays.copyOf(c.readArray(), 4));
+      CudaStatus.cublas(
+          cublas_h.cublasDestroy_v2(h), "cublasDestroy_v2");
+    }
+  }
+
+  /** A device tensor holding {@code values} (written on the host, uploaded before use). */
+  private static Tensor onDevice(Backend gpu, float... values) {
+    Tensor t = gpu.allocate(Shape.of(values.length));
+    System.arraycopy(values, 0, t.array(), 0, values.length);
+    return t;
   }
 
   /** The emulation's count of live cudaMalloc blocks; 0 on real CUDA (not measured there). */
