@@ -38,6 +38,23 @@ import org.junit.jupiter.api.io.TempDir;
  * trained step by step on the CUDA backend follows the CPU backend's loss curve; the device
  * memory it used is all returned; library errors carry their names. Runs on the host emulation
  * in CI and on a GPU with {@code -Dmarrow.cuda=required}.
+ *
+ * <p>Where the emulation's semantics could diverge from NVIDIA's, it follows these documents, and
+ * a real GPU run of this suite is what would show a difference:
+ * <ul>
+ *   <li>cuBLAS Library guide, "cublas&lt;t&gt;gemm": column-major, op(A) m×k, lda ≥ max(1, rows of
+ *       A as stored); beta = 0 means C is not read (NaN in C does not propagate).
+ *   <li>cuDNN API reference, cudnnActivationBackward: dx = dy·f'(x). The backend passes y for x;
+ *       for relu (x &gt; 0 ⇔ y &gt; 0), sigmoid (y(1 − y)) and tanh (1 − y²) the result is the same.
+ *   <li>cuDNN API reference, cudnnPoolingMode_t: AVERAGE_COUNT_INCLUDE_PADDING divides by the
+ *       whole window, EXCLUDE_PADDING by the positions inside the input; which of several equal
+ *       maxima MAX_DETERMINISTIC picks is not documented (the emulation takes the first in row
+ *       order, as the CPU does; the suites use random data, where ties do not occur).
+ *   <li>cuDNN API reference, cudnnBatchNormalizationForwardTraining: saved mean and inverse
+ *       standard deviation of the batch; running averages with exponentialAverageFactor, the
+ *       variance's unbiased (PyTorch's documentation of BatchNorm2d, whose CUDA path is cuDNN).
+ *   <li>cuDNN 9 cudnn_ops.h: CUDNN_BN_MIN_EPSILON is 0.
+ * </ul>
  */
 class CudaBackendTest {
   @TempDir Path dir;
