@@ -33,7 +33,16 @@ public final class Main {
 
   /** Runs the CLI with the given streams and returns the exit code (used by tests). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new Main());
+    return execute(new CommandLine(new Main()), args, out, err);
+  }
+
+  /**
+   * Runs {@code cli} (a {@code Main}, possibly with extra subcommands in tests) with Marrow's exit
+   * codes: 2 and one line for what the user can fix — bad flags and values, missing or corrupt
+   * files, a run folder that cannot be written (disk full, permissions); 1 and a short line for
+   * anything else, with the stack trace only under {@code --verbose}.
+   */
+  static int execute(CommandLine cli, String[] args, PrintWriter out, PrintWriter err) {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(e -> e instanceof UserError ? USER_ERROR : INTERNAL_ERROR);
@@ -46,6 +55,11 @@ public final class Main {
       if (ex instanceof UserError || ex instanceof IllegalArgumentException
           || ex instanceof dev.marrow.engine.train.TrainingDivergedException) {
         err.println("marrow: " + ex.getMessage());
+        return USER_ERROR;
+      }
+      if (ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
+        err.println("marrow: " + ex.getMessage() + " (is the disk full, or the folder not"
+            + " writable? Files written before are intact: every write is atomic)");
         return USER_ERROR;
       }
       Main main = cli.getCommand();
