@@ -16,6 +16,8 @@ import java.util.SplittableRandom;
 public final class Sequential {
   private final Shape inputShape;
   private final List<Layer> layers = new ArrayList<>();
+  /** A read-only view, made once: layers() is called on every training step. */
+  private final List<Layer> layersView = Collections.unmodifiableList(layers);
   private boolean built;
 
   /** A model taking samples of the given shape, e.g. {@code new Sequential(1, 28, 28)}. */
@@ -84,7 +86,7 @@ public final class Sequential {
   }
 
   public List<Layer> layers() {
-    return Collections.unmodifiableList(layers);
+    return layersView;
   }
 
   /** All parameters in layer order. */

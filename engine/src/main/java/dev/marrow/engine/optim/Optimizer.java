@@ -49,8 +49,8 @@ public abstract class Optimizer {
   /** Applies one update to every parameter from its current gradient. */
   public final void step(Backend backend, List<Parameter> parameters) {
     iterations++;
-    for (Parameter p : parameters) {
-      update(backend, p, iterations);
+    for (int i = 0; i < parameters.size(); i++) { // indexed: no iterator per step
+      update(backend, parameters.get(i), iterations);
     }
   }
 

@@ -191,8 +191,9 @@ public final class Plan {
     LayerStep last = steps.getLast();
     lastLoss = loss.compute(backend, last.output(), targets, last.outputGrad(), batch, classes);
     lastCorrect = loss.countCorrect(backend, last.output(), targets, batch, classes);
-    for (Layer layer : model.layers()) {
-      lastLoss += layer.l2Penalty(backend);
+    List<Layer> layers = model.layers();
+    for (int i = 0; i < layers.size(); i++) { // indexed: no iterator per step
+      lastLoss += layers.get(i).l2Penalty(backend);
     }
     for (int i = steps.size() - 1; i >= 0; i--) {
       steps.get(i).backward();

@@ -20,12 +20,14 @@ final class ConvKernels {
   private static final ThreadLocal<float[]> PARTIALS =
       ThreadLocal.withInitial(() -> new float[0]);
 
+  private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+
   ConvKernels(ThreadTeam team, Gemm gemm) {
     this.team = team;
     this.gemm = gemm;
   }
 
-  private float[] columnBuffer(int size) {
+  private static float[] columnBuffer(int size) {
     float[] col = COLUMNS.get();
     if (col.length < size) {
       col = new float[size];
@@ -36,8 +38,103 @@ final class ConvKernels {
 
   // x is (n, c, h, w), w is (f, c, kh, kw), y is (n, f, outH, outW)
   void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-    int patch = g.patchSize(), pixels = g.outputPixels();
-    team.parallelFor(g.n(), 1, (n0, n1) -> {
+    Call c = CALLS.get();
+    c.gemm = gemm;
+    c.g = g;
+    c.x = x;
+    c.w = w;
+    c.bias = bias;
+    c.y = y;
+    team.parallelFor(g.n(), 1, c.forwardImages);
+    c.release();
+  }
+
+  // dx (n, c, h, w) = col2im(wᵀ · dy) per image
+  void backwardData(ConvGeometry g, float[] w, float[] dy, float[] dx) {
+    Call c = CALLS.get();
+    c.gemm = gemm;
+    c.g = g;
+    c.w = w;
+    c.dy = dy;
+    c.dx = dx;
+    team.parallelFor(g.n(), 1, c.backwardDataImages);
+    c.release();
+  }
+
+  // dw (f, c·kh·kw) = beta·dw + Σ_n dy_n · col_nᵀ, computed transposed as dwᵀ = Σ_n col_n · dy_nᵀ:
+  // transposing dy_n (f × pixels) for the GEMM is much cheaper than transposing col_n.
+  void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
+    int patch = g.patchSize(), size = g.f() * patch;
+    int parts = Math.min(team.size(), g.n());
+    float[] sums = PARTIALS.get();
+    if (sums.length < parts * size) {
+      sums = new float[parts * size];
+      PARTIALS.set(sums);
+    }
+    Call c = CALLS.get();
+    c.gemm = gemm;
+    c.g = g;
+    c.x = x;
+    c.dy = dy;
+    c.sums = sums;
+    c.parts = parts;
+    team.parallelFor(parts, 1, c.backwardFilterParts);
+    c.release();
+    int f = g.f();
+    for (int o = 0; o < g.f(); o++) {
+      for (int p = 0; p < patch; p++) {
+        float s = beta == 0 ? 0f : beta * dw[o * patch + p];
+        for (int part = 0; part < parts; part++) {
+          s += sums[part * size + p * f + o];
+        }
+        dw[o * patch + p] = s;
+      }
+    }
+  }
+
+  void backwardBias(ConvGeometry g, float[] dy, float[] db, float beta) {
+    Call c = CALLS.get();
+    c.gemm = gemm;
+    c.g = g;
+    c.dy = dy;
+    c.db = db;
+    c.beta = beta;
+    team.parallelFor(g.f(), 1, c.backwardBiasFilters);
+    c.release();
+  }
+
+  /**
+   * One thread's convolution call in flight and its loop bodies, built once, so a convolution
+   * allocates nothing. Team workers read the caller's fields (published by the team's hand-off)
+   * and use their own column buffers.
+   */
+  private static final class Call {
+    private Gemm gemm;
+    private ConvGeometry g;
+    private float[] x;
+    private float[] w;
+    private float[] bias;
+    private float[] y;
+    private float[] dy;
+    private float[] dx;
+    private float[] db;
+    private float[] sums;
+    private int parts;
+    private float beta;
+
+    private final ThreadTeam.RangeBody forwardImages = this::forwardImages;
+    private final ThreadTeam.RangeBody backwardDataImages = this::backwardDataImages;
+    private final ThreadTeam.RangeBody backwardFilterParts = this::backwardFilterParts;
+    private final ThreadTeam.RangeBody backwardBiasFilters = this::backwardBiasFilters;
+
+    void release() {
+      gemm = null;
+      g = null;
+      x = w = bias = y = dy = dx = db = sums = null;
+    }
+
+    private void forwardImages(int n0, int n1) {
+      int patch = g.patchSize(), pixels = g.outputPixels();
       float[] col = columnBuffer(patch * pixels);
       for (int n = n0; n < n1; n++) {
         im2col(g, x, n * g.inputPlaneSize(), col);
@@ -54,34 +151,20 @@ final class ConvKernels {
           }
         }
       }
-    });
-  }
+    }
 
-  // dx (n, c, h, w) = col2im(wᵀ · dy) per image
-  void backwardData(ConvGeometry g, float[] w, float[] dy, float[] dx) {
-    int patch = g.patchSize(), pixels = g.outputPixels();
-    team.parallelFor(g.n(), 1, (n0, n1) -> {
+    private void backwardDataImages(int n0, int n1) {
+      int patch = g.patchSize(), pixels = g.outputPixels();
       float[] col = columnBuffer(patch * pixels);
       for (int n = n0; n < n1; n++) {
         gemm.runSerial(true, false, patch, pixels, g.f(), 1f, w, 0, patch, dy,
             n * g.outputImageSize(), pixels, 0f, col, 0, pixels);
         col2im(g, col, dx, n * g.inputPlaneSize());
       }
-    });
-  }
-
-  // dw (f, c·kh·kw) = beta·dw + Σ_n dy_n · col_nᵀ, computed transposed as dwᵀ = Σ_n col_n · dy_nᵀ:
-  // transposing dy_n (f × pixels) for the GEMM is much cheaper than transposing col_n.
-  void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
-    int patch = g.patchSize(), pixels = g.outputPixels(), size = g.f() * patch;
-    int parts = Math.min(team.size(), g.n());
-    float[] partial = PARTIALS.get();
-    if (partial.length < parts * size) {
-      partial = new float[parts * size];
-      PARTIALS.set(partial);
     }
-    float[] sums = partial;
-    team.parallelFor(parts, 1, (p0, p1) -> {
+
+    private void backwardFilterParts(int p0, int p1) {
+      int patch = g.patchSize(), pixels = g.outputPixels(), size = g.f() * patch;
       float[] col = columnBuffer(patch * pixels);
       for (int part = p0; part < p1; part++) {
         int from = (int) ((long) g.n() * part / parts);
@@ -92,22 +175,10 @@ final class ConvKernels {
               n * g.outputImageSize(), pixels, n == from ? 0f : 1f, sums, part * size, g.f());
         }
       }
-    });
-    int f = g.f();
-    for (int o = 0; o < g.f(); o++) {
-      for (int p = 0; p < patch; p++) {
-        float s = beta == 0 ? 0f : beta * dw[o * patch + p];
-        for (int part = 0; part < parts; part++) {
-          s += sums[part * size + p * f + o];
-        }
-        dw[o * patch + p] = s;
-      }
     }
-  }
 
-  void backwardBias(ConvGeometry g, float[] dy, float[] db, float beta) {
-    int pixels = g.outputPixels();
-    team.parallelFor(g.f(), 1, (f0, f1) -> {
+    private void backwardBiasFilters(int f0, int f1) {
+      int pixels = g.outputPixels();
       for (int f = f0; f < f1; f++) {
         double s = 0;
         for (int n = 0; n < g.n(); n++) {
@@ -115,7 +186,7 @@ final class ConvKernels {
         }
         db[f] = (float) (s + (beta == 0 ? 0 : beta * db[f]));
       }
-    });
+    }
   }
 
   // col[(c·kh + i)·kw + j][oh·outW + ow] = x[c][oh·sh − padTop + i·dh][ow·sw − padLeft + j·dw]

@@ -9,13 +9,19 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Element-wise kernels: bias, activations, dropout, axpy. Each runs vectors over the bulk and a
- * scalar tail, on one thread for small tensors and over the team for large ones.
+ * scalar tail (or the same vector code under a mask), on one thread for small tensors and over the
+ * team for large ones.
+ *
+ * <p>A pass allocates nothing: its arguments go into the calling thread's {@link Pass}, whose loop
+ * bodies are built once, instead of into a capturing lambda per call.
  */
 final class ElementwiseKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   /** Elements below which a pass stays on the calling thread. */
   private static final int PARALLEL_MIN = 1 << 15;
+  private static final ThreadLocal<Pass> PASSES = ThreadLocal.withInitial(Pass::new);
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
   private final ThreadTeam team;
 
@@ -23,60 +29,28 @@ final class ElementwiseKernels {
     this.team = team;
   }
 
-  private void forRange(int n, ThreadTeam.RangeBody body) {
-    team.forRange(n, PARALLEL_MIN, body);
-  }
-
   // y is rows×cols, bias is (cols)
   void biasAdd(float[] y, float[] bias, int rows, int cols) {
-    int bound = S.loopBound(cols);
-    ThreadTeam.RangeBody body = (r0, r1) -> {
-      for (int r = r0; r < r1; r++) {
-        int o = r * cols, c = 0;
-        for (; c < bound; c += L) {
-          FloatVector.fromArray(S, y, o + c).add(FloatVector.fromArray(S, bias, c))
-              .intoArray(y, o + c);
-        }
-        for (; c < cols; c++) {
-          y[o + c] += bias[c];
-        }
-      }
-    };
+    Pass p = PASSES.get().with(bias, null, y, 0, 0, rows, cols);
     if ((long) rows * cols < PARALLEL_MIN) {
-      body.run(0, rows);
+      p.biasAddRows(0, rows);
     } else {
-      team.parallelFor(rows, 1, body);
+      team.parallelFor(rows, 1, p.biasAddRows);
     }
+    p.release();
   }
 
   // dy is rows×cols; out[c] = beta·out[c] + Σ_r dy[r, c]. Columns are split over threads, rows
   // are summed in order, so the result does not depend on the thread count.
   void columnSums(float[] dy, float[] out, int rows, int cols, float beta) {
-    ThreadTeam.RangeBody body = (c0, c1) -> {
-      int c = c0;
-      for (; c + L <= c1; c += L) {
-        FloatVector acc = beta == 0 ? FloatVector.zero(S)
-            : FloatVector.fromArray(S, out, c).mul(beta);
-        for (int r = 0; r < rows; r++) {
-          acc = acc.add(FloatVector.fromArray(S, dy, r * cols + c));
-        }
-        acc.intoArray(out, c);
-      }
-      for (; c < c1; c++) {
-        float acc = beta == 0 ? 0 : beta * out[c];
-        for (int r = 0; r < rows; r++) {
-          acc += dy[r * cols + c];
-        }
-        out[c] = acc;
-      }
-    };
+    Pass p = PASSES.get().with(dy, null, out, 0, beta, rows, cols);
     if ((long) rows * cols < PARALLEL_MIN || cols < 2 * L) {
-      body.run(0, cols);
+      p.columnSumRange(0, cols);
     } else {
       // Chunks of whole vectors, so every thread runs the vector path.
-      int vectors = (cols + L - 1) / L;
-      team.parallelFor(vectors, 1, (v0, v1) -> body.run(v0 * L, Math.min(cols, v1 * L)));
+      team.parallelFor((cols + L - 1) / L, 1, p.columnSumVectors);
     }
+    p.release();
   }
 
   /** Σ x[off .. off+n), vector lanes summed in a fixed order. */
@@ -87,10 +61,14 @@ final class ElementwiseKernels {
       acc = acc.add(FloatVector.fromArray(S, x, off + i));
     }
     // Not reduceLanes(ADD): its order may differ between interpreted and JIT-compiled code, which
-    // made training results depend on when the JIT got to this method.
+    // made training results depend on when the JIT got to this method. Nor acc.lane(i) in a
+    // loop: a variable lane index is not intrinsified, and the whole loop then ran on boxed
+    // vectors (2 MiB of garbage per CNN step, depending on compilation order).
+    float[] lanes = LANES.get();
+    acc.intoArray(lanes, 0);
     float s = 0;
     for (int lane = 0; lane < L; lane++) {
-      s += acc.lane(lane);
+      s += lanes[lane];
     }
     for (; i < n; i++) {
       s += x[off + i];
@@ -99,16 +77,7 @@ final class ElementwiseKernels {
   }
 
   void axpy(float alpha, float[] x, float[] y, int n) {
-    forRange(n, (from, to) -> {
-      int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-        FloatVector.fromArray(S, x, i).mul(alpha).add(FloatVector.fromArray(S, y, i))
-            .intoArray(y, i);
-      }
-      for (; i < to; i++) {
-        y[i] += alpha * x[i];
-      }
-    });
+    run(n, PASSES.get().with(x, null, y, alpha, 0, 0, 0), Op.AXPY);
   }
 
   void scale(float[] x, int n, float alpha) {
@@ -116,27 +85,11 @@ final class ElementwiseKernels {
       java.util.Arrays.fill(x, 0, n, 0f);
       return;
     }
-    forRange(n, (from, to) -> {
-      int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-        FloatVector.fromArray(S, x, i).mul(alpha).intoArray(x, i);
-      }
-      for (; i < to; i++) {
-        x[i] *= alpha;
-      }
-    });
+    run(n, PASSES.get().with(x, null, x, alpha, 0, 0, 0), Op.SCALE);
   }
 
   void multiply(float[] a, float[] b, float[] out, int n) {
-    forRange(n, (from, to) -> {
-      int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-        FloatVector.fromArray(S, a, i).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
-      }
-      for (; i < to; i++) {
-        out[i] = a[i] * b[i];
-      }
-    });
+    run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.MULTIPLY);
   }
 
   void activationForward(Activation kind, float[] x, float[] y, int n) {
@@ -146,28 +99,9 @@ final class ElementwiseKernels {
           System.arraycopy(x, 0, y, 0, n);
         }
       }
-      case RELU -> forRange(n, (from, to) -> {
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-          FloatVector.fromArray(S, x, i).max(0f).intoArray(y, i);
-        }
-        for (; i < to; i++) {
-          y[i] = Math.max(x[i], 0f);
-        }
-      });
-      // Tails run the same vector code under a mask, so every element gets the same rounding.
-      case SIGMOID -> forRange(n, (from, to) -> {
-        for (int i = from; i < to; i += L) {
-          VectorMask<Float> m = S.indexInRange(i, to);
-          VectorMath.sigmoid(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
-        }
-      });
-      case TANH -> forRange(n, (from, to) -> {
-        for (int i = from; i < to; i += L) {
-          VectorMask<Float> m = S.indexInRange(i, to);
-          VectorMath.tanh(FloatVector.fromArray(S, x, i, m)).intoArray(y, i, m);
-        }
-      });
+      case RELU -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.RELU);
+      case SIGMOID -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.SIGMOID);
+      case TANH -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.TANH);
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
     }
   }
@@ -180,49 +114,212 @@ final class ElementwiseKernels {
           System.arraycopy(dy, 0, dx, 0, n);
         }
       }
-      case RELU -> forRange(n, (from, to) -> {
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-          FloatVector out = FloatVector.fromArray(S, y, i);
-          FloatVector.fromArray(S, dy, i).blend(0f, out.compare(VectorOperators.LE, 0f))
-              .intoArray(dx, i);
-        }
-        for (; i < to; i++) {
-          dx[i] = y[i] > 0 ? dy[i] : 0f;
-        }
-      });
-      case SIGMOID -> forRange(n, (from, to) -> {
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-          FloatVector out = FloatVector.fromArray(S, y, i);
-          FloatVector.fromArray(S, dy, i).mul(out).mul(out.neg().add(1f)).intoArray(dx, i);
-        }
-        for (; i < to; i++) {
-          dx[i] = dy[i] * y[i] * (1 - y[i]);
-        }
-      });
-      case TANH -> forRange(n, (from, to) -> {
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-          FloatVector out = FloatVector.fromArray(S, y, i);
-          FloatVector.fromArray(S, dy, i).mul(out.mul(out).neg().add(1f)).intoArray(dx, i);
-        }
-        for (; i < to; i++) {
-          dx[i] = dy[i] * (1 - y[i] * y[i]);
-        }
-      });
+      case RELU -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.RELU_BACKWARD);
+      case SIGMOID -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.SIGMOID_BACKWARD);
+      case TANH -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.TANH_BACKWARD);
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
     }
   }
 
   void dropoutForward(float[] x, float[] y, float[] mask, int n, float rate, long seed) {
-    float keepScale = 1 / (1 - rate);
-    forRange(n, (from, to) -> {
-      for (int i = from; i < to; i++) {
-        float m = DropoutMask.uniform(seed, i) >= rate ? keepScale : 0f;
-        mask[i] = m;
-        y[i] = x[i] * m;
+    Pass p = PASSES.get().with(x, mask, y, rate, 0, 0, 0);
+    p.seed = seed;
+    run(n, p, Op.DROPOUT);
+  }
+
+  private void run(int n, Pass p, Op op) {
+    p.op = op;
+    team.forRange(n, PARALLEL_MIN, p.elementwise);
+    p.release();
+  }
+
+  /** The element-wise operations of {@link Pass#elementwise}. */
+  private enum Op {
+    AXPY, SCALE, MULTIPLY, RELU, SIGMOID, TANH, RELU_BACKWARD, SIGMOID_BACKWARD, TANH_BACKWARD,
+    DROPOUT
+  }
+
+  /**
+   * One thread's pass in flight: inputs {@code a} and {@code b}, output {@code out}, scalars, and
+   * the loop bodies over them, built once. Team workers read the caller's fields, published by
+   * the team's hand-off.
+   */
+  private static final class Pass {
+    private float[] a;
+    private float[] b;
+    private float[] out;
+    private float alpha;
+    private float beta;
+    private int rows;
+    private int cols;
+    private long seed;
+    private Op op;
+
+    private final ThreadTeam.RangeBody elementwise = this::elementwise;
+    private final ThreadTeam.RangeBody biasAddRows = this::biasAddRows;
+    private final ThreadTeam.RangeBody columnSumVectors =
+        (v0, v1) -> columnSumRange(v0 * L, Math.min(cols, v1 * L));
+
+    Pass with(float[] a, float[] b, float[] out, float alpha, float beta, int rows, int cols) {
+      this.a = a;
+      this.b = b;
+      this.out = out;
+      this.alpha = alpha;
+      this.beta = beta;
+      this.rows = rows;
+      this.cols = cols;
+      return this;
+    }
+
+    /** Drops the references to the caller's arrays once the pass is done. */
+    void release() {
+      a = b = out = null;
+    }
+
+    // out[r, c] += a[c]  (a is the bias)
+    void biasAddRows(int r0, int r1) {
+      int bound = S.loopBound(cols);
+      for (int r = r0; r < r1; r++) {
+        int o = r * cols, c = 0;
+        for (; c < bound; c += L) {
+          FloatVector.fromArray(S, out, o + c).add(FloatVector.fromArray(S, a, c))
+              .intoArray(out, o + c);
+        }
+        for (; c < cols; c++) {
+          out[o + c] += a[c];
+        }
       }
-    });
+    }
+
+    // out[c] = beta·out[c] + Σ_r a[r, c] for c in [c0, c1)
+    void columnSumRange(int c0, int c1) {
+      int c = c0;
+      for (; c + L <= c1; c += L) {
+        FloatVector acc = beta == 0 ? FloatVector.zero(S)
+            : FloatVector.fromArray(S, out, c).mul(beta);
+        for (int r = 0; r < rows; r++) {
+          acc = acc.add(FloatVector.fromArray(S, a, r * cols + c));
+        }
+        acc.intoArray(out, c);
+      }
+      for (; c < c1; c++) {
+        float acc = beta == 0 ? 0 : beta * out[c];
+        for (int r = 0; r < rows; r++) {
+          acc += a[r * cols + c];
+        }
+        out[c] = acc;
+      }
+    }
+
+    void elementwise(int from, int to) {
+      switch (op) {
+        case AXPY -> axpy(from, to);
+        case SCALE -> scale(from, to);
+        case MULTIPLY -> multiply(from, to);
+        case RELU -> relu(from, to);
+        case SIGMOID, TANH -> transcendental(from, to);
+        case RELU_BACKWARD -> reluBackward(from, to);
+        case SIGMOID_BACKWARD -> sigmoidBackward(from, to);
+        case TANH_BACKWARD -> tanhBackward(from, to);
+        case DROPOUT -> dropout(from, to);
+      }
+    }
+
+    // out += alpha · a
+    private void axpy(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, a, i).mul(alpha).add(FloatVector.fromArray(S, out, i))
+            .intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] += alpha * a[i];
+      }
+    }
+
+    private void scale(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, out, i).mul(alpha).intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] *= alpha;
+      }
+    }
+
+    private void multiply(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, a, i).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = a[i] * b[i];
+      }
+    }
+
+    private void relu(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, a, i).max(0f).intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = Math.max(a[i], 0f);
+      }
+    }
+
+    // Tails run the same vector code under a mask, so every element gets the same rounding.
+    private void transcendental(int from, int to) {
+      boolean sigmoid = op == Op.SIGMOID;
+      for (int i = from; i < to; i += L) {
+        VectorMask<Float> m = S.indexInRange(i, to);
+        FloatVector x = FloatVector.fromArray(S, a, i, m);
+        (sigmoid ? VectorMath.sigmoid(x) : VectorMath.tanh(x)).intoArray(out, i, m);
+      }
+    }
+
+    // a is the forward output y, b the upstream gradient dy
+    private void reluBackward(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector y = FloatVector.fromArray(S, a, i);
+        FloatVector.fromArray(S, b, i).blend(0f, y.compare(VectorOperators.LE, 0f))
+            .intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = a[i] > 0 ? b[i] : 0f;
+      }
+    }
+
+    private void sigmoidBackward(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector y = FloatVector.fromArray(S, a, i);
+        FloatVector.fromArray(S, b, i).mul(y).mul(y.neg().add(1f)).intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = b[i] * a[i] * (1 - a[i]);
+      }
+    }
+
+    private void tanhBackward(int from, int to) {
+      int i = from;
+      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+        FloatVector y = FloatVector.fromArray(S, a, i);
+        FloatVector.fromArray(S, b, i).mul(y.mul(y).neg().add(1f)).intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = b[i] * (1 - a[i] * a[i]);
+      }
+    }
+
+    // a is x, b the mask, out y; alpha is the rate
+    private void dropout(int from, int to) {
+      float keepScale = 1 / (1 - alpha);
+      for (int i = from; i < to; i++) {
+        float m = DropoutMask.uniform(seed, i) >= alpha ? keepScale : 0f;
+        b[i] = m;
+        out[i] = a[i] * m;
+      }
+    }
   }
 }

@@ -35,14 +35,10 @@ final class Gemm {
   private static final long PARALLEL_MIN_FLOPS = 64 * 1024;
 
   private final ThreadTeam team;
-  // Workspaces belong to the calling thread, not to a backend: per-instance ThreadLocals would
-  // leave one stale entry per discarded backend in every thread that used it.
-  private static final ThreadLocal<float[]> PACKED_B =
-      ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> EDGE_PANEL =
-      ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> PACKED_PANELS =
-      ThreadLocal.withInitial(() -> new float[0]);
+  // Per-thread state, not per-backend: per-instance ThreadLocals would leave one stale entry per
+  // discarded backend in every thread that used it.
+  private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+  /** The edge-tile scratch of the thread that runs a tile (a worker or the caller). */
   private static final ThreadLocal<float[]> SCRATCH_TILE =
       ThreadLocal.withInitial(() -> new float[MR * NR]);
 
@@ -53,7 +49,8 @@ final class Gemm {
   // a is m×k (or k×m when transA), b is k×n (or n×k when transB), c is m×n; all row-major.
   void run(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
       int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-    run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, true);
+    CALLS.get().run(team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
+        cOff, ldc, true);
   }
 
   /**
@@ -62,138 +59,118 @@ final class Gemm {
    */
   void runSerial(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-    run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, false);
+    CALLS.get().run(team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
+        cOff, ldc, false);
   }
 
-  private void run(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
-      int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc,
-      boolean parallel) {
-    if (m == 0 || n == 0) {
-      return;
-    }
-    boolean big = parallel && (long) m * n * k >= PARALLEL_MIN_FLOPS;
-    scaleC(c, cOff, ldc, m, n, beta, big);
-    if (k == 0 || alpha == 0) {
-      return;
-    }
-    float[] bp = b;
-    int bpOff = bOff, ldbp = ldb;
-    if (transB) {
-      bp = packTransposed(b, bOff, ldb, k, n, big);
-      bpOff = 0;
-      ldbp = n;
-    }
-    int rowStride = transA ? 1 : lda; // distance between rows i and i+1 of op(A)
-    int kStride = transA ? lda : 1; //  distance between columns p and p+1 of op(A)
-    int mBlocks = (m + MR - 1) / MR;
-    int nBlocks = (n + NR - 1) / NR;
-    // Long products run in slices of KC along k: all tiles of one slice share a KC × NR panel of
-    // B small enough to stay in L1 while A's rows stream past. The kernel adds into C, so
-    // slices simply accumulate (beta was applied above).
-    // B rows ldb apart (4 KiB for n = 1024) alias in the L1 sets: when enough row blocks reuse
-    // them, each slice of B is first packed into contiguous KC × NR panels (128-byte rows).
-    // Measured at 1024³: 144 → 182 GFLOP/s on 2 threads. Packing A the same way gained nothing.
-    boolean packB = mBlocks >= 8 && (long) n * k >= 64 * 1024;
-    for (int k0 = 0; k0 < k; k0 += KC) {
-      int kc = Math.min(KC, k - k0);
-      if (packB) {
-        float[] panels = packB(bp, bpOff + k0 * ldbp, ldbp, kc, n, nBlocks, big);
-        runSlice(m, n, kc, alpha, a, aOff + k0 * kStride, rowStride, kStride, panels, 0,
-            -NR, c, cOff, ldc, mBlocks, nBlocks, big);
-      } else {
-        runSlice(m, n, kc, alpha, a, aOff + k0 * kStride, rowStride, kStride, bp,
-            bpOff + k0 * ldbp, ldbp, c, cOff, ldc, mBlocks, nBlocks, big);
+  /**
+   * One thread's GEMM: its workspaces, the arguments of the step in flight, and the loop bodies
+   * over them, built once. A product therefore allocates nothing (a capturing lambda per loop
+   * was ~0.5 KiB per call, 60-110 KiB per convolutional training step). Team workers run the
+   * bodies against the caller's fields, published by the team's hand-off.
+   */
+  private static final class Call {
+    private float[] packedB = new float[0];
+    private float[] edgePanel = new float[0];
+    private float[] packedPanels = new float[0];
+
+    // The step in flight: C (scaling), B (packing) and one k slice (tiles).
+    private float[] a;
+    private float[] b;
+    private float[] c;
+    private float[] panel;
+    private float[] edge;
+    private int m;
+    private int n;
+    private int k;
+    private int aOff;
+    private int bOff;
+    private int ldb;
+    private int cOff;
+    private int ldc;
+    private int rowStride;
+    private int kStride;
+    private int mBlocks;
+    private int inPlaceBlocks;
+    private float alpha;
+    private float beta;
+    private boolean packedLayout;
+
+    private final ThreadTeam.RangeBody scaleRows = this::scaleRows;
+    private final ThreadTeam.RangeBody packPanelRange = this::packPanelRange;
+    private final ThreadTeam.RangeBody packTransposedRange = this::packTransposedRange;
+    private final ThreadTeam.RangeBody tiles = this::tiles;
+
+    void run(ThreadTeam team, boolean transA, boolean transB, int m, int n, int k, float alpha,
+        float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c,
+        int cOff, int ldc, boolean parallel) {
+      if (m == 0 || n == 0) {
+        return;
       }
-    }
-  }
-
-  // panels[(jb·kc + p)·NR + j] = op(B)[p][jb·NR + j], zero past n.
-  private float[] packB(float[] b, int bOff, int ldb, int kc, int n, int nBlocks,
-      boolean parallel) {
-    float[] bp = PACKED_PANELS.get();
-    if (bp.length < nBlocks * kc * NR) {
-      bp = new float[nBlocks * kc * NR];
-      PACKED_PANELS.set(bp);
-    }
-    float[] out = bp;
-    ThreadTeam.RangeBody pack = (j0, j1) -> {
-      for (int jb = j0; jb < j1; jb++) {
-        int width = Math.min(NR, n - jb * NR), base = jb * kc * NR;
-        for (int p = 0; p < kc; p++) {
-          System.arraycopy(b, bOff + p * ldb + jb * NR, out, base + p * NR, width);
-          if (width < NR) {
-            Arrays.fill(out, base + p * NR + width, base + (p + 1) * NR, 0f);
-          }
-        }
+      boolean big = parallel && (long) m * n * k >= PARALLEL_MIN_FLOPS;
+      this.m = m;
+      this.n = n;
+      this.c = c;
+      this.cOff = cOff;
+      this.ldc = ldc;
+      scaleC(team, beta, big);
+      if (k == 0 || alpha == 0) {
+        release();
+        return;
       }
-    };
-    if (parallel) {
-      team.parallelFor(nBlocks, 2, pack);
-    } else {
-      pack.run(0, nBlocks);
-    }
-    return out;
-  }
-
-  // One k slice of the product; ldbp < 0 means bp holds packed panels (see packB).
-  private void runSlice(int m, int n, int k, float alpha, float[] a, int aOff, int rowStride,
-      int kStride, float[] bp, int bpOff, int ldbp, float[] c, int cOff, int ldc, int mBlocks,
-      int nBlocks, boolean big) {
-    // When the array extends far enough, a partial last column block reads B in place: the
-    // columns past n hold other data, but they only feed scratch columns that are never added to
-    // C. Otherwise it is copied into a zero-padded k × NR panel.
-    boolean PACKED_B = ldbp < 0; // panels of NR columns, each k × NR contiguous
-    boolean edgeInPlace = PACKED_B || n % NR == 0
-        || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
-    int inPlaceBlocks = edgeInPlace ? nBlocks : n / NR;
-    float[] edge = edgeInPlace ? null : packEdge(bp, bpOff, ldbp, k, n, inPlaceBlocks * NR);
-    ThreadTeam.RangeBody tiles = (begin, end) -> {
-      for (int t = begin; t < end; t++) {
-        // Column-block-major order: consecutive tiles share a panel of B in cache.
-        int jb = t / mBlocks, ib = t % mBlocks;
-        int i0 = ib * MR, j0 = jb * NR;
-        int rows = Math.min(MR, m - i0), cols = Math.min(NR, n - j0);
-        float[] panel = jb < inPlaceBlocks ? bp : edge;
-        int panelOff = PACKED_B ? jb * k * NR : jb < inPlaceBlocks ? bpOff + j0 : 0;
-        int panelLd = PACKED_B ? NR : jb < inPlaceBlocks ? ldbp : NR;
-        // Rows past the edge re-read the last valid row; their results are never stored.
-        int a0 = aOff + i0 * rowStride;
-        int a1 = aOff + (i0 + Math.min(1, rows - 1)) * rowStride;
-        int a2 = aOff + (i0 + Math.min(2, rows - 1)) * rowStride;
-        int a3 = aOff + (i0 + Math.min(3, rows - 1)) * rowStride;
-        int a4 = aOff + (i0 + Math.min(4, rows - 1)) * rowStride;
-        int a5 = aOff + (i0 + Math.min(5, rows - 1)) * rowStride;
-        if (rows == MR && cols == NR) {
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, panel, panelOff, panelLd, c,
-              cOff + i0 * ldc + j0, ldc);
+      float[] bp = b;
+      int bpOff = bOff, ldbp = ldb;
+      if (transB) {
+        bp = packTransposed(team, b, bOff, ldb, k, big);
+        bpOff = 0;
+        ldbp = n;
+      }
+      this.alpha = alpha;
+      this.a = a;
+      this.rowStride = transA ? 1 : lda; // distance between rows i and i+1 of op(A)
+      this.kStride = transA ? lda : 1; //  distance between columns p and p+1 of op(A)
+      this.mBlocks = (m + MR - 1) / MR;
+      int nBlocks = (n + NR - 1) / NR;
+      // Long products run in slices of KC along k: all tiles of one slice share a KC × NR panel
+      // of B small enough to stay in L1 while A's rows stream past. The kernel adds into C, so
+      // slices simply accumulate (beta was applied above).
+      // B rows ldb apart (4 KiB for n = 1024) alias in the L1 sets: when enough row blocks reuse
+      // them, each slice of B is first packed into contiguous KC × NR panels (128-byte rows).
+      // Measured at 1024³: 144 → 182 GFLOP/s on 2 threads. Packing A the same way gained nothing.
+      boolean packB = mBlocks >= 8 && (long) n * k >= 64 * 1024;
+      for (int k0 = 0; k0 < k; k0 += KC) {
+        int kc = Math.min(KC, k - k0);
+        this.k = kc;
+        this.aOff = aOff + k0 * kStride;
+        if (packB) {
+          packPanels(team, bp, bpOff + k0 * ldbp, ldbp, nBlocks, big);
+          runSlice(team, packedPanels, 0, -NR, nBlocks, big);
         } else {
-          float[] scratch = SCRATCH_TILE.get();
-          Arrays.fill(scratch, 0f);
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, panel, panelOff, panelLd, scratch,
-              0, NR);
-          for (int r = 0; r < rows; r++) {
-            int co = cOff + (i0 + r) * ldc + j0;
-            for (int j = 0; j < cols; j++) {
-              c[co + j] += scratch[r * NR + j];
-            }
-          }
+          runSlice(team, bp, bpOff + k0 * ldbp, ldbp, nBlocks, big);
         }
       }
-    };
-    int tileCount = mBlocks * nBlocks;
-    if (!big) {
-      tiles.run(0, tileCount);
-    } else {
-      team.parallelFor(tileCount, 1, tiles);
+      release();
     }
-  }
 
-  // C[m×n] *= beta; beta = 0 writes zeros, ignoring what C held (even NaN), as BLAS specifies.
-  private void scaleC(float[] c, int cOff, int ldc, int m, int n, float beta, boolean parallel) {
-    if (beta == 1) {
-      return;
+    /** Drops the references to the caller's arrays once the product is done. */
+    private void release() {
+      a = b = c = panel = edge = null;
     }
-    ThreadTeam.RangeBody rows = (r0, r1) -> {
+
+    // C[m×n] *= beta; beta = 0 writes zeros, ignoring what C held (even NaN), as BLAS specifies.
+    private void scaleC(ThreadTeam team, float beta, boolean parallel) {
+      if (beta == 1) {
+        return;
+      }
+      this.beta = beta;
+      if (parallel && (long) m * n >= 1 << 16) {
+        team.parallelFor(m, 8, scaleRows);
+      } else {
+        scaleRows(0, m);
+      }
+    }
+
+    private void scaleRows(int r0, int r1) {
       for (int r = r0; r < r1; r++) {
         int o = cOff + r * ldc;
         if (beta == 0) {
@@ -208,50 +185,131 @@ final class Gemm {
           }
         }
       }
-    };
-    if (parallel && (long) m * n >= 1 << 16) {
-      team.parallelFor(m, 8, rows);
-    } else {
-      rows.run(0, m);
     }
-  }
 
-  private float[] packEdge(float[] b, int bOff, int ldb, int k, int n, int j0) {
-    float[] panel = EDGE_PANEL.get();
-    if (panel.length < k * NR) {
-      panel = new float[k * NR];
-      EDGE_PANEL.set(panel);
+    // packedPanels[(jb·kc + p)·NR + j] = op(B)[p][jb·NR + j] for one k slice, zero past n.
+    private void packPanels(ThreadTeam team, float[] b, int bOff, int ldb, int nBlocks,
+        boolean parallel) {
+      if (packedPanels.length < nBlocks * k * NR) {
+        packedPanels = new float[nBlocks * k * NR];
+      }
+      this.b = b;
+      this.bOff = bOff;
+      this.ldb = ldb;
+      if (parallel) {
+        team.parallelFor(nBlocks, 2, packPanelRange);
+      } else {
+        packPanelRange(0, nBlocks);
+      }
     }
-    int width = n - j0;
-    for (int p = 0; p < k; p++) {
-      System.arraycopy(b, bOff + p * ldb + j0, panel, p * NR, width);
-      Arrays.fill(panel, p * NR + width, (p + 1) * NR, 0f);
-    }
-    return panel;
-  }
 
-  private float[] packTransposed(float[] b, int bOff, int ldb, int k, int n, boolean parallel) {
-    float[] bp = PACKED_B.get();
-    if (bp.length < k * n + NR) { // NR spare floats let the edge block be read in place
-      bp = new float[k * n + NR];
-      PACKED_B.set(bp);
+    private void packPanelRange(int j0, int j1) {
+      for (int jb = j0; jb < j1; jb++) {
+        int width = Math.min(NR, n - jb * NR), base = jb * k * NR;
+        for (int p = 0; p < k; p++) {
+          System.arraycopy(b, bOff + p * ldb + jb * NR, packedPanels, base + p * NR, width);
+          if (width < NR) {
+            Arrays.fill(packedPanels, base + p * NR + width, base + (p + 1) * NR, 0f);
+          }
+        }
+      }
     }
-    float[] out = bp;
-    // op(B)[p][j] = b[j*ldb + p]: walk b row by row (contiguous) and scatter into columns.
-    ThreadTeam.RangeBody pack = (begin, end) -> {
+
+    // One k slice of the product; ldbp < 0 means bp holds packed panels (see packPanels).
+    private void runSlice(ThreadTeam team, float[] bp, int bpOff, int ldbp, int nBlocks,
+        boolean big) {
+      // When the array extends far enough, a partial last column block reads B in place: the
+      // columns past n hold other data, but they only feed scratch columns that are never added
+      // to C. Otherwise it is copied into a zero-padded k × NR panel.
+      packedLayout = ldbp < 0; // panels of NR columns, each k × NR contiguous
+      boolean edgeInPlace = packedLayout || n % NR == 0
+          || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
+      inPlaceBlocks = edgeInPlace ? nBlocks : n / NR;
+      edge = edgeInPlace ? null : packEdge(bp, bpOff, ldbp, inPlaceBlocks * NR);
+      panel = bp;
+      bOff = bpOff;
+      ldb = ldbp;
+      int tileCount = mBlocks * nBlocks;
+      if (!big) {
+        tiles(0, tileCount);
+      } else {
+        team.parallelFor(tileCount, 1, tiles);
+      }
+    }
+
+    private void tiles(int begin, int end) {
+      for (int t = begin; t < end; t++) {
+        // Column-block-major order: consecutive tiles share a panel of B in cache.
+        int jb = t / mBlocks, ib = t % mBlocks;
+        int i0 = ib * MR, j0 = jb * NR;
+        int rows = Math.min(MR, m - i0), cols = Math.min(NR, n - j0);
+        float[] p = jb < inPlaceBlocks ? panel : edge;
+        int panelOff = packedLayout ? jb * k * NR : jb < inPlaceBlocks ? bOff + j0 : 0;
+        int panelLd = packedLayout ? NR : jb < inPlaceBlocks ? ldb : NR;
+        // Rows past the edge re-read the last valid row; their results are never stored.
+        int a0 = aOff + i0 * rowStride;
+        int a1 = aOff + (i0 + Math.min(1, rows - 1)) * rowStride;
+        int a2 = aOff + (i0 + Math.min(2, rows - 1)) * rowStride;
+        int a3 = aOff + (i0 + Math.min(3, rows - 1)) * rowStride;
+        int a4 = aOff + (i0 + Math.min(4, rows - 1)) * rowStride;
+        int a5 = aOff + (i0 + Math.min(5, rows - 1)) * rowStride;
+        if (rows == MR && cols == NR) {
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, p, panelOff, panelLd, c,
+              cOff + i0 * ldc + j0, ldc);
+        } else {
+          float[] scratch = SCRATCH_TILE.get();
+          Arrays.fill(scratch, 0f);
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, p, panelOff, panelLd, scratch, 0,
+              NR);
+          for (int r = 0; r < rows; r++) {
+            int co = cOff + (i0 + r) * ldc + j0;
+            for (int j = 0; j < cols; j++) {
+              c[co + j] += scratch[r * NR + j];
+            }
+          }
+        }
+      }
+    }
+
+    private float[] packEdge(float[] b, int bOff, int ldb, int j0) {
+      if (edgePanel.length < k * NR) {
+        edgePanel = new float[k * NR];
+      }
+      int width = n - j0;
+      for (int p = 0; p < k; p++) {
+        System.arraycopy(b, bOff + p * ldb + j0, edgePanel, p * NR, width);
+        Arrays.fill(edgePanel, p * NR + width, (p + 1) * NR, 0f);
+      }
+      return edgePanel;
+    }
+
+    // packedB[p][j] = op(B)[p][j] = b[j·ldb + p], for all of k (before slicing).
+    private float[] packTransposed(ThreadTeam team, float[] b, int bOff, int ldb, int k,
+        boolean parallel) {
+      if (packedB.length < k * n + NR) { // NR spare floats let the edge block be read in place
+        packedB = new float[k * n + NR];
+      }
+      this.b = b;
+      this.bOff = bOff;
+      this.ldb = ldb;
+      this.k = k;
+      if (!parallel || (long) k * n < 256 * 1024) {
+        packTransposedRange(0, n);
+      } else {
+        team.parallelFor(n, 16, packTransposedRange);
+      }
+      return packedB;
+    }
+
+    // Walks b row by row (contiguous) and scatters into columns.
+    private void packTransposedRange(int begin, int end) {
       for (int j = begin; j < end; j++) {
         int src = bOff + j * ldb;
         for (int p = 0; p < k; p++) {
-          out[p * n + j] = b[src + p];
+          packedB[p * n + j] = b[src + p];
         }
       }
-    };
-    if (!parallel || (long) k * n < 256 * 1024) {
-      pack.run(0, n);
-    } else {
-      team.parallelFor(n, 16, pack);
     }
-    return out;
   }
 
   // C[6 × NR at cOff, row stride ldc] += alpha · A[rows a0..a5, k] · B[k × NR at bOff, stride ldb]

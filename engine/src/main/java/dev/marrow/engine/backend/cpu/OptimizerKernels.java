@@ -19,6 +19,7 @@ final class OptimizerKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
   private static final int PARALLEL_MIN = 1 << 15;
+  private static final ThreadLocal<Update> UPDATES = ThreadLocal.withInitial(Update::new);
 
   private final ThreadTeam team;
 
@@ -26,13 +27,67 @@ final class OptimizerKernels {
     this.team = team;
   }
 
-  private void forRange(int n, ThreadTeam.RangeBody body) {
-    team.forRange(n, PARALLEL_MIN, body);
-  }
-
   void sgd(float[] p, float[] g, float[] v, int n, float lr, float momentum, boolean nesterov,
       float weightDecay) {
-    forRange(n, (from, to) -> {
+    Update u = UPDATES.get();
+    u.p = p;
+    u.g = g;
+    u.v = v;
+    u.lr = lr;
+    u.momentum = momentum;
+    u.nesterov = nesterov;
+    u.weightDecay = weightDecay;
+    team.forRange(n, PARALLEL_MIN, u.sgd);
+    u.release();
+  }
+
+  void adam(float[] p, float[] g, float[] m, float[] v, int n, float lr, float beta1, float beta2,
+      float epsilon, int step, float weightDecay, boolean decoupled) {
+    Update u = UPDATES.get();
+    u.p = p;
+    u.g = g;
+    u.m = m;
+    u.v = v;
+    u.beta1 = beta1;
+    u.beta2 = beta2;
+    u.epsilon = epsilon;
+    // Bias corrections folded into two scalars: p -= lr/c1 · m / (sqrt(v)/sqrt(c2) + eps).
+    u.stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
+    u.invSqrtC2 = (float) (1 / Math.sqrt(1 - Math.pow(beta2, step)));
+    u.weightDecay = decoupled ? 0 : weightDecay; // L2, added to the gradient
+    u.decay = decoupled ? 1 - lr * weightDecay : 1; // AdamW, applied to the weight
+    team.forRange(n, PARALLEL_MIN, u.adam);
+    u.release();
+  }
+
+  /**
+   * One thread's update in flight and its loop bodies, built once: an optimizer step allocates
+   * nothing. Team workers read the caller's fields, published by the team's hand-off.
+   */
+  private static final class Update {
+    private float[] p;
+    private float[] g;
+    private float[] m;
+    private float[] v;
+    private float lr;
+    private float momentum;
+    private boolean nesterov;
+    private float weightDecay;
+    private float beta1;
+    private float beta2;
+    private float epsilon;
+    private float stepSize;
+    private float invSqrtC2;
+    private float decay;
+
+    private final ThreadTeam.RangeBody sgd = this::sgd;
+    private final ThreadTeam.RangeBody adam = this::adam;
+
+    void release() {
+      p = g = m = v = null;
+    }
+
+    private void sgd(int from, int to) {
       int i = from;
       for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
         FloatVector pv = FloatVector.fromArray(S, p, i);
@@ -60,18 +115,10 @@ final class OptimizerKernels {
         }
         p[i] -= lr * step;
       }
-    });
-  }
+    }
 
-  void adam(float[] p, float[] g, float[] m, float[] v, int n, float lr, float beta1, float beta2,
-      float epsilon, int step, float weightDecay, boolean decoupled) {
-    // Bias corrections folded into two scalars: p -= lr/c1 · m / (sqrt(v)/sqrt(c2) + eps).
-    float stepSize = (float) (lr / (1 - Math.pow(beta1, step)));
-    float invSqrtC2 = (float) (1 / Math.sqrt(1 - Math.pow(beta2, step)));
-    float l2 = decoupled ? 0 : weightDecay;
-    float decay = decoupled ? 1 - lr * weightDecay : 1;
-    float oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2;
-    forRange(n, (from, to) -> {
+    private void adam(int from, int to) {
+      float oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2, l2 = weightDecay;
       int i = from;
       for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
         FloatVector pv = FloatVector.fromArray(S, p, i);
@@ -98,6 +145,6 @@ final class OptimizerKernels {
         v[i] = vi;
         p[i] = p[i] * decay - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtC2 + epsilon);
       }
-    });
+    }
   }
 }

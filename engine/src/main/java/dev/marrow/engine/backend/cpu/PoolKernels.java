@@ -3,8 +3,14 @@ package dev.marrow.engine.backend.cpu;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PoolMode;
 
-/** Max and average pooling over NCHW planes; planes are split over the team. */
+/**
+ * Max and average pooling over NCHW planes; planes are split over the team. A call allocates
+ * nothing: its arguments go into the calling thread's {@link Call}, whose loop bodies are built
+ * once.
+ */
 final class PoolKernels {
+  private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+
   private final ThreadTeam team;
 
   PoolKernels(ThreadTeam team) {
@@ -20,12 +26,53 @@ final class PoolKernels {
 
   // x is (n, c, h, w), y is (n, c, outH, outW)
   void forward(PoolMode mode, ConvGeometry g, float[] x, float[] y) {
-    if (mode == PoolMode.MAX && isPlain2x2(g)) {
-      maxForward2x2(g, x, y);
-      return;
+    Call c = CALLS.get().with(mode, g, x, null, null, y);
+    boolean plain = mode == PoolMode.MAX && isPlain2x2(g);
+    team.parallelFor(g.n() * g.c(), 4, plain ? c.maxForward2x2Planes : c.forwardPlanes);
+    c.release();
+  }
+
+  // dx (overwritten) from dy; max routes to the first maximum of each window.
+  void backward(PoolMode mode, ConvGeometry g, float[] x, float[] dy, float[] dx) {
+    Call c = CALLS.get().with(mode, g, x, dy, dx, null);
+    boolean plain = mode == PoolMode.MAX && isPlain2x2(g);
+    team.parallelFor(g.n() * g.c(), 4, plain ? c.maxBackward2x2Planes : c.backwardPlanes);
+    c.release();
+  }
+
+  /** One thread's pooling call in flight and its loop bodies over ranges of planes. */
+  private static final class Call {
+    private PoolMode mode;
+    private ConvGeometry g;
+    private float[] x;
+    private float[] dy;
+    private float[] dx;
+    private float[] y;
+
+    private final ThreadTeam.RangeBody forwardPlanes = this::forwardPlanes;
+    private final ThreadTeam.RangeBody maxForward2x2Planes = this::maxForward2x2Planes;
+    private final ThreadTeam.RangeBody maxBackward2x2Planes = this::maxBackward2x2Planes;
+    private final ThreadTeam.RangeBody backwardPlanes = this::backwardPlanes;
+
+    Call with(PoolMode mode, ConvGeometry g, float[] x, float[] dy, float[] dx, float[] y) {
+      this.mode = mode;
+      this.g = g;
+      this.x = x;
+      this.dy = dy;
+      this.dx = dx;
+      this.y = y;
+      return this;
     }
-    int inPlane = g.h() * g.w(), outPlane = g.outputPixels();
-    team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
+
+    void release() {
+      mode = null;
+      g = null;
+      x = dy = dx = y = null;
+    }
+
+    private void forwardPlanes(int p0, int p1) {
+      int inPlane = g.h() * g.w(), outPlane = g.outputPixels();
+
       for (int plane = p0; plane < p1; plane++) {
         int xo = plane * inPlane, yo = plane * outPlane;
         for (int oh = 0; oh < g.outH(); oh++) {
@@ -57,12 +104,11 @@ final class PoolKernels {
           }
         }
       }
-    });
-  }
+    }
 
-  private void maxForward2x2(ConvGeometry g, float[] x, float[] y) {
-    int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
-    team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
+    private void maxForward2x2Planes(int p0, int p1) {
+      int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
+
       for (int plane = p0; plane < p1; plane++) {
         for (int oh = 0; oh < g.outH(); oh++) {
           int top = plane * inPlane + 2 * oh * w, out = plane * outPlane + oh * g.outW();
@@ -72,13 +118,12 @@ final class PoolKernels {
           }
         }
       }
-    });
-  }
+    }
 
-  // Windows do not overlap: each input gets the gradient of at most one output.
-  private void maxBackward2x2(ConvGeometry g, float[] x, float[] dy, float[] dx) {
-    int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
-    team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
+    // Windows do not overlap: each input gets the gradient of at most one output.
+    private void maxBackward2x2Planes(int p0, int p1) {
+      int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
+
       java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
       for (int plane = p0; plane < p1; plane++) {
         for (int oh = 0; oh < g.outH(); oh++) {
@@ -98,16 +143,11 @@ final class PoolKernels {
           }
         }
       }
-    });
-  }
-
-  void backward(PoolMode mode, ConvGeometry g, float[] x, float[] dy, float[] dx) {
-    if (mode == PoolMode.MAX && isPlain2x2(g)) {
-      maxBackward2x2(g, x, dy, dx);
-      return;
     }
-    int inPlane = g.h() * g.w(), outPlane = g.outputPixels();
-    team.parallelFor(g.n() * g.c(), 4, (p0, p1) -> {
+
+    private void backwardPlanes(int p0, int p1) {
+      int inPlane = g.h() * g.w(), outPlane = g.outputPixels();
+
       java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
       for (int plane = p0; plane < p1; plane++) {
         int xo = plane * inPlane, yo = plane * outPlane;
@@ -166,6 +206,6 @@ final class PoolKernels {
           }
         }
       }
-    });
+    }
   }
 }
