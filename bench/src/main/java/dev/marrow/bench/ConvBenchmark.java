@@ -20,9 +20,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Convolution forward on the layer shapes of the zoo's CNNs, batch 128: im2col + GEMM against
- * direct convolution, in the same run. The CPU backend picks per shape from these numbers
- * (DirectConv.suits). GFLOP/s = 2·n·f·c·kh·kw·outH·outW / time.
+ * Convolution on the layer shapes of the zoo's CNNs, batch 128: forward as im2col + GEMM against
+ * direct convolution, in the same run (the backend uses im2col + GEMM everywhere because of these
+ * numbers), and the backward-data and backward-filter products the training step runs. Each pass
+ * is 2·n·f·c·kh·kw·outH·outW flops, for GFLOP/s.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -50,20 +51,30 @@ public class ConvBenchmark {
   private Tensor w;
   private Tensor bias;
   private Tensor y;
+  private Tensor dx;
+  private Tensor dw;
 
-  @Setup(Level.Trial)
-  public void setUp() {
+  /** The geometry of a layer parameter ("name:c,h,w,f,k,pad") at a batch size. */
+  static ConvGeometry geometry(String layer, int batch) {
     String[] v = layer.substring(layer.indexOf(':') + 1).split(",");
     int c = Integer.parseInt(v[0]), h = Integer.parseInt(v[1]), wd = Integer.parseInt(v[2]);
     int f = Integer.parseInt(v[3]), k = Integer.parseInt(v[4]), pad = Integer.parseInt(v[5]);
     int out = ConvGeometry.outputSize(h, k, 1, pad, pad, 1);
     int outW = ConvGeometry.outputSize(wd, k, 1, pad, pad, 1);
-    g = new ConvGeometry(batch, c, h, wd, f, k, k, 1, 1, pad, pad, 1, 1, out, outW);
+    return new ConvGeometry(batch, c, h, wd, f, k, k, 1, 1, pad, pad, 1, 1, out, outW);
+  }
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    g = geometry(layer, batch);
+    int f = g.f();
     SplittableRandom r = new SplittableRandom(1);
     x = random(r, batch * g.inputPlaneSize());
     w = random(r, f * g.patchSize());
     bias = random(r, f);
-    y = Tensor.zeros(batch * g.outputImageSize());
+    y = random(r, batch * g.outputImageSize());
+    dx = Tensor.zeros(batch * g.inputPlaneSize());
+    dw = Tensor.zeros(f * g.patchSize());
     cpu = new CpuBackend();
   }
 
@@ -90,6 +101,18 @@ public class ConvBenchmark {
   public Tensor direct() {
     cpu.conv2dForwardDirect(g, x, w, bias, y);
     return y;
+  }
+
+  @Benchmark
+  public Tensor backwardData() {
+    cpu.conv2dBackwardData(g, w, y, dx); // y stands in for the upstream gradient
+    return dx;
+  }
+
+  @Benchmark
+  public Tensor backwardFilter() {
+    cpu.conv2dBackwardFilter(g, x, y, dw, 0f);
+    return dw;
   }
 
   /** Multiply-adds ×2 of one forward pass, for GFLOP/s. */

@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.profile.Profiler;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
@@ -17,9 +19,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * {@code bench/run --quick} (a few minutes) or {@code --full}: runs the GEMM, convolution and
- * training-step benchmarks, prints one table (Marrow, the reference measured in the same run,
- * their ratio, % of the FMA peak) and writes {@code bench/results/latest.json} as
+ * {@code bench/run --quick} (a few minutes) or {@code --full}: runs the GEMM, convolution, kernel,
+ * inference and training-step benchmarks, prints one table (Marrow, the reference measured in the
+ * same run, their ratio, % of the FMA peak; allocation per training step from JMH's GC profiler)
+ * and writes {@code bench/results/latest.json} as
  * {@code [{"name", "unit", "marrow", "reference", "ratio"}]}.
  */
 public final class QuickRunner {
@@ -53,21 +56,52 @@ public final class QuickRunner {
 
     String[] convShapes = full ? null : new String[] {"cnn.conv2:16,12,12,32,5,0",
         "vgg.conv2:32,28,28,32,3,1"};
-    Map<String, double[]> conv = new LinkedHashMap<>();
-    for (RunResult r : run(ConvBenchmark.class, "layer", convShapes, full)) {
-      String layer = r.getParams().getParam("layer");
-      conv.computeIfAbsent(layer, s -> new double[2])
-          [r.getPrimaryResult().getLabel().equals("im2colGemm") ? 0 : 1] =
+    Map<String, double[]> direct = new LinkedHashMap<>();
+    List<RunResult> convResults = new ArrayList<>(run(ConvBenchmark.class, "layer", convShapes,
+        full));
+    for (RunResult r : convResults) {
+      if (r.getPrimaryResult().getLabel().equals("direct")) {
+        direct.put(r.getParams().getParam("layer"), new double[] {r.getPrimaryResult().getScore()});
+      }
+    }
+    for (RunResult r : convResults) {
+      String layer = r.getParams().getParam("layer"), pass = r.getPrimaryResult().getLabel();
+      if (pass.equals("direct")) {
+        continue;
+      }
+      double gflops = ConvBenchmark.flops(ConvBenchmark.geometry(layer, 128))
+          / r.getPrimaryResult().getScore() / 1e6;
+      double[] d = pass.equals("im2colGemm") ? direct.get(layer) : null;
+      Double ref = d == null ? null : ConvBenchmark.flops(ConvBenchmark.geometry(layer, 128))
+          / d[0] / 1e6;
+      rows.add(new Row("conv " + pass + " " + layer + (d == null ? "" : " (ref: direct)"),
+          "GFLOP/s", gflops, ref, ref == null ? null : gflops / ref));
+    }
+
+    Map<String, double[]> kernels = new LinkedHashMap<>();
+    for (RunResult r : run(KernelBenchmark.class, "kernel", null, full)) {
+      kernels.computeIfAbsent(r.getParams().getParam("kernel"), k -> new double[2])
+          [r.getPrimaryResult().getLabel().equals("marrow") ? 0 : 1] =
           r.getPrimaryResult().getScore();
     }
-    conv.forEach((layer, v) -> rows.add(new Row("conv fwd " + layer + " (ref: direct)", "ms",
-        v[0], v[1], v[1] / v[0])));
+    kernels.forEach((k, v) -> rows.add(new Row(k + " (ref: scalar reference)", "µs", v[0], v[1],
+        v[1] / v[0])));
+
+    for (RunResult r : run(InferenceBenchmark.class, "model", null, full)) {
+      int batch = Integer.parseInt(r.getParams().getParam("batch"));
+      rows.add(new Row("inference " + r.getParams().getParam("model") + " batch " + batch,
+          "images/s", batch * 1e6 / r.getPrimaryResult().getScore(), null, null));
+    }
 
     for (RunResult r : run(TrainStepBenchmark.class, "model", full ? null
-        : new String[] {"mlp", "cnn"}, full)) {
-      rows.add(new Row(r.getPrimaryResult().getLabel() + " " + r.getParams().getParam("model")
-          + " batch " + r.getParams().getParam("batch"), "µs", r.getPrimaryResult().getScore(),
-          null, null));
+        : new String[] {"mlp", "cnn"}, full, GCProfiler.class)) {
+      String name = r.getPrimaryResult().getLabel() + " " + r.getParams().getParam("model")
+          + " batch " + r.getParams().getParam("batch");
+      rows.add(new Row(name, "µs", r.getPrimaryResult().getScore(), null, null));
+      var alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
+      if (alloc != null) {
+        rows.add(new Row(name + " allocation", "B/op", alloc.getScore(), null, null));
+      }
     }
     print(rows, peak);
     Files.createDirectories(out.getParent());
@@ -77,15 +111,21 @@ public final class QuickRunner {
   }
 
   private static Collection<RunResult> run(Class<?> benchmark, String param, String[] values,
-      boolean full) throws Exception {
+      boolean full, Class<?>... profilers) throws Exception {
     ChainedOptionsBuilder o = new OptionsBuilder().include(benchmark.getSimpleName() + "\\.")
         .shouldFailOnError(false);
+    for (Class<?> p : profilers) {
+      o.addProfiler(p.asSubclass(Profiler.class));
+    }
     if (values != null) {
       o.param(param, values);
     }
     if (!full) {
-      o.warmupIterations(2).warmupTime(TimeValue.milliseconds(500)).measurementIterations(3)
-          .measurementTime(TimeValue.milliseconds(500));
+      // Whole training steps need a few seconds before C2 has compiled every kernel: until then
+      // the Vector API runs boxed and allocates, which would show as allocation per step.
+      boolean steps = benchmark == TrainStepBenchmark.class;
+      o.warmupIterations(steps ? 4 : 2).warmupTime(TimeValue.milliseconds(steps ? 1000 : 500))
+          .measurementIterations(3).measurementTime(TimeValue.milliseconds(steps ? 1000 : 500));
     }
     return new Runner(o.build()).run();
   }
