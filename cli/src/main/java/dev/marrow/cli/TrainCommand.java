@@ -145,8 +145,6 @@ final class TrainCommand implements Callable<Integer> {
       s = newSettings(ModelNames.lookup(model));
       runDir = out != null ? out : Path.of("runs", s.model() + "-"
           + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-      prepareRunDir(runDir);
-      AtomicFiles.write(runDir.resolve("run.json"), JSON.writeValueAsBytes(s));
     }
     ModelSpec m = ModelNames.lookup(s.model());
     PrintWriter stdout = spec.commandLine().getOut();
@@ -161,6 +159,12 @@ final class TrainCommand implements Callable<Integer> {
     };
     Loss loss = m.loss().get();
     try (Backend backend = device.open(s.threads(), spec.commandLine().getErr())) {
+      // The run folder is created only now: bad flags, missing data or a missing device leave
+      // nothing behind.
+      if (resume == null) {
+        prepareRunDir(runDir);
+        AtomicFiles.write(runDir.resolve("run.json"), JSON.writeValueAsBytes(s));
+      }
       Trainer trainer = new Trainer(net, optim, loss, backend);
       Path checkpointFile = runDir.resolve(Checkpoint.FILE);
       int done = 0;

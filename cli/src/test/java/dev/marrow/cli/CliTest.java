@@ -1,6 +1,7 @@
 package dev.marrow.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -95,6 +96,7 @@ class CliTest {
     assertTrue(r.err().contains("MNIST is not available"), r.err());
     assertTrue(r.err().contains("train-images-idx3-ubyte has SHA-256"), r.err());
     assertTrue(r.err().contains("downloads: not tried (offline)"), r.err());
+    assertFalse(Files.exists(tmp.resolve("run")), "no run folder is left behind");
   }
 
   @Test
