@@ -10,6 +10,8 @@ import dev.marrow.engine.backend.PoolMode;
  */
 final class PoolKernels {
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+  /** Input elements below which pooling stays on the calling thread. */
+  private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
 
   private final ThreadTeam team;
 
@@ -28,7 +30,7 @@ final class PoolKernels {
   void forward(PoolMode mode, ConvGeometry g, float[] x, float[] y) {
     Call c = CALLS.get().with(mode, g, x, null, null, y);
     boolean plain = mode == PoolMode.MAX && isPlain2x2(g);
-    team.parallelFor(g.n() * g.c(), 4, plain ? c.maxForward2x2Planes : c.forwardPlanes);
+    run(g, plain ? c.maxForward2x2Planes : c.forwardPlanes);
     c.release();
   }
 
@@ -36,8 +38,16 @@ final class PoolKernels {
   void backward(PoolMode mode, ConvGeometry g, float[] x, float[] dy, float[] dx) {
     Call c = CALLS.get().with(mode, g, x, dy, dx, null);
     boolean plain = mode == PoolMode.MAX && isPlain2x2(g);
-    team.parallelFor(g.n() * g.c(), 4, plain ? c.maxBackward2x2Planes : c.backwardPlanes);
+    run(g, plain ? c.maxBackward2x2Planes : c.backwardPlanes);
     c.release();
+  }
+
+  /**
+   * Over the planes, on the team only when there is enough to share: waking the team for one
+   * image's 16 planes cost more than pooling them (cnn inference at batch 1).
+   */
+  private void run(ConvGeometry g, ThreadTeam.RangeBody planes) {
+    team.forRange(g.n() * g.c(), Math.max(4, PARALLEL_MIN_ELEMENTS / (g.h() * g.w())), planes);
   }
 
   /** One thread's pooling call in flight and its loop bodies over ranges of planes. */
