@@ -49,11 +49,7 @@ public class InferenceBenchmark {
     Sequential net = spec.build(1);
     cpu = new CpuBackend();
     plan = Plan.forInference(net, cpu, batch, null);
-    float[] x = plan.input().array();
-    SplittableRandom r = new SplittableRandom(4);
-    for (int i = 0; i < x.length; i++) {
-      x[i] = r.nextDouble() < 0.2 ? (float) r.nextDouble() : 0f; // MNIST-like sparsity
-    }
+    TrainStepBenchmark.fillLikeMnist(plan.input().array(), new SplittableRandom(4));
   }
 
   @TearDown(Level.Trial)

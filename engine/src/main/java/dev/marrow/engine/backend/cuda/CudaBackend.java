@@ -18,8 +18,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -46,7 +48,12 @@ public final class CudaBackend implements Backend {
   private final CudaKernels kernels;
   private final MemorySegment one;
   private final MemorySegment zero;
+  /** Host scalars for cuBLAS/cuDNN (host pointer mode); calls are serialised on the backend. */
   private final MemorySegment scalar;
+  private final MemorySegment alphaSlot;
+  private final MemorySegment betaSlot;
+  /** Explicitly padded inputs and their gradients, per geometry (see padded). */
+  private final Map<List<Object>, Tensor> paddingBuffers = new HashMap<>();
   private final Set<CudaBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
   private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
   private CudaBuffer scratch;
@@ -70,6 +77,8 @@ public final class CudaBackend implements Backend {
     this.one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
     this.zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
     this.scalar = arena.allocate(ValueLayout.JAVA_FLOAT);
+    this.alphaSlot = arena.allocate(ValueLayout.JAVA_FLOAT);
+    this.betaSlot = arena.allocate(ValueLayout.JAVA_FLOAT);
   }
 
   /**
@@ -224,16 +233,15 @@ public final class CudaBackend implements Backend {
     makeCurrent();
     // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap the operands, keep the
     // transposes, and the row strides become the column-major leading dimensions.
-    MemorySegment cPtr = beta == 0 && cOffset == 0 && ldc == n && m * n == c.size() ? out(c) : inout(c);
-    try (Arena call = Arena.ofConfined()) {
-      cublas(cublas_h.cublasSgemm_v2(cublasHandle,
-          transB ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
-          transA ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(), n, m, k,
-          call.allocateFrom(ValueLayout.JAVA_FLOAT, alpha),
-          CudaRuntime.offset(in(b), bOffset), ldb, CudaRuntime.offset(in(a), aOffset), lda,
-          call.allocateFrom(ValueLayout.JAVA_FLOAT, beta), CudaRuntime.offset(cPtr, cOffset),
-          ldc), "cublasSgemm_v2");
-    }
+    boolean overwritesAllOfC = beta == 0 && cOffset == 0 && ldc == n && m * n == c.size();
+    MemorySegment cPtr = overwritesAllOfC ? out(c) : inout(c);
+    alphaSlot.set(ValueLayout.JAVA_FLOAT, 0, alpha);
+    betaSlot.set(ValueLayout.JAVA_FLOAT, 0, beta);
+    cublas(cublas_h.cublasSgemm_v2(cublasHandle,
+        transB ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
+        transA ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(), n, m, k, alphaSlot,
+        CudaRuntime.offset(in(b), bOffset), ldb, CudaRuntime.offset(in(a), aOffset), lda,
+        betaSlot, CudaRuntime.offset(cPtr, cOffset), ldc), "cublasSgemm_v2");
   }
 
   @Override
@@ -398,13 +406,10 @@ public final class CudaBackend implements Backend {
     };
   }
 
-  private final java.util.Map<java.util.List<Object>, Tensor> paddingBuffers =
-      new java.util.HashMap<>();
-
   /** A device buffer for the explicitly padded input (slot 0) or its gradient (slot 1). */
   private Tensor paddingBuffer(ConvGeometry g, int slot) {
     ConvGeometry u = unpadded(g);
-    return paddingBuffers.computeIfAbsent(java.util.List.of(g, slot),
+    return paddingBuffers.computeIfAbsent(List.of(g, slot),
         k -> allocate(Shape.of(g.n(), g.c(), u.h(), u.w())));
   }
 
