@@ -39,10 +39,10 @@ class BackendConformanceTest {
   // m, n, k: tails below and above the 6-row, 32-column register tile, and sizes large enough to
   // go parallel.
   private static final int[][] GEMM_SHAPES = {
-      {1, 1, 1}, {1, 10, 128}, {5, 7, 3}, {6, 32, 16}, {7, 33, 17}, {13, 47, 29}, {32, 128, 784},
-      {64, 10, 128}, {100, 70, 300}, {129, 65, 64}, {784, 128, 32},
-      {200, 300, 260}, // packs B into panels and runs two k slices
-      {300, 20, 600}, {50, 200, 700}}; // split by row blocks / by column blocks, unpacked B
+      {1, 1, 1}, {1, 10, 128}, {5, 7, 3}, {6, 32, 16}, {7, 33, 17}, {13, 47, 29},
+      {32, 128, 784}, {64, 10, 128}, {300, 20, 600}, // operands in place, several k slices
+      {100, 70, 300}, {129, 65, 64}, {784, 128, 32}, // both operands packed, partial edge blocks
+      {200, 300, 260}, {50, 200, 700}}; // packed, split over the team, two and three k slices
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
