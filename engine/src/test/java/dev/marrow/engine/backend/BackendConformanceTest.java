@@ -42,7 +42,8 @@ class BackendConformanceTest {
       {1, 1, 1}, {1, 10, 128}, {5, 7, 3}, {6, 32, 16}, {7, 33, 17}, {13, 47, 29},
       {32, 128, 784}, {64, 10, 128}, {300, 20, 600}, // operands in place, several k slices
       {100, 70, 300}, {129, 65, 64}, {784, 128, 32}, // both operands packed, partial edge blocks
-      {200, 300, 260}, {50, 200, 700}}; // packed, split over the team, two and three k slices
+      {200, 300, 260}, {50, 200, 700}, // packed, split by row blocks, two and three k slices
+      {60, 330, 300}}; // packed, split by column blocks
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")

@@ -7,26 +7,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Row-major single-precision GEMM, {@code C = alpha · op(A) · op(B) + beta · C}, on the Vector API.
  *
- * <p>C is cut into register tiles of {@link #MR} rows × {@link #NR} columns (two vectors). The
- * micro-kernel keeps a tile's 12 accumulators in registers over a slice of k: each step
- * broadcasts one element of each of the 6 rows of op(A) and multiplies it into two vectors of
- * op(B), then adds alpha · accumulators into C.
- *
  * <p>Products big enough to reuse panels (at least {@link #PACK_MIN_ROWS} rows and two column
- * blocks) pack both operands first, GotoBLAS style: op(A) into {@link #PMR}-row blocks interleaved
- * along k, op(B) into NR-column blocks, so a transposed operand costs one packing pass and the
- * kernel walks both with constant strides, which lets C2 prove every index in bounds before the
- * loop (unpacked, 15% of GEMM time was bounds checks). At 1024³ on 2 cores this took sgemm from
- * 165 to 215-227 GFLOP/s. Smaller products read op(A) in place (a row stride and a k stride) and
- * op(B) in place, a transposed B packed into a k × n workspace.
+ * blocks) go to {@link PackedGemm}, which packs both operands. At 1024³ on 2 cores that took sgemm
+ * from 165 to 230 GFLOP/s. The others are handled here with both operands read in place, a
+ * transposed B packed into a k × n workspace: C is cut into register tiles of {@link #MR} rows ×
+ * {@link #NR} columns (two vectors), and the micro-kernel keeps a tile's 12 accumulators in
+ * registers over a slice of k, broadcasting one element of each of the 6 rows of op(A) per step
+ * and multiplying it into two vectors of op(B).
  *
  * <p>The micro-kernels are deliberately branch-free. C2 compiles one version of each for all
  * shapes, and in measurements a kernel with edge-case branches ran 5-10× slower on short-k products
  * after being compiled for long-k ones. So: beta is applied to C in a separate pass, and edge tiles
- * (fewer than 6 rows or 32 columns) run the same kernel into a small scratch tile whose valid part
- * is then added to C. Their stores are written out rather than factored into a helper: a helper
- * taking the twelve vectors was not inlined (C2's node-count cutoff), and boxing the accumulators
- * made GEMM 20× slower.
+ * (fewer rows or columns than a tile) run the same kernel into a small scratch tile whose valid
+ * part is then added to C.
  *
  * <p>Tiles are shared out over the thread team; small products run on the calling thread because a
  * hand-off costs more than they do.
@@ -35,11 +28,9 @@ final class Gemm {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
   static final int MR = 6;
-  /** Rows of a packed tile: 8 × 2 vectors, 16 accumulators; divides the usual 2ⁿ layer widths. */
-  static final int PMR = 8;
   static final int NR = 2 * L;
   /** Depth of one k slice: a KC × NR panel of B is 32 KiB, an L1 data cache. */
-  static final int KC = 256;
+  static final int KC = PackedGemm.KC;
 
   /**
    * Below this many multiply-adds a product runs on one thread: waking the team costs more than it
@@ -61,7 +52,7 @@ final class Gemm {
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
   /** The edge-tile scratch of the thread that runs a tile (a worker or the caller). */
   private static final ThreadLocal<float[]> SCRATCH_TILE =
-      ThreadLocal.withInitial(() -> new float[PMR * NR]);
+      ThreadLocal.withInitial(() -> new float[MR * NR]);
 
   Gemm(ThreadTeam team) {
     this.team = team;
@@ -93,8 +84,7 @@ final class Gemm {
   private static final class Call {
     private float[] packedB = new float[0];
     private float[] edgePanel = new float[0];
-    private float[] packedPanels = new float[0];
-    private float[] packedA = new float[0];
+    private final PackedGemm packed = new PackedGemm();
 
     // The step in flight: C (scaling), B (packing) and one k slice (tiles).
     private float[] a;
@@ -110,10 +100,6 @@ final class Gemm {
     private int ldb;
     private int cOff;
     private int ldc;
-    private int lda;
-    private int nBlocks;
-    private boolean transA;
-    private boolean transB;
     private int rowStride;
     private int kStride;
     private int mBlocks;
@@ -124,8 +110,6 @@ final class Gemm {
     private final ThreadTeam.RangeBody scaleRows = this::scaleRows;
     private final ThreadTeam.RangeBody packTransposedRange = this::packTransposedRange;
     private final ThreadTeam.RangeBody tiles = this::tiles;
-    private final ThreadTeam.RangeBody packBlocks = this::packBlocks;
-    private final ThreadTeam.RangeBody packedTiles = this::packedTiles;
 
     void run(ThreadTeam team, boolean transA, boolean transB, int m, int n, int k, float alpha,
         float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c,
@@ -146,8 +130,8 @@ final class Gemm {
       }
       int nBlocks = (n + NR - 1) / NR;
       if (m >= PACK_MIN_ROWS && nBlocks >= 2) {
-        this.mBlocks = (m + PMR - 1) / PMR;
-        runPacked(team, transA, transB, k, alpha, a, aOff, lda, b, bOff, ldb, nBlocks, big);
+        packed.run(team, big, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff,
+            ldc);
         release();
         return;
       }
@@ -171,144 +155,6 @@ final class Gemm {
         runSlice(team, bp, bpOff + k0 * ldbp, ldbp, nBlocks, big);
       }
       release();
-    }
-
-    /**
-     * The product with both operands packed: op(A) into row blocks of MR rows interleaved along k
-     * ({@code packedA[(ib·k + p)·MR + r]}), op(B) into column blocks of NR columns
-     * ({@code packedB[(jb·k + p)·NR + j]}), zero-padded past m and n. Every micro-kernel then
-     * walks both operands with constant strides, so C2 hoists all bounds checks out of the k loop
-     * and transposed operands cost nothing extra. Two hand-offs in all: one packs, one multiplies.
-     */
-    private void runPacked(ThreadTeam team, boolean transA, boolean transB, int k, float alpha,
-        float[] a, int aOff, int lda, float[] b, int bOff, int ldb, int nBlocks, boolean big) {
-      if (packedA.length < mBlocks * PMR * k) {
-        packedA = new float[mBlocks * PMR * k];
-      }
-      if (packedPanels.length < nBlocks * NR * k) {
-        packedPanels = new float[nBlocks * NR * k];
-      }
-      this.transA = transA;
-      this.transB = transB;
-      this.k = k;
-      this.alpha = alpha;
-      this.a = a;
-      this.aOff = aOff;
-      this.lda = lda;
-      this.b = b;
-      this.bOff = bOff;
-      this.ldb = ldb;
-      this.nBlocks = nBlocks;
-      if (big) {
-        team.parallelFor(mBlocks + nBlocks, 1, packBlocks);
-        team.parallelFor(mBlocks * nBlocks, 1, packedTiles);
-      } else {
-        packBlocks(0, mBlocks + nBlocks);
-        packedTiles(0, mBlocks * nBlocks);
-      }
-    }
-
-    // Units [0, mBlocks) are row blocks of op(A), the rest column blocks of op(B).
-    private void packBlocks(int begin, int end) {
-      for (int u = begin; u < end; u++) {
-        if (u < mBlocks) {
-          packRowBlock(u);
-        } else {
-          packColumnBlock(u - mBlocks);
-        }
-      }
-    }
-
-    // Both packers walk k in the outer loop so that writes are sequential: writing one row (or
-    // column) at a time stores with a 24- or 128-byte stride and measured 3.6× slower.
-    private void packRowBlock(int ib) {
-      int i0 = ib * PMR, rows = Math.min(PMR, m - i0), dst = ib * PMR * k;
-      if (rows < PMR) {
-        Arrays.fill(packedA, dst, dst + PMR * k, 0f);
-      }
-      // op(A)[i][p] = a[i·rowStep + p·kStep]
-      int rowStep = transA ? 1 : lda, kStep = transA ? lda : 1;
-      if (rows == PMR && kStep == 1) {
-        int s0 = aOff + i0 * rowStep, s1 = s0 + rowStep, s2 = s1 + rowStep, s3 = s2 + rowStep;
-        int s4 = s3 + rowStep, s5 = s4 + rowStep, s6 = s5 + rowStep, s7 = s6 + rowStep;
-        for (int p = 0; p < k; p++) {
-          int d = dst + p * PMR;
-          packedA[d] = a[s0 + p];
-          packedA[d + 1] = a[s1 + p];
-          packedA[d + 2] = a[s2 + p];
-          packedA[d + 3] = a[s3 + p];
-          packedA[d + 4] = a[s4 + p];
-          packedA[d + 5] = a[s5 + p];
-          packedA[d + 6] = a[s6 + p];
-          packedA[d + 7] = a[s7 + p];
-        }
-      } else if (rows == PMR && rowStep == 1) {
-        for (int p = 0, src = aOff + i0; p < k; p++, src += kStep) {
-          int d = dst + p * PMR; // eight plain copies: System.arraycopy's call costs more
-          packedA[d] = a[src];
-          packedA[d + 1] = a[src + 1];
-          packedA[d + 2] = a[src + 2];
-          packedA[d + 3] = a[src + 3];
-          packedA[d + 4] = a[src + 4];
-          packedA[d + 5] = a[src + 5];
-          packedA[d + 6] = a[src + 6];
-          packedA[d + 7] = a[src + 7];
-        }
-      } else {
-        for (int p = 0; p < k; p++) {
-          for (int r = 0, src = aOff + i0 * rowStep + p * kStep; r < rows; r++, src += rowStep) {
-            packedA[dst + p * PMR + r] = a[src];
-          }
-        }
-      }
-    }
-
-    private void packColumnBlock(int jb) {
-      int j0 = jb * NR, cols = Math.min(NR, n - j0), dst = jb * NR * k;
-      if (cols < NR) {
-        Arrays.fill(packedPanels, dst, dst + NR * k, 0f);
-      }
-      if (transB) { // op(B)[p][j] = b[j·ldb + p]
-        for (int p = 0; p < k; p++) {
-          for (int j = 0, src = bOff + j0 * ldb + p; j < cols; j++, src += ldb) {
-            packedPanels[dst + p * NR + j] = b[src];
-          }
-        }
-      } else { // op(B)[p][j] = b[p·ldb + j]
-        for (int p = 0; p < k; p++) {
-          System.arraycopy(b, bOff + p * ldb + j0, packedPanels, dst + p * NR, cols);
-        }
-      }
-    }
-
-    // Each chunk of tiles walks k in KC slices: a slice's B panel (KC × NR, 32 KiB) stays in L1
-    // while the tiles of one column block stream A's row blocks past it (column-block-major order).
-    private void packedTiles(int begin, int end) {
-      for (int k0 = 0; k0 < k; k0 += KC) {
-        int kc = Math.min(KC, k - k0);
-        for (int t = begin; t < end; t++) {
-          int jb = t / mBlocks, ib = t % mBlocks;
-          int i0 = ib * PMR, j0 = jb * NR;
-          int rows = Math.min(PMR, m - i0), cols = Math.min(NR, n - j0);
-          int pa = (ib * k + k0) * PMR, pb = (jb * k + k0) * NR;
-          if (rows == PMR && cols == NR) {
-            packedKernel(kc, alpha, packedA, pa, packedPanels, pb, c, cOff + i0 * ldc + j0, ldc);
-          } else {
-            float[] scratch = SCRATCH_TILE.get();
-            Arrays.fill(scratch, 0f);
-            packedKernel(kc, alpha, packedA, pa, packedPanels, pb, scratch, 0, NR);
-            addTile(scratch, rows, cols, cOff + i0 * ldc + j0);
-          }
-        }
-      }
-    }
-
-    private void addTile(float[] scratch, int rows, int cols, int co) {
-      for (int r = 0; r < rows; r++, co += ldc) {
-        for (int j = 0; j < cols; j++) {
-          c[co + j] += scratch[r * NR + j];
-        }
-      }
     }
 
     /** Drops the references to the caller's arrays once the product is done. */
@@ -391,7 +237,7 @@ final class Gemm {
           Arrays.fill(scratch, 0f);
           kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, kStride, p, panelOff, panelLd, scratch, 0,
               NR);
-          addTile(scratch, rows, cols, cOff + i0 * ldc + j0);
+          addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc);
         }
       }
     }
@@ -437,73 +283,13 @@ final class Gemm {
     }
   }
 
-  // C[8 × NR at cOff, row stride ldc] += alpha · A · B for a packed row block of A (PMR values per
-  // step of k) and a packed column block of B (NR values per step of k). The indices are linear in
-  // p with constant scales: that is what lets C2 prove them in bounds once, before the loop.
-  private static void packedKernel(int k, float alpha, float[] a, int aOff, float[] b, int bOff,
-      float[] c, int cOff, int ldc) {
-    FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-    FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-    FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-    FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-    FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-    FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-    FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-    FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
-    for (int p = 0; p < k; p++) {
-      int ap = aOff + p * PMR, bp = bOff + p * NR;
-      FloatVector b0 = FloatVector.fromArray(S, b, bp);
-      FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-      FloatVector x = FloatVector.broadcast(S, a[ap]);
-      c00 = x.fma(b0, c00);
-      c01 = x.fma(b1, c01);
-      x = FloatVector.broadcast(S, a[ap + 1]);
-      c10 = x.fma(b0, c10);
-      c11 = x.fma(b1, c11);
-      x = FloatVector.broadcast(S, a[ap + 2]);
-      c20 = x.fma(b0, c20);
-      c21 = x.fma(b1, c21);
-      x = FloatVector.broadcast(S, a[ap + 3]);
-      c30 = x.fma(b0, c30);
-      c31 = x.fma(b1, c31);
-      x = FloatVector.broadcast(S, a[ap + 4]);
-      c40 = x.fma(b0, c40);
-      c41 = x.fma(b1, c41);
-      x = FloatVector.broadcast(S, a[ap + 5]);
-      c50 = x.fma(b0, c50);
-      c51 = x.fma(b1, c51);
-      x = FloatVector.broadcast(S, a[ap + 6]);
-      c60 = x.fma(b0, c60);
-      c61 = x.fma(b1, c61);
-      x = FloatVector.broadcast(S, a[ap + 7]);
-      c70 = x.fma(b0, c70);
-      c71 = x.fma(b1, c71);
+  /** C[rows × cols at co] += the valid part of an edge tile computed into scratch (row stride NR). */
+  static void addTile(float[] scratch, int rows, int cols, float[] c, int co, int ldc) {
+    for (int r = 0; r < rows; r++, co += ldc) {
+      for (int j = 0; j < cols; j++) {
+        c[co + j] += scratch[r * NR + j];
+      }
     }
-    FloatVector va = FloatVector.broadcast(S, alpha);
-    int o = cOff;
-    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
 
   // C[6 × NR at cOff, row stride ldc] += alpha · A[rows a0..a5, k] · B[k × NR at bOff, stride ldb]
