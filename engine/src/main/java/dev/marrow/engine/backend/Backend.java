@@ -49,6 +49,20 @@ public interface Backend extends AutoCloseable {
   /** {@code y[r, c] += bias[c]} for a rows × cols tensor y. */
   void biasAdd(Tensor y, Tensor bias, int rows, int cols);
 
+  /**
+   * {@code y[r, c] = f(y[r, c] + bias[c])} in place, bias optional, f element-wise (not softmax):
+   * a dense layer's epilogue. Backends may fuse it into one pass; the result is the same as
+   * {@link #biasAdd} followed by {@link #activationForward}.
+   */
+  default void biasActivation(Tensor y, Tensor bias, Activation kind, int rows, int cols) {
+    if (bias != null) {
+      biasAdd(y, bias, rows, cols);
+    }
+    if (kind != Activation.LINEAR) {
+      activationForward(kind, y, y);
+    }
+  }
+
   /** {@code dBias[c] = beta · dBias[c] + Σ_r dy[r, c]}. */
   void biasGrad(Tensor dy, Tensor dBias, int rows, int cols, float beta);
 
@@ -68,6 +82,18 @@ public interface Backend extends AutoCloseable {
 
   /** y = conv(x, w) (+ bias per output channel when bias is not null). */
   void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
+
+  /**
+   * y = f(conv(x, w) + bias), f element-wise (not softmax). Backends may apply bias and f while
+   * each image's output is still in cache; the result is the same as the unfused calls.
+   */
+  default void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind,
+      Tensor y) {
+    conv2dForward(g, x, w, bias, y);
+    if (kind != Activation.LINEAR) {
+      activationForward(kind, y, y);
+    }
+  }
 
   /** dx = the gradient of the input (overwritten). */
   void conv2dBackwardData(ConvGeometry g, Tensor w, Tensor dy, Tensor dx);

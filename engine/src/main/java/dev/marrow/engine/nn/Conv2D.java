@@ -219,8 +219,7 @@ public final class Conv2D extends Layer {
       // x is (n, c, h, w), weight is (f, c, kh, kw), y is (n, f, outH, outW)
       @Override
       public void forward(boolean training) {
-        b.conv2dForward(g, x, weight.value(), bias == null ? null : bias.value(), y);
-        Dense.applyActivation(b, activation, y, rows, cols);
+        b.conv2dForward(g, x, weight.value(), bias == null ? null : bias.value(), activation, y);
       }
 
       @Override

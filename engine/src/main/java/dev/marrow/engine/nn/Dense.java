@@ -123,10 +123,14 @@ public final class Dense extends Layer {
       @Override
       public void forward(boolean training) {
         b.gemm(false, false, batch, units, in, 1f, x, 0, in, w, 0, units, 0f, y, 0, units);
-        if (bias != null) {
-          b.biasAdd(y, bias.value(), batch, units);
+        if (activation == Activation.SOFTMAX) {
+          if (bias != null) {
+            b.biasAdd(y, bias.value(), batch, units);
+          }
+          applyActivation(b, activation, y, batch, units);
+        } else if (bias != null || activation != Activation.LINEAR) {
+          b.biasActivation(y, bias == null ? null : bias.value(), activation, batch, units);
         }
-        applyActivation(b, activation, y, batch, units);
       }
 
       @Override

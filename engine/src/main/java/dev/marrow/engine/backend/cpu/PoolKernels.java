@@ -34,9 +34,10 @@ final class PoolKernels {
     c.release();
   }
 
-  // dx (overwritten) from dy; max routes to the first maximum of each window.
-  void backward(PoolMode mode, ConvGeometry g, float[] x, float[] dy, float[] dx) {
-    Call c = CALLS.get().with(mode, g, x, dy, dx, null);
+  // dx (overwritten) from dy; max routes to the first maximum of each window, y being the
+  // forward output for x.
+  void backward(PoolMode mode, ConvGeometry g, float[] x, float[] y, float[] dy, float[] dx) {
+    Call c = CALLS.get().with(mode, g, x, dy, dx, y);
     boolean plain = mode == PoolMode.MAX && isPlain2x2(g);
     run(g, plain ? c.maxBackward2x2Planes : c.backwardPlanes);
     c.release();
@@ -130,29 +131,42 @@ final class PoolKernels {
       }
     }
 
-    // Windows do not overlap: each input gets the gradient of at most one output.
+    // Windows do not overlap, so every input of a window is written once: the window's gradient
+    // where it holds the window's first maximum (row-major, as PyTorch), +0 elsewhere. The maximum
+    // is read from y (bit for bit one of the window's inputs) rather than searched for, and the
+    // choice is made with integer masks: which of four inputs wins is a coin toss, and C2 compiled
+    // comparisons and float selects into branches the predictor kept losing. Pool1 of the cnn at
+    // batch 128: 1.61 → 0.xx ms.
     private void maxBackward2x2Planes(int p0, int p1) {
       int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
-
-      java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
+      if (2 * g.outH() != g.h() || 2 * g.outW() != g.w()) { // a last odd row or column is in no window
+        java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
+      }
       for (int plane = p0; plane < p1; plane++) {
         for (int oh = 0; oh < g.outH(); oh++) {
           int top = plane * inPlane + 2 * oh * w, out = plane * outPlane + oh * g.outW();
           for (int ow = 0; ow < g.outW(); ow++) {
-            int t = top + 2 * ow, best = t; // first maximum in row-major order, as PyTorch
-            if (x[t + 1] > x[best]) {
-              best = t + 1;
-            }
-            if (x[t + w] > x[best]) {
-              best = t + w;
-            }
-            if (x[t + w + 1] > x[best]) {
-              best = t + w + 1;
-            }
-            dx[best] = dy[out + ow];
+            int t = top + 2 * ow, b = t + w;
+            int max = Float.floatToRawIntBits(y[out + ow]);
+            int grad = Float.floatToRawIntBits(dy[out + ow]);
+            int first = equalMask(Float.floatToRawIntBits(x[t]), max);
+            int second = equalMask(Float.floatToRawIntBits(x[t + 1]), max) & ~first;
+            int taken = first | second;
+            int third = equalMask(Float.floatToRawIntBits(x[b]), max) & ~taken;
+            int fourth = equalMask(Float.floatToRawIntBits(x[b + 1]), max) & ~(taken | third);
+            dx[t] = Float.intBitsToFloat(grad & first);
+            dx[t + 1] = Float.intBitsToFloat(grad & second);
+            dx[b] = Float.intBitsToFloat(grad & third);
+            dx[b + 1] = Float.intBitsToFloat(grad & fourth);
           }
         }
       }
+    }
+
+    /** −1 (all bits set) when a == b, else 0, without a branch: d | −d is negative iff d ≠ 0. */
+    private static int equalMask(int a, int b) {
+      int d = a ^ b;
+      return ~((d | -d) >> 31);
     }
 
     private void backwardPlanes(int p0, int p1) {
