@@ -270,20 +270,22 @@ final class ElementwiseKernels {
     // out[c] = beta·out[c] + Σ_r a[r, c] for c in [c0, c1)
     void columnSumRange(int c0, int c1) {
       int c = c0;
+      // The previous sums are blended in, not branched on: C2 boxes a vector that merges two
+      // definitions at a branch, and once a caller had passed beta ≠ 0 every step allocated.
+      VectorMask<Float> keep = FloatVector.broadcast(S, beta).compare(VectorOperators.NE, 0f);
       for (; c + L <= c1; c += L) {
-        FloatVector acc = beta == 0 ? FloatVector.zero(S)
-            : FloatVector.fromArray(S, out, c).mul(beta);
+        FloatVector acc = FloatVector.zero(S);
         for (int r = 0; r < rows; r++) {
           acc = acc.add(FloatVector.fromArray(S, a, r * cols + c));
         }
-        acc.intoArray(out, c);
+        acc.blend(acc.add(FloatVector.fromArray(S, out, c).mul(beta)), keep).intoArray(out, c);
       }
       for (; c < c1; c++) {
-        float acc = beta == 0 ? 0 : beta * out[c];
+        float acc = 0;
         for (int r = 0; r < rows; r++) {
           acc += a[r * cols + c];
         }
-        out[c] = acc;
+        out[c] = beta == 0 ? acc : acc + beta * out[c];
       }
     }
 
