@@ -76,13 +76,18 @@ class BackendConformanceTest {
   @MethodSource("backends")
   void gemmWithBetaZeroIgnoresNanInC(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(2);
-    Tensor a = random(r, 9, 11), bm = random(r, 11, 37), c = Tensor.zeros(9, 37);
-    java.util.Arrays.fill(c.array(), Float.NaN);
-    Tensor expected = Tensor.zeros(9, 37);
-    REF.gemm(false, false, 9, 37, 11, 1f, a, 0, 11, bm, 0, 37, 0f, expected, 0, 37);
-    b.gemm(false, false, 9, 37, 11, 1f, a, 0, 11, bm, 0, 37, 0f, c, 0, 37);
-    assertClose(expected, c, 1e-5, 1e-5, "gemm beta=0 over NaN");
+    // operands in place; packed with edge tiles and two k slices (the first overwrites C)
+    for (int[] s : new int[][] {{9, 37, 11}, {100, 70, 300}}) {
+      int m = s[0], n = s[1], k = s[2];
+      Tensor a = random(r, m, k), bm = random(r, k, n), c = Tensor.zeros(m, n);
+      java.util.Arrays.fill(c.array(), Float.NaN);
+      Tensor expected = Tensor.zeros(m, n);
+      REF.gemm(false, false, m, n, k, 1f, a, 0, k, bm, 0, n, 0f, expected, 0, n);
+      b.gemm(false, false, m, n, k, 1f, a, 0, k, bm, 0, n, 0f, c, 0, n);
+      assertClose(expected, c, 1e-5, 1e-5 * Math.sqrt(k), "gemm beta=0 over NaN " + m + "x" + n);
+    }
   }
+
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")

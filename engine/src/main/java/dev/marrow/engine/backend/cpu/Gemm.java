@@ -124,15 +124,19 @@ final class Gemm {
       this.c = c;
       this.cOff = cOff;
       this.ldc = ldc;
-      scaleC(team, beta, big);
+      int nBlocks = (n + NR - 1) / NR;
+      boolean usePacked = k > 0 && alpha != 0 && m >= PACK_MIN_ROWS && nBlocks >= 2;
+      // With beta = 0 the packed path's first k slice overwrites C: no zeroing pass, no reading C.
+      if (!(usePacked && beta == 0)) {
+        scaleC(team, beta, big);
+      }
       if (k == 0 || alpha == 0) {
         release();
         return;
       }
-      int nBlocks = (n + NR - 1) / NR;
-      if (m >= PACK_MIN_ROWS && nBlocks >= 2) {
-        packed.run(team, big, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff,
-            ldc);
+      if (usePacked) {
+        packed.run(team, big, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
+            beta == 0, c, cOff, ldc);
         release();
         return;
       }
@@ -240,7 +244,7 @@ final class Gemm {
           Arrays.fill(scratch, 0f);
           kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
               scratch, 0, NR);
-          addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc);
+          addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc, false);
         }
       }
     }
@@ -286,11 +290,15 @@ final class Gemm {
     }
   }
 
-  /** C[rows × cols at co] += the valid part of an edge tile computed into scratch (row stride NR). */
-  static void addTile(float[] scratch, int rows, int cols, float[] c, int co, int ldc) {
+  /**
+   * C[rows × cols at co] += (or, overwriting, =) the valid part of an edge tile computed into
+   * scratch (row stride NR).
+   */
+  static void addTile(float[] scratch, int rows, int cols, float[] c, int co, int ldc,
+      boolean overwrite) {
     for (int r = 0; r < rows; r++, co += ldc) {
       for (int j = 0; j < cols; j++) {
-        c[co + j] += scratch[r * NR + j];
+        c[co + j] = overwrite ? scratch[r * NR + j] : c[co + j] + scratch[r * NR + j];
       }
     }
   }
