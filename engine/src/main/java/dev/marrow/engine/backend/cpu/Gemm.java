@@ -18,9 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The micro-kernels are deliberately branch-free. C2 compiles one version of each for all
  * shapes, and in measurements a kernel with edge-case branches ran 5-10× slower on short-k products
- * after being compiled for long-k ones. So: beta is applied to C in a separate pass, and edge tiles
- * (fewer rows or columns than a tile) run the same kernel into a small scratch tile whose valid
- * part is then added to C.
+ * after being compiled for long-k ones. So: beta other than 0 and 1 is applied to C in a separate
+ * pass (beta = 0 lets the first k slice store instead of add), and edge tiles (fewer rows or
+ * columns than a tile) run the same kernel into a small scratch tile whose valid part is then
+ * added to C.
  *
  * <p>Tiles are shared out over the thread team; small products run on the calling thread because a
  * hand-off costs more than they do.
@@ -107,6 +108,8 @@ final class Gemm {
     private int inPlaceBlocks;
     private float alpha;
     private float beta;
+    /** This k slice stores its tiles instead of adding them (beta = 0, first slice). */
+    private boolean overwrite;
 
     private final ThreadTeam.RangeBody scaleRows = this::scaleRows;
     private final ThreadTeam.RangeBody packTransposedRange = this::packTransposedRange;
@@ -125,9 +128,9 @@ final class Gemm {
       this.cOff = cOff;
       this.ldc = ldc;
       int nBlocks = (n + NR - 1) / NR;
-      boolean usePacked = k > 0 && alpha != 0 && m >= PACK_MIN_ROWS && nBlocks >= 2;
-      // With beta = 0 the packed path's first k slice overwrites C: no zeroing pass, no reading C.
-      if (!(usePacked && beta == 0)) {
+      boolean usePacked = m >= PACK_MIN_ROWS && nBlocks >= 2;
+      // With beta = 0 the first k slice overwrites C: no zeroing pass, and C is never read.
+      if (k == 0 || alpha == 0 || beta != 0) {
         scaleC(team, beta, big);
       }
       if (k == 0 || alpha == 0) {
@@ -153,10 +156,11 @@ final class Gemm {
       this.rowStride = transA ? 1 : lda; // distance between rows i and i+1 of op(A)
       this.kStride = transA ? lda : 1; //  distance between columns p and p+1 of op(A)
       // Long products run in slices of KC along k so that a KC × NR block of B stays in L1 while
-      // A's rows stream past; the kernel adds into C, so slices accumulate (beta was applied above).
+      // A's rows stream past; later slices add into C.
       for (int k0 = 0; k0 < k; k0 += KC) {
         this.k = Math.min(KC, k - k0);
         this.aOff = aOff + k0 * kStride;
+        this.overwrite = beta == 0 && k0 == 0;
         runSlice(team, bp, bpOff + k0 * ldbp, ldbp, nBlocks, big);
       }
       release();
@@ -237,14 +241,13 @@ final class Gemm {
         int a6 = aOff + (i0 + Math.min(6, rows - 1)) * rowStride;
         int a7 = aOff + (i0 + Math.min(7, rows - 1)) * rowStride;
         if (rows == MR && cols == NR) {
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, c,
-              cOff + i0 * ldc + j0, ldc);
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
+              overwrite ? 0f : 1f, c, cOff + i0 * ldc + j0, ldc);
         } else {
           float[] scratch = SCRATCH_TILE.get();
-          Arrays.fill(scratch, 0f);
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, 0f,
               scratch, 0, NR);
-          addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc, false);
+          addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc, overwrite);
         }
       }
     }
@@ -304,9 +307,10 @@ final class Gemm {
   }
 
   // C[8 × NR at cOff, row stride ldc] += alpha · A[rows a0..a7, k] · B[k × NR at bOff, stride ldb]
+  // (with keep = 0: = instead of +=, C not read)
   private static void kernel(int k, float alpha, float[] a, int a0, int a1, int a2, int a3,
-      int a4, int a5, int a6, int a7, int kStride, float[] b, int bOff, int ldb, float[] c,
-      int cOff, int ldc) {
+      int a4, int a5, int a6, int a7, int kStride, float[] b, int bOff, int ldb, float keep,
+      float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -344,30 +348,57 @@ final class Gemm {
       c71 = x.fma(b1, c71);
     }
     FloatVector va = FloatVector.broadcast(S, alpha);
-    int o = cOff;
-    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    o += ldc;
-    c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    if (keep == 0) { // C is scratch or overwritten: not read
+      int o = cOff;
+      c00.mul(va).intoArray(c, o);
+      c01.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c10.mul(va).intoArray(c, o);
+      c11.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c20.mul(va).intoArray(c, o);
+      c21.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c30.mul(va).intoArray(c, o);
+      c31.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c40.mul(va).intoArray(c, o);
+      c41.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c50.mul(va).intoArray(c, o);
+      c51.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c60.mul(va).intoArray(c, o);
+      c61.mul(va).intoArray(c, o + L);
+      o += ldc;
+      c70.mul(va).intoArray(c, o);
+      c71.mul(va).intoArray(c, o + L);
+    } else {
+      int o = cOff;
+      c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+      o += ldc;
+      c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+      c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    }
   }
 
 
