@@ -33,7 +33,7 @@ public final class CpuBackend implements Backend {
     this.elementwise = new ElementwiseKernels(team);
     this.losses = new LossKernels();
     this.optimizers = new OptimizerKernels(team);
-    this.convolutions = new ConvKernels(team, gemm);
+    this.convolutions = new ConvKernels(team, gemm, elementwise);
     this.directConvolution = new DirectConv(team);
     this.pooling = new PoolKernels(team);
     this.batchNorm = new BatchNormKernels(team);

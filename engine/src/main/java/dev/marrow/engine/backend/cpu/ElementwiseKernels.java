@@ -21,7 +21,6 @@ final class ElementwiseKernels {
   /** Elements below which a pass stays on the calling thread. */
   private static final int PARALLEL_MIN = 1 << 15;
   private static final ThreadLocal<Pass> PASSES = ThreadLocal.withInitial(Pass::new);
-  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
   private final ThreadTeam team;
 
@@ -119,29 +118,6 @@ final class ElementwiseKernels {
       team.parallelFor((cols + L - 1) / L, 1, p.columnSumVectors);
     }
     p.release();
-  }
-
-  /** Σ x[off .. off+n), vector lanes summed in a fixed order. */
-  static float sum(float[] x, int off, int n) {
-    FloatVector acc = FloatVector.zero(S);
-    int i = 0;
-    for (int bound = S.loopBound(n); i < bound; i += L) {
-      acc = acc.add(FloatVector.fromArray(S, x, off + i));
-    }
-    // Not reduceLanes(ADD): its order may differ between interpreted and JIT-compiled code, which
-    // made training results depend on when the JIT got to this method. Nor acc.lane(i) in a
-    // loop: a variable lane index is not intrinsified, and the whole loop then ran on boxed
-    // vectors (2 MiB of garbage per CNN step, depending on compilation order).
-    float[] lanes = LANES.get();
-    acc.intoArray(lanes, 0);
-    float s = 0;
-    for (int lane = 0; lane < L; lane++) {
-      s += lanes[lane];
-    }
-    for (; i < n; i++) {
-      s += x[off + i];
-    }
-    return s;
   }
 
   void axpy(float alpha, float[] x, float[] y, int n) {

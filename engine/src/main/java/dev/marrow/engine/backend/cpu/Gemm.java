@@ -19,9 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The micro-kernels are deliberately branch-free. C2 compiles one version of each for all
  * shapes, and in measurements a kernel with edge-case branches ran 5-10× slower on short-k products
  * after being compiled for long-k ones. So: beta other than 0 and 1 is applied to C in a separate
- * pass (beta = 0 lets the first k slice store instead of add), and edge tiles (fewer rows or
- * columns than a tile) run the same kernel into a small scratch tile whose valid part is then
- * added to C.
+ * pass (with beta = 0 the first k slice zeroes each tile just before adding into it), and edge
+ * tiles (fewer rows or columns than a tile) run the same kernel into a small scratch tile whose
+ * valid part is then added to C.
  *
  * <p>Tiles are shared out over the thread team; small products run on the calling thread because a
  * hand-off costs more than they do.
@@ -108,7 +108,7 @@ final class Gemm {
     private int inPlaceBlocks;
     private float alpha;
     private float beta;
-    /** This k slice stores its tiles instead of adding them (beta = 0, first slice). */
+    /** This k slice zeroes each tile before adding into it (beta = 0, first slice). */
     private boolean overwrite;
 
     private final ThreadTeam.RangeBody scaleRows = this::scaleRows;
@@ -129,7 +129,7 @@ final class Gemm {
       this.ldc = ldc;
       int nBlocks = (n + NR - 1) / NR;
       boolean usePacked = m >= PACK_MIN_ROWS && nBlocks >= 2;
-      // With beta = 0 the first k slice overwrites C: no zeroing pass, and C is never read.
+      // With beta = 0 the first k slice zeroes each tile of C as it goes: no separate pass.
       if (k == 0 || alpha == 0 || beta != 0) {
         scaleC(team, beta, big);
       }
@@ -241,11 +241,15 @@ final class Gemm {
         int a6 = aOff + (i0 + Math.min(6, rows - 1)) * rowStride;
         int a7 = aOff + (i0 + Math.min(7, rows - 1)) * rowStride;
         if (rows == MR && cols == NR) {
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
-              overwrite ? 0f : 1f, c, cOff + i0 * ldc + j0, ldc);
+          if (overwrite) {
+            zeroTile(c, cOff + i0 * ldc + j0, ldc, MR);
+          }
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, c,
+              cOff + i0 * ldc + j0, ldc);
         } else {
           float[] scratch = SCRATCH_TILE.get();
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, 0f,
+          Arrays.fill(scratch, 0f);
+          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
               scratch, 0, NR);
           addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc, overwrite);
         }
@@ -294,6 +298,18 @@ final class Gemm {
   }
 
   /**
+   * Zeroes rows × NR of C at co, just before a kernel adds into it: with beta = 0 this replaces a
+   * zeroing pass over all of C, and the tile is in L1 when the kernel reads it back.
+   */
+  static void zeroTile(float[] c, int co, int ldc, int rows) {
+    FloatVector zero = FloatVector.zero(S);
+    for (int r = 0; r < rows; r++, co += ldc) {
+      zero.intoArray(c, co);
+      zero.intoArray(c, co + L);
+    }
+  }
+
+  /**
    * C[rows × cols at co] += (or, overwriting, =) the valid part of an edge tile computed into
    * scratch (row stride NR).
    */
@@ -307,10 +323,9 @@ final class Gemm {
   }
 
   // C[8 × NR at cOff, row stride ldc] += alpha · A[rows a0..a7, k] · B[k × NR at bOff, stride ldb]
-  // (with keep = 0: = instead of +=, C not read)
   private static void kernel(int k, float alpha, float[] a, int a0, int a1, int a2, int a3,
-      int a4, int a5, int a6, int a7, int kStride, float[] b, int bOff, int ldb, float keep,
-      float[] c, int cOff, int ldc) {
+      int a4, int a5, int a6, int a7, int kStride, float[] b, int bOff, int ldb, float[] c,
+      int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -348,57 +363,30 @@ final class Gemm {
       c71 = x.fma(b1, c71);
     }
     FloatVector va = FloatVector.broadcast(S, alpha);
-    if (keep == 0) { // C is scratch or overwritten: not read
-      int o = cOff;
-      c00.mul(va).intoArray(c, o);
-      c01.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c10.mul(va).intoArray(c, o);
-      c11.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c20.mul(va).intoArray(c, o);
-      c21.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c30.mul(va).intoArray(c, o);
-      c31.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c40.mul(va).intoArray(c, o);
-      c41.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c50.mul(va).intoArray(c, o);
-      c51.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c60.mul(va).intoArray(c, o);
-      c61.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c70.mul(va).intoArray(c, o);
-      c71.mul(va).intoArray(c, o + L);
-    } else {
-      int o = cOff;
-      c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    }
+    int o = cOff;
+    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
 
 

@@ -59,7 +59,7 @@ final class PackedGemm {
   private int colBlocks;
   private int parts;
   private boolean splitRows;
-  /** C is written, not added to, by the first k slice (beta = 0): it is never read. */
+  /** beta = 0: the first k slice zeroes each tile of C just before adding into it (no pass). */
   private boolean overwrite;
 
   private final ThreadTeam.RangeBody partRange = this::partRange;
@@ -134,9 +134,13 @@ final class PackedGemm {
           int co = cOff + i0 * ldc + j0;
           boolean first = overwrite && k0 == 0;
           if (rows == MR && cols == NR) {
-            kernel(kc, alpha, pa, ao, pb, bo, first ? 0f : 1f, c, co, ldc);
+            if (first) {
+              Gemm.zeroTile(c, co, ldc, MR);
+            }
+            kernel(kc, alpha, pa, ao, pb, bo, c, co, ldc);
           } else {
-            kernel(kc, alpha, pa, ao, pb, bo, 0f, buf.scratch, 0, NR);
+            Arrays.fill(buf.scratch, 0f);
+            kernel(kc, alpha, pa, ao, pb, bo, buf.scratch, 0, NR);
             Gemm.addTile(buf.scratch, rows, cols, c, co, ldc, first);
           }
         }
@@ -214,12 +218,13 @@ final class PackedGemm {
 
   // C[8 × NR at cOff, row stride ldc] += alpha · A · B for a packed row block of A (MR values per
   // step of k) and a packed column block of B (NR values per step of k). The indices are linear in
-  // p with constant scales: that is what lets C2 prove them in bounds once, before the loop. With
-  // keep = 0 the tile is stored, not added (C is not read). The stores are written out: a helper
-  // taking the accumulators was not inlined (C2's node-count cutoff), and boxing them made GEMM
-  // 20× slower.
+  // p with constant scales: that is what lets C2 prove them in bounds once, before the loop. The
+  // stores are written out: a helper taking the accumulators was not inlined (C2's node-count
+  // cutoff), and boxing them made GEMM 20× slower. For the same reason there is one store path
+  // only: a second one (store instead of add, for beta = 0) pushed the method past what C2
+  // inlines, and the last rows' vector operations then ran boxed.
   private static void kernel(int k, float alpha, float[] a, int aOff, float[] b, int bOff,
-      float keep, float[] c, int cOff, int ldc) {
+      float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -258,56 +263,29 @@ final class PackedGemm {
       c71 = x.fma(b1, c71);
     }
     FloatVector va = FloatVector.broadcast(S, alpha);
-    if (keep == 0) { // C is scratch or overwritten: not read
-      int o = cOff;
-      c00.mul(va).intoArray(c, o);
-      c01.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c10.mul(va).intoArray(c, o);
-      c11.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c20.mul(va).intoArray(c, o);
-      c21.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c30.mul(va).intoArray(c, o);
-      c31.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c40.mul(va).intoArray(c, o);
-      c41.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c50.mul(va).intoArray(c, o);
-      c51.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c60.mul(va).intoArray(c, o);
-      c61.mul(va).intoArray(c, o + L);
-      o += ldc;
-      c70.mul(va).intoArray(c, o);
-      c71.mul(va).intoArray(c, o + L);
-    } else {
-      int o = cOff;
-      c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-      o += ldc;
-      c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-      c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
-    }
+    int o = cOff;
+    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
 }
