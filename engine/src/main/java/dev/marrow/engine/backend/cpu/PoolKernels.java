@@ -2,6 +2,10 @@ package dev.marrow.engine.backend.cpu;
 
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PoolMode;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Max and average pooling over NCHW planes; planes are split over the team. A call allocates
@@ -10,6 +14,14 @@ import dev.marrow.engine.backend.PoolMode;
  */
 final class PoolKernels {
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  /** Lane i takes lane i ^ 1: each lane meets its neighbour in the same window. */
+  private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+  /** Lanes 0, 2, 4, … into the lower half (the upper half is not stored). */
+  private static final VectorShuffle<Float> EVEN_LANES_FIRST =
+      VectorShuffle.fromOp(S, i -> 2 * i % L);
+  private static final VectorMask<Float> LOWER_HALF = S.indexInRange(0, L / 2);
   /** Input elements below which pooling stays on the calling thread. */
   private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
 
@@ -117,13 +129,23 @@ final class PoolKernels {
       }
     }
 
+    // Half a vector of outputs at a time: the maximum of the two input rows, then of each lane
+    // and its neighbour, the even lanes gathered into the lower half and stored under a mask.
     private void maxForward2x2Planes(int p0, int p1) {
-      int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
+      int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels(), half = L / 2;
 
       for (int plane = p0; plane < p1; plane++) {
         for (int oh = 0; oh < g.outH(); oh++) {
           int top = plane * inPlane + 2 * oh * w, out = plane * outPlane + oh * g.outW();
-          for (int ow = 0; ow < g.outW(); ow++) {
+          int ow = 0;
+          for (; ow + half <= g.outW(); ow += half) {
+            int t = top + 2 * ow;
+            FloatVector v =
+                FloatVector.fromArray(S, x, t).max(FloatVector.fromArray(S, x, t + w));
+            v.max(v.rearrange(SWAP_PAIRS)).rearrange(EVEN_LANES_FIRST)
+                .intoArray(y, out + ow, LOWER_HALF);
+          }
+          for (; ow < g.outW(); ow++) {
             int t = top + 2 * ow;
             y[out + ow] = Math.max(Math.max(x[t], x[t + 1]), Math.max(x[t + w], x[t + w + 1]));
           }
