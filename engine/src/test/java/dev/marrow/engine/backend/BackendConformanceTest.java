@@ -284,6 +284,12 @@ class BackendConformanceTest {
       REF.conv2dBackwardData(g, w, dy, dxe);
       b.conv2dBackwardData(g, w, dy, dx);
       assertClose(dxe, dx, 1e-4, atol, "conv backward data" + what);
+      // Again after the filters changed in place: the CPU packs wᵀ once per call, not across.
+      b.scale(w, -1.5f);
+      REF.conv2dBackwardData(g, w, dy, dxe);
+      b.conv2dBackwardData(g, w, dy, dx);
+      assertClose(dxe, dx, 1e-4, 1.5 * atol, "conv backward data, new filters" + what);
+      b.scale(w, -1 / 1.5f);
       Tensor dwe = random(r, w.size()), dw = dwe.copy();
       REF.conv2dBackwardFilter(g, x, dy, dwe, 0.5f);
       b.conv2dBackwardFilter(g, x, dy, dw, 0.5f);

@@ -66,6 +66,7 @@ final class ConvKernels {
     c.w = w;
     c.dy = dy;
     c.dx = dx;
+    c.filters = Gemm.newSharedOperand(); // wᵀ is packed once per thread, not once per image
     team.parallelFor(g.n(), 1, c.backwardDataImages);
     c.release();
   }
@@ -146,6 +147,8 @@ final class ConvKernels {
     private float[] dx;
     private float[] sums;
     private int parts;
+    /** The shared-operand token of wᵀ in a backward-data call. */
+    private long filters;
 
     private final ThreadTeam.RangeBody forwardImages = this::forwardImages;
     private final ThreadTeam.RangeBody backwardDataImages = this::backwardDataImages;
@@ -181,8 +184,8 @@ final class ConvKernels {
       int patch = g.patchSize(), pixels = g.outputPixels();
       float[] col = columnBuffer(patch * pixels);
       for (int n = n0; n < n1; n++) {
-        gemm.runSerial(true, false, patch, pixels, g.f(), 1f, w, 0, patch, dy,
-            n * g.outputImageSize(), pixels, 0f, col, 0, pixels);
+        gemm.runSerialSharedA(filters, true, patch, pixels, g.f(), w, 0, patch, dy,
+            n * g.outputImageSize(), pixels, col, 0, pixels);
         col2im(g, col, dx, n * g.inputPlaneSize());
       }
     }

@@ -1,6 +1,7 @@
 package dev.marrow.engine.backend.cpu;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -64,7 +65,7 @@ final class Gemm {
   void run(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
       int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     CALLS.get().run(team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-        cOff, ldc, true);
+        cOff, ldc, true, 0);
   }
 
   /**
@@ -74,8 +75,25 @@ final class Gemm {
   void runSerial(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
       int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
     CALLS.get().run(team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-        cOff, ldc, false);
+        cOff, ldc, false, 0);
   }
+
+  /**
+   * {@link #runSerial} for a series of products sharing op(A), contents included, named by a
+   * token no other series uses ({@link #newSharedOperand}): a thread packs it once per series.
+   */
+  void runSerialSharedA(long aToken, boolean transA, int m, int n, int k, float[] a, int aOff,
+      int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    CALLS.get().run(team, transA, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff,
+        ldc, false, aToken);
+  }
+
+  /** A token for {@link #runSerialSharedA}, never returned before. */
+  static long newSharedOperand() {
+    return SHARED_OPERANDS.incrementAndGet();
+  }
+
+  private static final AtomicLong SHARED_OPERANDS = new AtomicLong();
 
   /**
    * One thread's GEMM: its workspaces, the arguments of the step in flight, and the loop bodies
@@ -117,7 +135,7 @@ final class Gemm {
 
     void run(ThreadTeam team, boolean transA, boolean transB, int m, int n, int k, float alpha,
         float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c,
-        int cOff, int ldc, boolean parallel) {
+        int cOff, int ldc, boolean parallel, long aToken) {
       if (m == 0 || n == 0) {
         return;
       }
@@ -139,7 +157,7 @@ final class Gemm {
       }
       if (usePacked) {
         packed.run(team, big, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
-            beta == 0, c, cOff, ldc);
+            beta == 0, c, cOff, ldc, aToken);
         release();
         return;
       }

@@ -34,6 +34,10 @@ final class PackedGemm {
   private static final class Buffers {
     float[] a = new float[0];
     float[] b = new float[0];
+    /** What a holds: row blocks [aFrom, aTo) of the op(A) of token aToken (0: nothing reusable). */
+    long aToken;
+    int aFrom;
+    int aTo;
     final float[] scratch = new float[MR * NR];
   }
 
@@ -61,13 +65,21 @@ final class PackedGemm {
   private boolean splitRows;
   /** beta = 0: the first k slice zeroes each tile of C just before adding into it (no pass). */
   private boolean overwrite;
+  /** Names op(A) across calls (see {@link #run}); 0 for a one-off product. */
+  private long aToken;
 
   private final ThreadTeam.RangeBody partRange = this::partRange;
 
+  /**
+   * {@code aToken}, when not 0, says that op(A) is the same, contents included, as in every other
+   * call with this token: a thread that still holds it packed (one k slice only) skips packing it.
+   * Convolution backward-data multiplies the same Wᵀ into every image of a batch.
+   */
   void run(ThreadTeam team, boolean parallel, boolean transA, boolean transB, int m, int n,
       int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean overwrite, float[] c, int cOff, int ldc) {
+      boolean overwrite, float[] c, int cOff, int ldc, long aToken) {
     this.overwrite = overwrite;
+    this.aToken = aToken;
     this.transA = transA;
     this.transB = transB;
     this.m = m;
@@ -118,14 +130,19 @@ final class PackedGemm {
       buf.b = new float[(c1 - c0) * NR * kcMax];
     }
     float[] pa = buf.a, pb = buf.b;
+    boolean packedAlready = aToken != 0 && k <= KC && buf.aToken == aToken && buf.aFrom == r0
+        && buf.aTo == r1;
     for (int k0 = 0; k0 < k; k0 += KC) {
       int kc = Math.min(KC, k - k0);
-      for (int ib = r0; ib < r1; ib++) {
+      for (int ib = r0; ib < r1 && !packedAlready; ib++) {
         packRowBlock(ib, k0, kc, pa, (ib - r0) * MR * kc);
       }
       for (int jb = c0; jb < c1; jb++) {
         packColumnBlock(jb, k0, kc, pb, (jb - c0) * NR * kc);
       }
+      buf.aToken = k <= KC ? aToken : 0; // a longer op(A) leaves only its last slice behind
+      buf.aFrom = r0;
+      buf.aTo = r1;
       // Column-block-major: consecutive tiles share a block of B in L1 while A's blocks stream.
       for (int jb = c0; jb < c1; jb++) {
         int j0 = jb * NR, cols = Math.min(NR, n - j0), bo = (jb - c0) * NR * kc;
