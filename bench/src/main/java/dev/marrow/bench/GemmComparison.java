@@ -18,7 +18,8 @@ public final class GemmComparison {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 1 || args.length > 2) {
-      System.err.println("usage: bench/run --gemm SHAPE [ITERATIONS], e.g. square:1024,1024,1024,NN");
+      System.err.println(
+          "usage: bench/run --gemm SHAPE [ITERATIONS], e.g. square:1024,1024,1024,NN");
       System.exit(2);
     }
     String shape = args[0];
@@ -43,7 +44,8 @@ public final class GemmComparison {
       }
     }
     if (marrow != null) {
-      System.out.printf(Locale.ROOT, "Marrow: %.1f %% of the %.0f GFLOP/s FMA peak (%d threads)%s%n",
+      System.out.printf(Locale.ROOT,
+          "Marrow: %.1f %% of the %.0f GFLOP/s FMA peak (%d threads)%s%n",
           100 * marrow / peak, peak, threads, openblas == null ? ""
               : String.format(Locale.ROOT, ", %.2f× OpenBLAS", marrow / openblas));
     }

@@ -129,7 +129,6 @@ final class ConvKernels {
     }
   }
 
-
   /**
    * One thread's convolution call in flight and its loop bodies, built once, so a convolution
    * allocates nothing. Team workers read the caller's fields (published by the team's hand-off)
@@ -219,7 +218,6 @@ final class ConvKernels {
         }
       }
     }
-
   }
 
   // col[(c·kh + i)·kw + j][oh·outW + ow] = x[c][oh·sh − padTop + i·dh][ow·sw − padLeft + j·dw]

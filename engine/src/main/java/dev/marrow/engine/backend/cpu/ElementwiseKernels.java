@@ -28,16 +28,11 @@ final class ElementwiseKernels {
     this.team = team;
   }
 
-  // y is rows×cols, bias is (cols)
+  // y is rows×cols, bias is (cols): the fused pass with no activation.
   void biasAdd(float[] y, float[] bias, int rows, int cols) {
-    Pass p = PASSES.get().with(bias, null, y, 0, 0, rows, cols);
-    if ((long) rows * cols < PARALLEL_MIN) {
-      p.biasAddRows(0, rows);
-    } else {
-      team.parallelFor(rows, 1, p.biasAddRows);
-    }
-    p.release();
+    biasActivation(y, bias, Activation.LINEAR, rows, cols);
   }
+
 
   // y[r, c] = f(y[r, c] + bias[c]), bias optional: one pass instead of two.
   void biasActivation(float[] y, float[] bias, Activation kind, int rows, int cols) {
@@ -201,7 +196,6 @@ final class ElementwiseKernels {
     private Activation kind;
 
     private final ThreadTeam.RangeBody elementwise = this::elementwise;
-    private final ThreadTeam.RangeBody biasAddRows = this::biasAddRows;
     private final ThreadTeam.RangeBody biasActivationRows = this::biasActivationRows;
     private final ThreadTeam.RangeBody columnSumVectors =
         (v0, v1) -> columnSumRange(v0 * L, Math.min(cols, v1 * L));
@@ -225,21 +219,6 @@ final class ElementwiseKernels {
     void biasActivationRows(int r0, int r1) {
       for (int r = r0; r < r1; r++) {
         biasActivate(kind, out, r * cols, cols, a, 0, 0f);
-      }
-    }
-
-    // out[r, c] += a[c]  (a is the bias)
-    void biasAddRows(int r0, int r1) {
-      int bound = S.loopBound(cols);
-      for (int r = r0; r < r1; r++) {
-        int o = r * cols, c = 0;
-        for (; c < bound; c += L) {
-          FloatVector.fromArray(S, out, o + c).add(FloatVector.fromArray(S, a, c))
-              .intoArray(out, o + c);
-        }
-        for (; c < cols; c++) {
-          out[o + c] += a[c];
-        }
       }
     }
 

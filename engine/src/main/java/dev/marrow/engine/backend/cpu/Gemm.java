@@ -56,6 +56,7 @@ final class Gemm {
   /** The edge-tile scratch of the thread that runs a tile (a worker or the caller). */
   private static final ThreadLocal<float[]> SCRATCH_TILE =
       ThreadLocal.withInitial(() -> new float[MR * NR]);
+  private static final AtomicLong SHARED_OPERANDS = new AtomicLong();
 
   Gemm(ThreadTeam team) {
     this.team = team;
@@ -93,7 +94,10 @@ final class Gemm {
     return SHARED_OPERANDS.incrementAndGet();
   }
 
-  private static final AtomicLong SHARED_OPERANDS = new AtomicLong();
+  /** The edge-tile scratch (MR × NR) of the calling thread, for both GEMM paths. */
+  static float[] scratchTile() {
+    return SCRATCH_TILE.get();
+  }
 
   /**
    * One thread's GEMM: its workspaces, the arguments of the step in flight, and the loop bodies
@@ -265,7 +269,7 @@ final class Gemm {
           kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, c,
               cOff + i0 * ldc + j0, ldc);
         } else {
-          float[] scratch = SCRATCH_TILE.get();
+          float[] scratch = scratchTile();
           Arrays.fill(scratch, 0f);
           kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
               scratch, 0, NR);

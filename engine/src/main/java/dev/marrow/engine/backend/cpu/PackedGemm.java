@@ -24,13 +24,16 @@ import jdk.incubator.vector.VectorSpecies;
 final class PackedGemm {
   static final VectorSpecies<Float> S = Gemm.S;
   static final int L = Gemm.L;
-  /** Rows of a tile: 8 × 2 vectors, 16 accumulators; divides the usual 2ⁿ layer widths. */
-  static final int MR = 8;
+  /**
+   * Rows of a tile: 8 × 2 vectors, 16 accumulators; divides the usual 2ⁿ layer widths. The same
+   * as the in-place path's, so both share one edge-tile scratch.
+   */
+  static final int MR = Gemm.MR;
   static final int NR = Gemm.NR;
   /** Depth of one k slice: a KC × NR block of B is 32 KiB and stays in L1 while A streams. */
   static final int KC = 256;
 
-  /** One thread's packed slices and edge tile, reused by every product that thread works on. */
+  /** One thread's packed slices, reused by every product that thread works on. */
   private static final class Buffers {
     float[] a = new float[0];
     float[] b = new float[0];
@@ -38,7 +41,6 @@ final class PackedGemm {
     long aToken;
     int aFrom;
     int aTo;
-    final float[] scratch = new float[MR * NR];
   }
 
   private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
@@ -110,7 +112,8 @@ final class PackedGemm {
   private void partRange(int begin, int end) {
     for (int part = begin; part < end; part++) {
       int blocks = splitRows ? rowBlocks : colBlocks;
-      int from = (int) ((long) blocks * part / parts), to = (int) ((long) blocks * (part + 1) / parts);
+      int from = (int) ((long) blocks * part / parts);
+      int to = (int) ((long) blocks * (part + 1) / parts);
       if (splitRows) {
         multiply(from, to, 0, colBlocks);
       } else {
@@ -156,9 +159,10 @@ final class PackedGemm {
             }
             kernel(kc, alpha, pa, ao, pb, bo, c, co, ldc);
           } else {
-            Arrays.fill(buf.scratch, 0f);
-            kernel(kc, alpha, pa, ao, pb, bo, buf.scratch, 0, NR);
-            Gemm.addTile(buf.scratch, rows, cols, c, co, ldc, first);
+            float[] scratch = Gemm.scratchTile();
+            Arrays.fill(scratch, 0f);
+            kernel(kc, alpha, pa, ao, pb, bo, scratch, 0, NR);
+            Gemm.addTile(scratch, rows, cols, c, co, ldc, first);
           }
         }
       }

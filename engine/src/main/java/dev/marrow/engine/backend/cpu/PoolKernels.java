@@ -161,7 +161,8 @@ final class PoolKernels {
     // batch 128: 1.61 → 0.54 ms.
     private void maxBackward2x2Planes(int p0, int p1) {
       int w = g.w(), inPlane = g.h() * w, outPlane = g.outputPixels();
-      if (2 * g.outH() != g.h() || 2 * g.outW() != g.w()) { // a last odd row or column is in no window
+      if (2 * g.outH() != g.h() || 2 * g.outW() != g.w()) {
+        // a last odd row or column lies in no window: it gets no gradient
         java.util.Arrays.fill(dx, p0 * inPlane, p1 * inPlane, 0f);
       }
       for (int plane = p0; plane < p1; plane++) {
