@@ -1,7 +1,8 @@
 package dev.marrow;
 
+import dev.marrow.engine.JvmFlags;
 import dev.marrow.engine.backend.Backend;
-import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
@@ -13,10 +14,13 @@ import dev.marrow.engine.train.Evaluation;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.History;
 import dev.marrow.engine.train.Plan;
+import dev.marrow.engine.train.Predictor;
+import dev.marrow.engine.train.Classification;
 import dev.marrow.engine.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -34,7 +38,11 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>A model owns the CPU backend it creates in {@link #compile(Optimizer, Loss)} and closes it in
+ * <p>A loaded model predicts without being compiled: {@code Model.load(dir).predict(x)} (or
+ * {@link #predictProbabilities}, {@link #classify}, or a {@link Predictor} shared by many threads).
+ *
+ * <p>A model owns the backend it opens itself ({@link #compile(Optimizer, Loss, String)}, or the
+ * first prediction of an uncompiled model, both through {@link Backends#open}) and closes it in
  * {@link #close()}; a backend passed in is the caller's to close.
  */
 public final class Model implements AutoCloseable {
@@ -42,9 +50,14 @@ public final class Model implements AutoCloseable {
   private long seed = 42;
   private Trainer trainer;
   private Backend ownedBackend;
+  /** Serves predictions before (or without) compile: no optimizer, no loss. */
+  private Predictor inferenceOnly;
+  private Backend inferenceBackend;
+  private String device = "auto";
   private final Map<Integer, Plan> stepPlans = new HashMap<>();
 
   private Model(Sequential network) {
+    JvmFlags.requireVectorApi(); // before any kernel class loads, with the flags to add
     this.network = network;
   }
 
@@ -75,11 +88,41 @@ public final class Model implements AutoCloseable {
     return this;
   }
 
-  /** Compiles for the CPU backend on every core (owned and closed by this model). */
+  /**
+   * The device this model opens its own backend on, for {@link #compile(Optimizer, Loss)} and for
+   * predictions before compile: {@code "auto"} (the default), {@code "cpu"}, {@code "cuda"} or
+   * {@code "cuda:N"} (PyTorch's {@code model.to(device)}). Call before either.
+   */
+  public synchronized Model to(String device) {
+    if (trainer != null || inferenceOnly != null) {
+      throw new IllegalStateException("the model already runs on a backend: call to(device)"
+          + " before compile and predict");
+    }
+    this.device = Objects.requireNonNull(device, "device");
+    return this;
+  }
+
+  /**
+   * Compiles for the device set by {@link #to} ({@code "auto"} by default: CUDA when its libraries
+   * and a GPU are there, else the CPU on every core; {@code -Dmarrow.device} overrides it).
+   */
   public Model compile(Optimizer optimizer, Loss loss) {
-    CpuBackend cpu = new CpuBackend();
-    compile(optimizer, loss, cpu);
-    ownedBackend = cpu;
+    return compile(optimizer, loss, device);
+  }
+
+  /**
+   * Compiles for a device, {@code "auto"}, {@code "cpu"}, {@code "cuda"} or {@code "cuda:N"},
+   * opened through {@link Backends#open} and owned (closed) by this model.
+   */
+  public Model compile(Optimizer optimizer, Loss loss, String device) {
+    Objects.requireNonNull(optimizer, "optimizer");
+    Objects.requireNonNull(loss, "loss");
+    if (trainer != null) {
+      throw new IllegalStateException("model is already compiled");
+    }
+    Backend backend = Backends.open(device).backend();
+    compile(optimizer, loss, backend);
+    ownedBackend = backend;
     return this;
   }
 
@@ -106,9 +149,51 @@ public final class Model implements AutoCloseable {
     return compiled().evaluate(data);
   }
 
-  /** The last layer's outputs for inputs of shape (N, input shape). */
+  /**
+   * The last layer's outputs for inputs of shape (N, input shape): (N, output shape). Works on a
+   * loaded model without compile. Safe from many threads at once.
+   */
   public Tensor predict(Tensor inputs) {
-    return compiled().predict(inputs);
+    return predictor().predict(inputs);
+  }
+
+  /** Class probabilities (N, classes): the softmax of the outputs unless the model ends in one. */
+  public Tensor predictProbabilities(Tensor inputs) {
+    return predictor().predictProbabilities(inputs);
+  }
+
+  /** Each sample's {@code k} most probable classes, named by {@link #classNames()} when set. */
+  public List<List<Classification>> classify(Tensor inputs, int k) {
+    return predictor().classify(inputs, k);
+  }
+
+  /**
+   * The thread-safe predictor: the compiled model's, or (before compile, e.g. right after {@link
+   * #load}) one on the backend of {@link #to} (default "auto"), opened and owned by this model.
+   */
+  public synchronized Predictor predictor() {
+    if (trainer != null) {
+      return trainer.predictor();
+    }
+    if (inferenceOnly == null) {
+      if (!network.isBuilt()) {
+        network.build(seed);
+      }
+      inferenceBackend = Backends.open(device).backend();
+      inferenceOnly = new Predictor(network, inferenceBackend);
+    }
+    return inferenceOnly;
+  }
+
+  /** Names the output classes (saved with the model; {@link #classify} reports them). */
+  public Model classNames(List<String> names) {
+    network.setClassNames(names);
+    return this;
+  }
+
+  /** The output classes' names, or empty when the model has none. */
+  public List<String> classNames() {
+    return network.classNames();
   }
 
   /**
@@ -139,6 +224,9 @@ public final class Model implements AutoCloseable {
 
   /** Writes model.json and model.safetensors into {@code dir} (atomically). */
   public void save(Path dir) throws IOException {
+    if (!network.isBuilt()) {
+      network.build(seed);
+    }
     ModelFiles.save(network, dir, Map.of("marrow", "0.1.0-SNAPSHOT"));
   }
 
@@ -163,10 +251,15 @@ public final class Model implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     if (ownedBackend != null) {
       ownedBackend.close();
       ownedBackend = null;
+    }
+    if (inferenceBackend != null) {
+      inferenceBackend.close();
+      inferenceBackend = null;
+      inferenceOnly = null;
     }
   }
 }

@@ -46,7 +46,7 @@ class ModelApiTest {
           () -> model.backward(Tensor.zeros(Shape.of(4, 2)), new int[] {0, 1, 2, 7}));
     }
     var notCompiled = assertThrows(IllegalStateException.class,
-        () -> Model.sequential(2).add(Layers.dense(2)).predict(Tensor.zeros(1, 2)));
+        () -> Model.sequential(2).add(Layers.dense(2)).backward(Tensor.zeros(1, 2), new int[1]));
     assertTrue(notCompiled.getMessage().contains("compile"), notCompiled.getMessage());
     assertTrue(Arrays.asList(Model.class.getMethods()).stream()
         .anyMatch(m -> m.getName().equals("fit")));

@@ -1,5 +1,6 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.cpu.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -9,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * denominator of every "% of peak" the quick runner prints.
  */
 public final class FmaPeak {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
 
   private FmaPeak() {}
 

@@ -3,11 +3,12 @@ package dev.marrow.cli;
 import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.bindings.LibraryLocator;
 import dev.marrow.bindings.NativeLibrary;
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.backend.cpu.Vectors;
 import dev.marrow.engine.backend.cuda.CudaBackend;
 import java.util.List;
 import java.util.concurrent.Callable;
-import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -25,8 +26,7 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("os:       %s %s, %d processors%n", System.getProperty("os.name"),
         System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors());
     try (CpuBackend cpu = new CpuBackend()) {
-      out.printf("cpu:      Vector API, %d-bit vectors (%d float lanes), %d threads%n",
-          FloatVector.SPECIES_PREFERRED.vectorBitSize(), FloatVector.SPECIES_PREFERRED.length(),
+      out.printf("cpu:      Vector API, %s vectors, %d threads%n", Vectors.describe(),
           cpu.threads());
     }
     out.println("native libraries (searched: MARROW_CUDA_LIB, CUDA_HOME/lib64, LD_LIBRARY_PATH,"
@@ -46,6 +46,13 @@ final class InfoCommand implements Callable<Integer> {
       }
     } catch (RuntimeException | LinkageError e) {
       out.println("the CUDA libraries were found but failed to start: " + e.getMessage());
+    }
+    try {
+      Backends.Selection auto = Backends.open("auto");
+      auto.backend().close();
+      out.println("auto:     " + auto.device() + " (" + auto.reason() + ")");
+    } catch (RuntimeException e) {
+      out.println("auto:     fails: " + e.getMessage());
     }
     out.flush();
     return 0;

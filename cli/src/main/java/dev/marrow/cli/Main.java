@@ -23,6 +23,17 @@ public final class Main {
   /** Exit code for internal failures. */
   public static final int INTERNAL_ERROR = 1;
 
+  // The engine logs its choices (the backend and why) at INFO through System.Logger, for library
+  // users; the CLI prints its own lines, so it keeps only the engine's warnings. A field: the
+  // logging framework holds loggers weakly, and a collected one would forget its level.
+  private static final java.util.logging.Logger ENGINE_LOG = quietEngineLog();
+
+  private static java.util.logging.Logger quietEngineLog() {
+    java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.marrow");
+    log.setLevel(java.util.logging.Level.WARNING);
+    return log;
+  }
+
   @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
       description = "Print stack traces of internal errors.")
   boolean verbose;

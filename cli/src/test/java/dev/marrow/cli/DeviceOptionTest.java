@@ -31,7 +31,7 @@ class DeviceOptionTest {
     CliTest.Result r = run("train", "--model", "nielsen", "--device", "cuda",
         "--out", tmp.resolve("run").toString());
     assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains("--device cuda: CUDA is not available here")
+    assertTrue(r.err().contains("--device cuda: device cuda:0 is not available")
         && r.err().contains("cuDNN 9:") && r.err().contains("searched:"), r.err());
     assertTrue(!Files.exists(tmp.resolve("run")), "a failed start leaves no run folder");
 
@@ -41,8 +41,19 @@ class DeviceOptionTest {
 
     CliTest.Result bad = run("evaluate", "--model", tmp.toString(), "--device", "tpu");
     assertEquals(2, bad.code());
-    assertTrue(bad.err().contains("--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+    assertTrue(bad.err().contains("unknown device 'tpu': expected auto, cpu, cuda or cuda:N"),
         bad.err());
+  }
+
+  @Test
+  void strictDeviceFailsInsteadOfFallingBack() {
+    assumeFalse(CudaLibraries.locate().allFound(), "this machine has CUDA");
+    CliTest.Result r = run("train", "--model", "nielsen", "--strict-device",
+        "--out", tmp.resolve("strict").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("strict device selection: auto found no usable CUDA")
+        && r.err().contains("searched:"), r.err());
+    assertTrue(!Files.exists(tmp.resolve("strict")), "a failed start leaves no run folder");
   }
 
   @Test

@@ -60,10 +60,16 @@ public final class ModelFiles {
     try {
       model = ModelFormat.fromConfig(Json.parse(Files.readString(arch)), arch.toString());
       model.build(0);
+      model.setClassNames(model.classNames()); // now that the output width is known
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }
-    loadWeights(model, dir.resolve(WEIGHTS));
+    Path weights = dir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(weights)) {
+      throw new IOException(dir + " holds " + ARCHITECTURE + " but no " + WEIGHTS + " (the"
+          + " weights; a saved model has both files)");
+    }
+    loadWeights(model, weights);
     return model;
   }
 

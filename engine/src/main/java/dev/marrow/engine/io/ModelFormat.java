@@ -51,6 +51,9 @@ public final class ModelFormat {
       layers.add(entry);
     }
     root.put("layers", layers);
+    if (!model.classNames().isEmpty()) {
+      root.put("class_names", new ArrayList<Object>(model.classNames()));
+    }
     return root;
   }
 
@@ -60,6 +63,11 @@ public final class ModelFormat {
     if (!FORMAT.equals(root.get("format"))) {
       throw new IllegalArgumentException(source + ": \"format\" is " + root.get("format")
           + "; expected \"" + FORMAT + "\"");
+    }
+    if (root.get("version") instanceof Number v && v.longValue() > VERSION) {
+      throw new IllegalArgumentException(source + ": written by a newer Marrow (model format"
+          + " version " + v + "); this Marrow reads versions up to " + VERSION + ": upgrade Marrow"
+          + " to load it");
     }
     long version = integer(root, "version", source, 1, VERSION);
     List<?> input = list(root.get("input_shape"), source + ": \"input_shape\"");
@@ -86,6 +94,18 @@ public final class ModelFormat {
       } catch (IllegalArgumentException | ClassCastException e) {
         throw new IllegalArgumentException(where + " (" + type + "): " + e.getMessage(), e);
       }
+    }
+    if (root.containsKey("class_names")) {
+      List<?> names = list(root.get("class_names"), source + ": \"class_names\"");
+      List<String> strings = new ArrayList<>();
+      for (Object n : names) {
+        if (!(n instanceof String name)) {
+          throw new IllegalArgumentException(source + ": \"class_names\" must hold strings, got "
+              + n);
+        }
+        strings.add(name);
+      }
+      model.setClassNames(strings);
     }
     assert version == VERSION;
     return model;

@@ -19,6 +19,7 @@ public final class Sequential {
   /** A read-only view, made once: layers() is called on every training step. */
   private final List<Layer> layersView = Collections.unmodifiableList(layers);
   private boolean built;
+  private List<String> classNames = List.of();
 
   /** A model taking samples of the given shape, e.g. {@code new Sequential(1, 28, 28)}. */
   public Sequential(int... inputShape) {
@@ -83,6 +84,26 @@ public final class Sequential {
   public Shape outputShape() {
     requireBuilt();
     return layers.getLast().outputShape();
+  }
+
+  /**
+   * The names of the classes the outputs stand for, in output order ({@code ["cat", "dog"]}), or
+   * empty when the model has none (then classes are called by their index). Saved with the model.
+   */
+  public List<String> classNames() {
+    return classNames;
+  }
+
+  /** Names the output classes; their count must match the output width once the model is built. */
+  public Sequential setClassNames(List<String> names) {
+    List<String> copy = List.copyOf(names);
+    if (built && !copy.isEmpty()
+        && (outputShape().rank() != 1 || outputShape().dim(0) != copy.size())) {
+      throw new IllegalArgumentException(copy.size() + " class names for a model whose output"
+          + " is " + outputShape() + "; expected one name per output");
+    }
+    classNames = copy;
+    return this;
   }
 
   public List<Layer> layers() {

@@ -5,15 +5,11 @@ import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Optimizer;
-import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Fits, evaluates and runs a model on one backend: Keras' {@code fit / evaluate / predict};
@@ -23,7 +19,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 public final class Trainer {
   /** Batch size used for evaluation and prediction; results do not depend on it. */
-  public static final int EVAL_BATCH = 500;
+  public static final int EVAL_BATCH = Predictor.MAX_BATCH;
 
   private final Sequential model;
   private final Optimizer optimizer;
@@ -31,11 +27,8 @@ public final class Trainer {
   private final Backend backend;
   private final List<dev.marrow.engine.nn.Parameter> parameters;
   private final Map<Integer, Plan> trainingPlans = new HashMap<>();
-  // Inference plans are lent out, one caller at a time each, so predict and evaluate may run in
-  // many threads at once (a plan's buffers are its own; the weights are only read). A pool, not
-  // a ThreadLocal: per-instance ThreadLocals kept every discarded trainer's plans alive in the
-  // caller's thread (SoakTest: 60 MB after 1,200 trainers).
-  private final Map<Integer, Queue<Plan>> inferencePlans = new ConcurrentHashMap<>();
+  /** Lends inference plans (with the loss, for evaluate) to many threads at once. */
+  private final Predictor predictor;
 
   public Trainer(Sequential model, Optimizer optimizer, Loss loss, Backend backend) {
     this.model = model;
@@ -47,6 +40,7 @@ public final class Trainer {
     }
     this.parameters = model.parameters();
     optimizer.attach(backend, parameters);
+    this.predictor = new Predictor(model, backend, loss);
   }
 
   public Sequential model() {
@@ -156,13 +150,13 @@ public final class Trainer {
     long correct = 0;
     for (int from = 0; from < data.size(); from += EVAL_BATCH) {
       int rows = Math.min(EVAL_BATCH, data.size() - from);
-      Plan plan = borrowInferencePlan(rows);
+      Plan plan = predictor.borrow(rows);
       try {
         plan.loadBatch(data, null, from);
         lossSum += (double) plan.evaluateStep() * rows;
         correct += plan.lastCorrect();
       } finally {
-        returnInferencePlan(plan);
+        predictor.giveBack(plan);
       }
     }
     return new Evaluation(lossSum / data.size(), (double) correct / data.size(), data.size());
@@ -170,39 +164,19 @@ public final class Trainer {
 
   /**
    * The model's outputs for a batch of inputs of shape (N, input shape): logits or probabilities,
-   * whatever the last layer produces. Returns (N, classes).
+   * whatever the last layer produces. Returns (N, output shape).
    */
   public Tensor predict(Tensor inputs) {
-    Shape in = model.inputShape();
-    in.requireBatchOf(inputs.shape(), "predict");
-    int count = inputs.shape().dim(0), classes = model.outputShape().dim(-1);
-    int sample = in.size();
-    Tensor out = Tensor.zeros(count, classes);
-    for (int from = 0; from < count; from += EVAL_BATCH) {
-      int rows = Math.min(EVAL_BATCH, count - from);
-      Plan plan = borrowInferencePlan(rows);
-      try {
-        System.arraycopy(inputs.array(), from * sample, plan.input().array(), 0, rows * sample);
-        plan.forward(false);
-        System.arraycopy(plan.output().readArray(), 0, out.array(), from * classes, rows * classes);
-      } finally {
-        returnInferencePlan(plan);
-      }
-    }
-    return out;
+    return predictor.predict(inputs);
+  }
+
+  /** The thread-safe predictor over this trainer's model and backend. */
+  public Predictor predictor() {
+    return predictor;
   }
 
   private Plan trainingPlan(int batch) {
     return trainingPlans.computeIfAbsent(batch, b -> Plan.forTraining(model, backend, b, loss));
-  }
-
-  private Plan borrowInferencePlan(int batch) {
-    Plan plan = inferencePlans.computeIfAbsent(batch, b -> new ConcurrentLinkedQueue<>()).poll();
-    return plan != null ? plan : Plan.forInference(model, backend, batch, loss);
-  }
-
-  private void returnInferencePlan(Plan plan) {
-    inferencePlans.get(plan.batch()).offer(plan);
   }
 
   private static void shuffle(int[] a, SplittableRandom random) {

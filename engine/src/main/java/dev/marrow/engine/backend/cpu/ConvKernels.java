@@ -367,20 +367,12 @@ final class ConvKernels {
     }
   }
 
-  /**
-   * Rows of a convolution's patches are as short as its output is wide (8 floats in the second
-   * layer of the MNIST CNNs, 24 in the first), so they are moved in vectors of 8: a
-   * System.arraycopy call per row cost more than the copy, and C2 left the scalar accumulation of
-   * col2im unvectorized (it cannot tell col and dx apart).
-   */
-  private static final VectorSpecies<Float> ROW =
-      FloatVector.SPECIES_PREFERRED.length() >= 8 ? FloatVector.SPECIES_256
-          : FloatVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> ROW = Vectors.ROW;
 
   // dst[d .. d + len) = src[s .. s + len)
   static void copyRow(float[] src, int s, float[] dst, int d, int len) {
     int i = 0;
-    for (int bound = ROW.loopBound(len); i < bound; i += ROW.length()) {
+    for (int bound = Vectors.loopBound(ROW, len); i < bound; i += ROW.length()) {
       FloatVector.fromArray(ROW, src, s + i).intoArray(dst, d + i);
     }
     for (; i < len; i++) {
@@ -391,7 +383,7 @@ final class ConvKernels {
   // dst[d .. d + len) += src[s .. s + len)
   static void addRow(float[] src, int s, float[] dst, int d, int len) {
     int i = 0;
-    for (int bound = ROW.loopBound(len); i < bound; i += ROW.length()) {
+    for (int bound = Vectors.loopBound(ROW, len); i < bound; i += ROW.length()) {
       FloatVector.fromArray(ROW, dst, d + i).add(FloatVector.fromArray(ROW, src, s + i))
           .intoArray(dst, d + i);
     }

@@ -1,5 +1,6 @@
 package dev.marrow.engine.backend.cpu;
 
+import dev.marrow.engine.JvmFlags;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;
@@ -28,6 +29,7 @@ public final class CpuBackend implements Backend {
   }
 
   public CpuBackend(int threads) {
+    JvmFlags.requireVectorApi(); // before any kernel class loads, with the flags to add
     this.team = new ThreadTeam(threads);
     this.gemm = new Gemm(team);
     this.elementwise = new ElementwiseKernels(team);

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * on deep layers), so the backend does not route to it.
  */
 final class DirectConv {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final int L = S.length();
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
+  private static final int L = Vectors.LANES;
 
   private final ThreadTeam team;
 
@@ -23,7 +23,7 @@ final class DirectConv {
 
   // x is (n, c, h, w), w is (f, c, kh, kw), y is (n, f, outH, outW); stride 1, no dilation
   void forward(ConvGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-    int outW = g.outW(), bound = S.loopBound(outW);
+    int outW = g.outW(), bound = Vectors.loopBound(outW);
     team.parallelFor(g.n() * g.f(), 1, (t0, t1) -> {
       for (int t = t0; t < t1; t++) {
         int n = t / g.f(), f = t % g.f();

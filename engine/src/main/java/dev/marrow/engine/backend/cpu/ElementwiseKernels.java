@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * bodies are built once, instead of into a capturing lambda per call.
  */
 final class ElementwiseKernels {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final int L = S.length();
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
+  private static final int L = Vectors.LANES;
   /** Elements below which a pass stays on the calling thread. */
   private static final int PARALLEL_MIN = 1 << 15;
   private static final ThreadLocal<Pass> PASSES = ThreadLocal.withInitial(Pass::new);
@@ -67,7 +67,7 @@ final class ElementwiseKernels {
   private static void biasRelu(float[] y, int off, int len, float[] bias, int biasOff,
       float constant) {
     int i = 0;
-    for (int bound = S.loopBound(len); i < bound; i += L) {
+    for (int bound = Vectors.loopBound(len); i < bound; i += L) {
       FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
           : FloatVector.fromArray(S, bias, biasOff + i);
       FloatVector.fromArray(S, y, off + i).add(b).max(0f).intoArray(y, off + i);
@@ -80,7 +80,7 @@ final class ElementwiseKernels {
   private static void biasOnly(float[] y, int off, int len, float[] bias, int biasOff,
       float constant) {
     int i = 0;
-    for (int bound = S.loopBound(len); i < bound; i += L) {
+    for (int bound = Vectors.loopBound(len); i < bound; i += L) {
       FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
           : FloatVector.fromArray(S, bias, biasOff + i);
       FloatVector.fromArray(S, y, off + i).add(b).intoArray(y, off + i);
@@ -261,7 +261,7 @@ final class ElementwiseKernels {
     // out += alpha · a
     private void axpy(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector.fromArray(S, a, i).mul(alpha).add(FloatVector.fromArray(S, out, i))
             .intoArray(out, i);
       }
@@ -272,7 +272,7 @@ final class ElementwiseKernels {
 
     private void scale(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector.fromArray(S, out, i).mul(alpha).intoArray(out, i);
       }
       for (; i < to; i++) {
@@ -282,7 +282,7 @@ final class ElementwiseKernels {
 
     private void multiply(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector.fromArray(S, a, i).mul(FloatVector.fromArray(S, b, i)).intoArray(out, i);
       }
       for (; i < to; i++) {
@@ -292,7 +292,7 @@ final class ElementwiseKernels {
 
     private void relu(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector.fromArray(S, a, i).max(0f).intoArray(out, i);
       }
       for (; i < to; i++) {
@@ -313,7 +313,7 @@ final class ElementwiseKernels {
     // a is the forward output y, b the upstream gradient dy
     private void reluBackward(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector y = FloatVector.fromArray(S, a, i);
         FloatVector.fromArray(S, b, i).blend(0f, y.compare(VectorOperators.LE, 0f))
             .intoArray(out, i);
@@ -325,7 +325,7 @@ final class ElementwiseKernels {
 
     private void sigmoidBackward(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector y = FloatVector.fromArray(S, a, i);
         FloatVector.fromArray(S, b, i).mul(y).mul(y.neg().add(1f)).intoArray(out, i);
       }
@@ -336,7 +336,7 @@ final class ElementwiseKernels {
 
     private void tanhBackward(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector y = FloatVector.fromArray(S, a, i);
         FloatVector.fromArray(S, b, i).mul(y.mul(y).neg().add(1f)).intoArray(out, i);
       }

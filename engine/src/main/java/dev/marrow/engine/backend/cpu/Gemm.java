@@ -28,8 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * hand-off costs more than they do.
  */
 final class Gemm {
-  static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  static final int L = S.length();
+  static final VectorSpecies<Float> S = Vectors.FLOAT;
+  static final int L = Vectors.LANES;
   static final int MR = 8;
   static final int NR = 2 * L;
   /** Depth of one k slice: a KC × NR panel of B is 32 KiB, an L1 data cache. */
@@ -213,7 +213,7 @@ final class Gemm {
           Arrays.fill(c, o, o + n, 0f);
         } else {
           int j = 0;
-          for (int bound = S.loopBound(n); j < bound; j += L) {
+          for (int bound = Vectors.loopBound(n); j < bound; j += L) {
             FloatVector.fromArray(S, c, o + j).mul(beta).intoArray(c, o + j);
           }
           for (; j < n; j++) {

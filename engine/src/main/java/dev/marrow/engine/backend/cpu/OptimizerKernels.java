@@ -16,8 +16,8 @@ final class OptimizerKernels {
   /** Moments smaller than this are stored as zero; see the class comment. */
   static final float FLUSH = 1e-30f;
 
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final int L = S.length();
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
+  private static final int L = Vectors.LANES;
   private static final int PARALLEL_MIN = 1 << 15;
   private static final ThreadLocal<Update> UPDATES = ThreadLocal.withInitial(Update::new);
 
@@ -89,7 +89,7 @@ final class OptimizerKernels {
 
     private void sgd(int from, int to) {
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector pv = FloatVector.fromArray(S, p, i);
         FloatVector gv = FloatVector.fromArray(S, g, i);
         if (weightDecay != 0) {
@@ -120,7 +120,7 @@ final class OptimizerKernels {
     private void adam(int from, int to) {
       float oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2, l2 = weightDecay;
       int i = from;
-      for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector pv = FloatVector.fromArray(S, p, i);
         FloatVector gv = FloatVector.fromArray(S, g, i);
         if (l2 != 0) {

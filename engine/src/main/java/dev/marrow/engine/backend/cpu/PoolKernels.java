@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class PoolKernels {
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-  private static final int L = S.length();
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
+  private static final int L = Vectors.LANES;
   /** Lane i takes lane i ^ 1: each lane meets its neighbour in the same window. */
   private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
   /** Lanes 0, 2, 4, … into the lower half (the upper half is not stored). */

@@ -1,5 +1,6 @@
 package dev.marrow.engine.backend.cuda;
 
+import dev.marrow.engine.JvmFlags;
 import static dev.marrow.bindings.CudaStatus.cublas;
 import static dev.marrow.bindings.CudaStatus.cudnn;
 
@@ -86,6 +87,10 @@ public final class CudaBackend implements Backend {
    * locator's diagnostic when a library is absent, or that no device is visible.
    */
   public static Optional<CudaBackend> open(int ordinal, Consumer<String> whyNot) {
+    // Before any library is looked up: without native access the JDK only warns at the first
+    // restricted call (and a later JDK refuses it), so say which flag is missing up front.
+    JvmFlags.requireNativeAccess(CudaLibraries.class.getModule());
+    JvmFlags.requireNativeAccess(CudaBackend.class.getModule());
     Optional<CudaLibraries> libraries = CudaLibraries.load(whyNot);
     if (libraries.isEmpty()) {
       return Optional.empty();
