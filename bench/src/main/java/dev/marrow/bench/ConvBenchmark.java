@@ -1,5 +1,6 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.tensor.Tensor;
@@ -75,7 +76,7 @@ public class ConvBenchmark {
     y = random(r, batch * g.outputImageSize());
     dx = Tensor.zeros(batch * g.inputPlaneSize());
     dw = Tensor.zeros(f * g.patchSize());
-    cpu = new CpuBackend();
+    cpu = (CpuBackend) Backends.open("cpu").backend();
   }
 
   static Tensor random(SplittableRandom r, int n) {

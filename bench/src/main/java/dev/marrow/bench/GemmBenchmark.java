@@ -1,5 +1,6 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.bindings.Cblas;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.tensor.Tensor;
@@ -77,7 +78,7 @@ public class GemmBenchmark {
     a = ConvBenchmark.random(r, m * k);
     b = ConvBenchmark.random(r, k * n);
     c = Tensor.zeros(m * n);
-    cpu = new CpuBackend(threads);
+    cpu = (CpuBackend) Backends.open("cpu", Backends.Options.defaults().threads(threads)).backend();
     arena = Arena.ofShared();
     blas = Cblas.load(why -> System.err.println("OpenBLAS reference skipped: " + why))
         .orElse(null);

@@ -1,5 +1,6 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.tensor.Tensor;
@@ -47,7 +48,7 @@ public class InferenceBenchmark {
   public void setUp() {
     ModelSpec spec = ModelZoo.find(model).orElseThrow();
     Sequential net = spec.build(1);
-    cpu = new CpuBackend();
+    cpu = (CpuBackend) Backends.open("cpu").backend();
     plan = Plan.forInference(net, cpu, batch, null);
     TrainStepBenchmark.fillLikeMnist(plan.input().array(), new SplittableRandom(4));
   }

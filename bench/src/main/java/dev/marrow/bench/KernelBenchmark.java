@@ -1,5 +1,6 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PoolMode;
@@ -54,7 +55,7 @@ public class KernelBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    cpu = new CpuBackend();
+    cpu = (CpuBackend) Backends.open("cpu").backend();
     reference = new ReferenceBackend();
     SplittableRandom r = new SplittableRandom(3);
     switch (kernel) {

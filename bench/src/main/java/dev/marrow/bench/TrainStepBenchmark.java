@@ -1,5 +1,6 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.nn.Sequential;
@@ -50,7 +51,7 @@ public class TrainStepBenchmark {
   public void setUp() {
     ModelSpec spec = ModelZoo.find(model).orElseThrow();
     Sequential net = spec.build(1);
-    cpu = new CpuBackend();
+    cpu = (CpuBackend) Backends.open("cpu").backend();
     adam = new Adam(1e-3);
     adam.attach(cpu, net.parameters());
     SplittableRandom r = new SplittableRandom(2);

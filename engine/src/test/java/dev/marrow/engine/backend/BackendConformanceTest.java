@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BackendConformanceTest {
   private static final ReferenceBackend REF = new ReferenceBackend();
-  private static final List<Backend> BACKENDS = TestBackends.withCuda(new CpuBackend(1),
-      new CpuBackend(2), new CpuBackend(3));
+  private static final List<Backend> BACKENDS = TestBackends.withCuda(TestBackends.cpu(1),
+      TestBackends.cpu(2), TestBackends.cpu(3));
 
   static Stream<Arguments> backends() {
     return BACKENDS.stream().map(b -> Arguments.of(b.name() + "x" + b.threads(), b));

@@ -1,7 +1,7 @@
 package dev.marrow.engine.backend;
 
 import dev.marrow.bindings.CudaLibraries;
-import dev.marrow.engine.backend.cuda.CudaBackend;
+import dev.marrow.engine.backend.cpu.CpuBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,6 +15,17 @@ import java.util.Optional;
 public final class TestBackends {
   private TestBackends() {}
 
+  /** The CPU backend on {@code threads} threads, opened through the registry as users do. */
+  public static CpuBackend cpu(int threads) {
+    return (CpuBackend) Backends.open("cpu", Backends.Options.defaults().threads(threads))
+        .backend();
+  }
+
+  /** The CPU backend on every processor, through the registry. */
+  public static CpuBackend cpu() {
+    return (CpuBackend) Backends.open("cpu").backend();
+  }
+
   /** The CUDA backend the run asks for, or empty. */
   public static Optional<Backend> cuda() {
     String mode = System.getProperty("marrow.cuda", "emulated");
@@ -26,12 +37,12 @@ public final class TestBackends {
     } else if (!CudaLibraries.emulationSelected()) {
       return Optional.empty();
     }
-    StringBuilder why = new StringBuilder();
-    Optional<CudaBackend> b = CudaBackend.open(0, why::append);
-    if (b.isEmpty()) {
-      throw new IllegalStateException("marrow.cuda=" + mode + " but CUDA did not open:\n" + why);
+    try {
+      return Optional.of(Backends.open("cuda:0").backend());
+    } catch (BackendUnavailableException e) {
+      throw new IllegalStateException("marrow.cuda=" + mode + " but CUDA did not open:\n"
+          + e.getMessage(), e);
     }
-    return Optional.of(b.get());
   }
 
   /** {@code others} plus the CUDA backend when the run has one. */

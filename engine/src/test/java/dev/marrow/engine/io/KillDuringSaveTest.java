@@ -1,5 +1,6 @@
 package dev.marrow.engine.io;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,7 +40,7 @@ class KillDuringSaveTest {
     Path file = Path.of(args[0]);
     Sequential m = model();
     Adam adam = new Adam(1e-3);
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       new Trainer(m, adam, new SparseCategoricalCrossentropy(true), cpu);
       for (int save = 1; ; save++) {
         for (Tensor t : ModelFiles.stateDict(m).values()) {
@@ -76,7 +77,7 @@ class KillDuringSaveTest {
 
       Sequential m = model();
       Adam adam = new Adam(1e-3);
-      try (CpuBackend cpu = new CpuBackend(1)) {
+      try (CpuBackend cpu = TestBackends.cpu(1)) {
         new Trainer(m, adam, new SparseCategoricalCrossentropy(true), cpu);
         Checkpoint c = Checkpoint.restore(file, m, adam);
         for (Tensor t : ModelFiles.stateDict(m).values()) {

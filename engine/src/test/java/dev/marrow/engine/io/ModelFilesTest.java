@@ -1,5 +1,6 @@
 package dev.marrow.engine.io;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,7 +61,7 @@ class ModelFilesTest {
   void aSavedModelLoadsWithTheSameArchitectureWeightsAndPredictions() throws IOException {
     Sequential model = everyLayer();
     var data = GradientCheck.randomData(model.inputShape(), 64, 5, 3);
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Trainer trainer = new Trainer(model, new Adam(1e-2),
           new SparseCategoricalCrossentropy(true), cpu);
       trainer.fit(data, FitOptions.defaults().epochs(2).batchSize(16)); // moves BN statistics

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GoldenLayerTest {
   private static final double RTOL = 1e-4;
   private static final List<Backend> BACKENDS =
-      TestBackends.withCuda(new CpuBackend(2), new ReferenceBackend());
+      TestBackends.withCuda(TestBackends.cpu(2), new ReferenceBackend());
 
   @AfterAll
   static void close() {

@@ -1,5 +1,6 @@
 package dev.marrow.engine.nn;
 
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.cpu.CpuBackend;
@@ -26,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * own parameter gradients are checked.
  */
 class LayerGradientTest {
-  private static final CpuBackend CPU = new CpuBackend(2);
+  private static final CpuBackend CPU = TestBackends.cpu(2);
   private static final ReferenceBackend REF = new ReferenceBackend();
 
   @AfterAll

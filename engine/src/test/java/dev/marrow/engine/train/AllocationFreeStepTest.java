@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.marrow.engine.backend.cpu.CpuBackend;
@@ -43,7 +44,7 @@ class AllocationFreeStepTest {
     Sequential net = new Sequential(784)
         .add(new dev.marrow.engine.nn.Dense(128, dev.marrow.engine.backend.Activation.RELU))
         .add(new dev.marrow.engine.nn.Dense(10)).build(3);
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Adam adam = new Adam(1e-3);
       adam.attach(cpu, net.parameters());
       Plan plan = Plan.forTraining(net, cpu, 32, new SparseCategoricalCrossentropy(true));

@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -57,19 +58,19 @@ class CallbacksAndResumeTest {
   void twoPlusThreeEpochsEqualFiveBitForBit() throws IOException {
     Path cp = dir.resolve(Checkpoint.FILE);
     float[] straight;
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(3); // has dropout: its masks must line up too
       trainer(m, new Adam(1e-2), cpu).fit(DATA, FitOptions.defaults().epochs(5).batchSize(32)
           .seed(9));
       straight = weights(m);
     }
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(3);
       Adam adam = new Adam(1e-2);
       trainer(m, adam, cpu).fit(DATA, FitOptions.defaults().epochs(2).batchSize(32).seed(9)
           .callback(new ModelCheckpoint(cp, Monitor.of("loss"), false, 9, Map.of())));
     }
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(777); // different init: everything must come from the file
       Adam adam = new Adam(5e-1);
       Trainer t = trainer(m, adam, cpu);
@@ -85,7 +86,7 @@ class CallbacksAndResumeTest {
 
   @Test
   void earlyStoppingStopsAndRestoresTheBestWeights() {
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Sequential m = TrainerTest.mlp(4);
       // A learning rate this high makes validation loss bounce: patience runs out quickly.
       EarlyStopping stop = new EarlyStopping(Monitor.of("val_loss"), 1, true);
@@ -113,7 +114,7 @@ class CallbacksAndResumeTest {
 
   @Test
   void reduceLrOnPlateauLowersTheRateAndSchedulesSetIt() {
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Adam adam = new Adam(0.5);
       ReduceLROnPlateau reduce = new ReduceLROnPlateau(Monitor.of("loss"), 0.5, 0, 1e-3, 0);
       History h = trainer(TrainerTest.mlp(5), adam, cpu).fit(DATA, FitOptions.defaults()
@@ -132,7 +133,7 @@ class CallbacksAndResumeTest {
     assertEquals(List.of(1.0, 1.0, 0.5, 0.5, 0.25),
         List.of(step.rateAt(1), step.rateAt(2), step.rateAt(3), step.rateAt(4), step.rateAt(5)));
     assertEquals(0.81, LearningRateSchedule.exponential(1, 0.9).rateAt(3), 1e-12);
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Adam adam = new Adam(1);
       History h = trainer(TrainerTest.mlp(6), adam, cpu).fit(DATA, FitOptions.defaults()
           .epochs(3).callback(LearningRateSchedule.step(0.02, 0.1, 1)));
@@ -146,13 +147,13 @@ class CallbacksAndResumeTest {
     History h;
     ModelCheckpoint checkpoint = new ModelCheckpoint(best, Monitor.of("val_loss"), true, 5,
         Map.of());
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       h = trainer(TrainerTest.mlp(8), new Adam(0.2), cpu).fit(DATA, FitOptions.defaults()
           .epochs(8).batchSize(32).validationSplit(0.3).callback(checkpoint));
     }
     int bestEpoch = h.epochs().stream().min(java.util.Comparator.comparingDouble(
         EpochStats::valLoss)).orElseThrow().epoch();
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Sequential m = TrainerTest.mlp(8);
       Adam adam = new Adam(1e-3);
       trainer(m, adam, cpu);
@@ -164,7 +165,7 @@ class CallbacksAndResumeTest {
   @Test
   void divergenceStopsTrainingNamesTheLayerAndLeavesTheCheckpointLoadable() throws IOException {
     Path cp = dir.resolve(Checkpoint.FILE);
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Sequential m = TrainerTest.mlp(9);
       dev.marrow.engine.optim.Sgd sgd = new dev.marrow.engine.optim.Sgd(0.05);
       var e = assertThrows(TrainingDivergedException.class, () -> trainer(m, sgd, cpu).fit(DATA,
@@ -189,7 +190,7 @@ class CallbacksAndResumeTest {
   @Test
   void csvLoggerWritesARowPerEpochAndAppendsOnResume() throws IOException {
     Path csv = dir.resolve("history.csv");
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       trainer(TrainerTest.mlp(7), new Adam(1e-2), cpu).fit(DATA, FitOptions.defaults().epochs(2)
           .callback(new CsvLogger(csv, false)));
       trainer(TrainerTest.mlp(7), new Adam(1e-2), cpu).fit(DATA, FitOptions.defaults().epochs(3)
@@ -204,7 +205,7 @@ class CallbacksAndResumeTest {
   @Test
   void aCheckpointOfAnotherArchitectureIsRefused() throws IOException {
     Path cp = dir.resolve("c.safetensors");
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Sequential m = TrainerTest.mlp(1);
       Adam adam = new Adam(1e-3);
       trainer(m, adam, cpu);

@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.marrow.engine.backend.cpu.CpuBackend;
@@ -40,12 +41,12 @@ class ConcurrencyTest {
   void twoModelsTrainingInParallelOnOneBackendMatchTrainingOneAfterTheOther() throws Exception {
     float[] a;
     float[] b;
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       a = train(TrainerTest.mlp(1), cpu, 11);
       b = train(TrainerTest.mlp(2), cpu, 12);
     }
     ExecutorService pool = Executors.newFixedThreadPool(2);
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Future<float[]> fa = pool.submit(() -> train(TrainerTest.mlp(1), cpu, 11));
       Future<float[]> fb = pool.submit(() -> train(TrainerTest.mlp(2), cpu, 12));
       assertArrayEquals(a, fa.get());
@@ -57,7 +58,7 @@ class ConcurrencyTest {
 
   @Test
   void predictFromEightThreadsEqualsSerialPredict() throws Exception {
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(3);
       Trainer t = new Trainer(m, new Adam(1e-2), new SparseCategoricalCrossentropy(true), cpu);
       t.fit(DATA, FitOptions.defaults().epochs(2));

@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -48,7 +49,7 @@ class GradientScopeTest {
     Dataset data = new Dataset(Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 6, 5, 4, 3, 2, 1}, 2, 2, 3),
         new int[] {0, 2}, 3);
     AtomicInteger gemms = new AtomicInteger();
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Backend b = counting(cpu, gemms);
       Sequential lean = flattenThenDense(), full = flattenThenDense();
       Plan plan = Plan.forTraining(lean, b, 2, new SparseCategoricalCrossentropy(true));

@@ -64,7 +64,7 @@ class SoakTest {
   void repeatedTrainAndDisposeLeaksNeitherThreadsNorHeap() throws Exception {
     Dataset data = TrainerTest.sectors(256, 51);
     Runnable cycle = () -> {
-      try (CpuBackend cpu = new CpuBackend(2)) {
+      try (CpuBackend cpu = TestBackends.cpu(2)) {
         Trainer t = new Trainer(TrainerTest.mlp(1), new Adam(1e-2),
             new SparseCategoricalCrossentropy(true), cpu);
         t.fit(data, FitOptions.defaults().epochs(1).batchSize(32));

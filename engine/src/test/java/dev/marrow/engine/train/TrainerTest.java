@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -50,7 +51,7 @@ public class TrainerTest {
   @Test
   void fitLearnsANonLinearProblemAndReportsHistory() {
     Dataset train = sectors(3000, 1), test = sectors(1000, 2);
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Trainer t = new Trainer(mlp(1), new Adam(1e-2), new SparseCategoricalCrossentropy(true), cpu);
       History h = t.fit(train, FitOptions.defaults().epochs(15).batchSize(50).validationSplit(0.2));
       assertEquals(15, h.epochs().size());
@@ -70,7 +71,7 @@ public class TrainerTest {
     Dataset train = sectors(1000, 3);
     List<float[]> runs = new ArrayList<>();
     for (int run = 0; run < 2; run++) {
-      try (CpuBackend cpu = new CpuBackend(2)) {
+      try (CpuBackend cpu = TestBackends.cpu(2)) {
         Sequential m = mlp(7);
         // 1000 is not a multiple of 64: the last batch of each epoch runs through a second plan.
         new Trainer(m, new Sgd(0.1, 0.9, true, 1e-4), new SparseCategoricalCrossentropy(true), cpu)
@@ -86,7 +87,7 @@ public class TrainerTest {
     Dataset train = sectors(500, 4);
     float[][] w = new float[2][];
     for (int run = 0; run < 2; run++) {
-      try (CpuBackend cpu = new CpuBackend(1)) {
+      try (CpuBackend cpu = TestBackends.cpu(1)) {
         Sequential m = mlp(7);
         new Trainer(m, new Sgd(0.1), new SparseCategoricalCrossentropy(true), cpu)
             .fit(train, FitOptions.defaults().epochs(1).batchSize(32).seed(run));
@@ -99,7 +100,7 @@ public class TrainerTest {
   @Test
   void predictMatchesEvaluateAndChecksTheShape() {
     Dataset data = sectors(1234, 5);
-    try (CpuBackend cpu = new CpuBackend(2)) {
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
       Trainer t = new Trainer(mlp(2), new Adam(1e-2), new SparseCategoricalCrossentropy(true), cpu);
       t.fit(data, FitOptions.defaults().epochs(3));
       Tensor out = t.predict(data.features());
@@ -122,7 +123,7 @@ public class TrainerTest {
   void callbacksSeeEveryBatchAndCanStopTraining() {
     Dataset data = sectors(100, 6);
     int[] batches = {0};
-    try (CpuBackend cpu = new CpuBackend(1)) {
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
       Trainer t = new Trainer(mlp(2), new Sgd(0.05), MeanSquaredError.quadraticCost(), cpu);
       History h = t.fit(data, FitOptions.defaults().epochs(10).batchSize(30)
           .callback(new Callback() {

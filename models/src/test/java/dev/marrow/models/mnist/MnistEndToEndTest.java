@@ -1,5 +1,6 @@
 package dev.marrow.models.mnist;
 
+import dev.marrow.engine.backend.Backends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +29,7 @@ class MnistEndToEndTest {
     assertEquals(10_000, mnist.test().size());
 
     ModelSpec spec = ModelZoo.find("mlp").orElseThrow();
-    try (CpuBackend cpu = new CpuBackend()) {
+    try (CpuBackend cpu = (CpuBackend) Backends.open("cpu").backend()) {
       Trainer t = new Trainer(spec.build(1), new Adam(1e-3), spec.loss().get(), cpu);
       t.fit(mnist.train().slice(0, 10_000), FitOptions.defaults().epochs(3).batchSize(32));
       Evaluation test = t.evaluate(mnist.test());

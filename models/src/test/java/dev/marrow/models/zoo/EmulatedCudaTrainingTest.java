@@ -1,5 +1,6 @@
 package dev.marrow.models.zoo;
 
+import dev.marrow.engine.backend.Backends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -7,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.cpu.CpuBackend;
-import dev.marrow.engine.backend.cuda.CudaBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.train.Callback;
@@ -46,17 +46,15 @@ class EmulatedCudaTrainingTest {
     Dataset train = Mnist.load(dir).train().slice(0, images);
 
     List<Double> cpu;
-    try (CpuBackend b = new CpuBackend()) {
+    try (CpuBackend b = (CpuBackend) Backends.open("cpu").backend()) {
       cpu = curve(b, train);
     }
     List<Double> cuda;
     if (!real) {
       System.setProperty(CudaLibraries.EMULATION_PROPERTY, folder);
     }
-    StringBuilder why = new StringBuilder();
     long start = System.nanoTime();
-    try (CudaBackend b = CudaBackend.open(0, why::append).orElseThrow(
-        () -> new AssertionError("CUDA did not open: " + why))) {
+    try (Backend b = Backends.open("cuda:0").backend()) {
       cuda = curve(b, train);
     } finally {
       System.clearProperty(CudaLibraries.EMULATION_PROPERTY);

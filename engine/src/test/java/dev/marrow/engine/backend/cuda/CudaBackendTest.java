@@ -93,7 +93,7 @@ class CudaBackendTest {
     Dataset data = quadrants(256, 3);
     float[] cpuLosses = new float[24], gpuLosses = new float[24];
     Tensor cpuPredictions, gpuPredictions;
-    try (Backend gpu = cuda(); CpuBackend cpu = new CpuBackend(2);
+    try (Backend gpu = cuda(); CpuBackend cpu = TestBackends.cpu(2);
         Model onCpu = cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), cpu);
         Model onGpu = cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), gpu)) {
       for (int step = 0; step < 24; step++) {
