@@ -22,6 +22,7 @@ import dev.marrow.engine.train.callbacks.LearningRateSchedule;
 import dev.marrow.engine.train.callbacks.ModelCheckpoint;
 import dev.marrow.engine.train.callbacks.Monitor;
 import dev.marrow.engine.train.callbacks.ReduceLROnPlateau;
+import dev.marrow.engine.train.callbacks.TensorBoard;
 import dev.marrow.models.mnist.Mnist;
 import dev.marrow.models.zoo.ModelSpec;
 import java.io.IOException;
@@ -119,6 +120,16 @@ final class TrainCommand implements Callable<Integer> {
       description = "Run folder (default: runs/<model>-<timestamp>).")
   Path out;
 
+  @Option(names = "--tensorboard", paramLabel = "DIR",
+      description = "Write TensorBoard logs to DIR/train and DIR/validation, as Keras'"
+          + " TensorBoard callback.")
+  Path tensorboard;
+
+  @Option(names = "--tensorboard-histogram-freq", paramLabel = "N", defaultValue = "1",
+      description = "With --tensorboard: weight and gradient histograms every N epochs, 0 for"
+          + " none (default: 1).")
+  int tensorboardHistogramFreq;
+
   @Option(names = "--no-progress", description = "Do not draw a progress bar.")
   boolean noProgress;
 
@@ -147,6 +158,7 @@ final class TrainCommand implements Callable<Integer> {
           + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
     ModelSpec m = ModelNames.lookup(s.model());
+    TensorBoard board = tensorBoard();
     PrintWriter stdout = spec.commandLine().getOut();
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
 
@@ -188,6 +200,9 @@ final class TrainCommand implements Callable<Integer> {
           .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
       Monitor monitor = Monitor.of(s.validationSplit() > 0 ? "val_loss" : "loss");
       addCallbacks(fit, s, monitor, runDir);
+      if (board != null) {
+        fit.callback(board);
+      }
       Map<String, String> meta = Map.of("model", s.model(), "marrow", Main.VERSION);
       fit.callback(new ModelCheckpoint(checkpointFile, monitor, false, s.seed(), meta));
       trainer.fit(mnist.train(), fit);
@@ -231,6 +246,16 @@ final class TrainCommand implements Callable<Integer> {
       fit.callback(new ModelCheckpoint(runDir.resolve("best.safetensors"), monitor, true,
           s.seed(), Map.of("model", s.model())));
     }
+  }
+
+  // Checked with the other flags, before any data is loaded or any folder made.
+  private TensorBoard tensorBoard() {
+    if (tensorboardHistogramFreq < 0) {
+      throw new UserError("--tensorboard-histogram-freq must be >= 0, got "
+          + tensorboardHistogramFreq);
+    }
+    return tensorboard == null ? null
+        : new TensorBoard(tensorboard, tensorboardHistogramFreq, "epoch");
   }
 
   private RunSettings newSettings(ModelSpec m) {

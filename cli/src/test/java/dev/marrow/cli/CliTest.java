@@ -196,6 +196,45 @@ class CliTest {
     assertEquals(2, refused.code());
   }
 
+  @Test
+  void tensorboardWritesEventFilesForTrainAndValidation() throws Exception {
+    Path idx = tmp.resolve("idx");
+    writeIdx(idx, "train", 40);
+    writeIdx(idx, "t10k", 10);
+    Path logs = tmp.resolve("logs");
+    Result r = run("train", "--model", "mlp", "--epochs", "1", "--batch-size", "10",
+        "--dataset", "idx:" + idx, "--validation-split", "0.25", "--threads", "1", "--no-plots",
+        "--out", tmp.resolve("run").toString(), "--tensorboard", logs.toString());
+    assertEquals(0, r.code(), r.err());
+    for (String split : new String[] {"train", "validation"}) {
+      try (var files = Files.list(logs.resolve(split))) {
+        Path file = files.findFirst().orElseThrow();
+        assertTrue(file.getFileName().toString().startsWith("events.out.tfevents."), split);
+        assertTrue(Files.size(file) > 0, split);
+      }
+    }
+    Result bad = run("train", "--model", "mlp", "--tensorboard-histogram-freq", "-1");
+    assertEquals(2, bad.code(), bad.err());
+  }
+
+  /** {@code count} random 28×28 images and labels 0-9 as MNIST's raw IDX files. */
+  static void writeIdx(Path dir, String prefix, int count) throws Exception {
+    Files.createDirectories(dir);
+    java.util.Random random = new java.util.Random(count);
+    java.nio.ByteBuffer images = java.nio.ByteBuffer.allocate(16 + count * 784)
+        .putInt(0x803).putInt(count).putInt(28).putInt(28);
+    java.nio.ByteBuffer labels = java.nio.ByteBuffer.allocate(8 + count)
+        .putInt(0x801).putInt(count);
+    for (int i = 0; i < count; i++) {
+      for (int p = 0; p < 784; p++) {
+        images.put((byte) random.nextInt(256));
+      }
+      labels.put((byte) (i % 10));
+    }
+    Files.write(dir.resolve(prefix + "-images-idx3-ubyte"), images.array());
+    Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), labels.array());
+  }
+
   static String[] concat(String[] a, String... b) {
     String[] out = new String[a.length + b.length + 1];
     out[0] = "train";
