@@ -3,6 +3,7 @@ package dev.marrow.cli;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.TrainingContext;
+import dev.marrow.engine.train.callbacks.ProgressLogger;
 import java.io.PrintWriter;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -10,7 +11,8 @@ import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Shows a progress bar per epoch (ETA, running loss and accuracy, samples/s) when the output is a
- * terminal, and always ends each epoch with a Keras-like line.
+ * terminal, and always ends each epoch with the engine's Keras-like line ({@link
+ * ProgressLogger#epochLine}): the library's progress events, drawn for a terminal.
  */
 final class ProgressCallback implements Callback {
   private final PrintWriter out;
@@ -60,15 +62,7 @@ final class ProgressCallback implements Callback {
       bar.close();
       bar = null;
     }
-    StringBuilder line = new StringBuilder(String.format(
-        "Epoch %d/%d - %d/%d steps - %.2fs - %.2fms/step - %,.0f samples/s - loss: %.4f"
-            + " - accuracy: %.4f",
-        s.epoch(), ctx.epochs(), ctx.stepsPerEpoch(), ctx.stepsPerEpoch(), s.seconds(),
-        1000 * s.seconds() / ctx.stepsPerEpoch(), s.samplesPerSecond(), s.loss(), s.accuracy()));
-    if (s.hasValidation()) {
-      line.append(String.format(" - val_loss: %.4f - val_accuracy: %.4f", s.valLoss(),
-          s.valAccuracy()));
-    }
+    String line = ProgressLogger.epochLine(ctx, s);
     out.println(line);
     out.flush();
   }

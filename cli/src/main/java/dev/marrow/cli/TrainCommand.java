@@ -20,6 +20,7 @@ import dev.marrow.engine.train.callbacks.CsvLogger;
 import dev.marrow.engine.train.callbacks.EarlyStopping;
 import dev.marrow.engine.train.callbacks.LearningRateSchedule;
 import dev.marrow.engine.train.callbacks.ModelCheckpoint;
+import dev.marrow.engine.train.callbacks.ProgressLogger;
 import dev.marrow.engine.train.callbacks.Monitor;
 import dev.marrow.engine.train.callbacks.ReduceLROnPlateau;
 import dev.marrow.engine.train.callbacks.TensorBoard;
@@ -194,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
           backend.name(), backend.threads(), s.batchSize(), optim.describe(), s.seed());
       stdout.flush();
       boolean terminal = System.console() != null && System.console().isTerminal();
-      FitOptions fit = FitOptions.defaults().epochs(s.epochs()).batchSize(s.batchSize())
+      FitOptions fit = FitOptions.defaults().verbose(ProgressLogger.Verbosity.SILENT).epochs(s.epochs()).batchSize(s.batchSize())
           .seed(s.seed()).validationSplit(s.validationSplit()).initialEpoch(done)
           .callback(new ProgressCallback(stdout, terminal && !noProgress))
           .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));

@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import dev.marrow.engine.train.callbacks.ProgressLogger;
 import dev.marrow.engine.data.Dataset;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ public final class FitOptions {
   private long seed = 42;
   private int initialEpoch;
   private final List<Callback> callbacks = new ArrayList<>();
+  private ProgressLogger.Verbosity verbosity = ProgressLogger.Verbosity.EPOCH;
 
   public static FitOptions defaults() {
     return new FitOptions();
@@ -80,6 +82,20 @@ public final class FitOptions {
     return initialEpoch;
   }
 
+  /**
+   * What {@code fit} reports by itself (Keras' {@code verbose}): {@code SILENT}; {@code EPOCH},
+   * the default, one line per epoch through System.Logger ({@code dev.marrow.engine.train},
+   * INFO); or {@code LIVE}, a line rewritten in place on the console. See {@link ProgressLogger}.
+   */
+  public FitOptions verbose(ProgressLogger.Verbosity verbosity) {
+    this.verbosity = java.util.Objects.requireNonNull(verbosity, "verbosity");
+    return this;
+  }
+
+  public ProgressLogger.Verbosity verbosity() {
+    return verbosity;
+  }
+
   public FitOptions callback(Callback callback) {
     callbacks.add(callback);
     return this;
@@ -109,7 +125,13 @@ public final class FitOptions {
     return seed;
   }
 
+  /** The callbacks added, then the progress logger of {@link #verbose} unless silent. */
   public List<Callback> callbacks() {
-    return List.copyOf(callbacks);
+    if (verbosity == ProgressLogger.Verbosity.SILENT) {
+      return List.copyOf(callbacks);
+    }
+    List<Callback> all = new ArrayList<>(callbacks);
+    all.add(ProgressLogger.of(verbosity));
+    return List.copyOf(all);
   }
 }
