@@ -199,7 +199,7 @@ final class TrainCommand implements Callable<Integer> {
           .seed(s.seed()).validationSplit(s.validationSplit()).initialEpoch(done)
           .callback(new ProgressCallback(stdout, terminal && !noProgress))
           .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
-      Monitor monitor = Monitor.of(s.validationSplit() > 0 ? "val_loss" : "loss");
+      Monitor.Quantity monitor = Monitor.of(s.validationSplit() > 0 ? "val_loss" : "loss");
       addCallbacks(fit, s, monitor, runDir);
       if (board != null) {
         fit.callback(board);
@@ -227,7 +227,7 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void addCallbacks(FitOptions fit, RunSettings s, Monitor monitor, Path runDir) {
+  private void addCallbacks(FitOptions fit, RunSettings s, Monitor.Quantity monitor, Path runDir) {
     if (s.earlyStopping() != null) {
       fit.callback(new EarlyStopping(monitor, s.earlyStopping(), true));
     }

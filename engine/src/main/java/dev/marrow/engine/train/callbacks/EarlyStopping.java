@@ -2,7 +2,6 @@ package dev.marrow.engine.train.callbacks;
 
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.tensor.Tensor;
-import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.History;
 import dev.marrow.engine.train.TrainingContext;
@@ -14,21 +13,18 @@ import java.util.Map;
  * Keras' EarlyStopping; with {@code restoreBestWeights} the model ends with the weights of its best
  * epoch.
  */
-public final class EarlyStopping implements Callback {
-  private final Monitor monitor;
+public final class EarlyStopping extends Monitor {
   private final int patience;
   private final boolean restoreBestWeights;
-  private double best = Double.NaN;
   private int bestEpoch;
-  private int wait;
   private int stoppedEpoch;
   private Map<String, Tensor> bestWeights;
 
-  public EarlyStopping(Monitor monitor, int patience, boolean restoreBestWeights) {
+  public EarlyStopping(Monitor.Quantity monitor, int patience, boolean restoreBestWeights) {
+    super(monitor);
     if (patience < 0) {
       throw new IllegalArgumentException("patience must be >= 0, got " + patience);
     }
-    this.monitor = monitor;
     this.patience = patience;
     this.restoreBestWeights = restoreBestWeights;
   }
@@ -40,26 +36,21 @@ public final class EarlyStopping implements Callback {
 
   @Override
   public void onTrainBegin(TrainingContext ctx) {
-    best = Double.NaN;
-    wait = 0;
+    super.onTrainBegin(ctx);
     stoppedEpoch = 0;
     bestWeights = null;
   }
 
   @Override
   public void onEpochEnd(TrainingContext ctx, EpochStats stats) {
-    double v = monitor.require(stats);
-    if (monitor.improves(v, best)) {
-      best = v;
+    if (improved(stats)) {
       bestEpoch = stats.epoch();
-      wait = 0;
       if (restoreBestWeights) {
         bestWeights = copy(ModelFiles.stateDict(ctx.model()));
       }
       return;
     }
-    wait++;
-    if (wait > patience) {
+    if (waited() > patience) {
       stoppedEpoch = stats.epoch();
       ctx.stopTraining();
     }

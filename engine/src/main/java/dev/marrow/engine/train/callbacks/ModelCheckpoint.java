@@ -1,7 +1,6 @@
 package dev.marrow.engine.train.callbacks;
 
 import dev.marrow.engine.io.Checkpoint;
-import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.TrainingContext;
 import java.io.IOException;
@@ -14,19 +13,17 @@ import java.util.Map;
  * or with {@code saveBestOnly} only when the monitored quantity improved, like Keras'
  * ModelCheckpoint. Each write replaces the file atomically.
  */
-public final class ModelCheckpoint implements Callback {
+public final class ModelCheckpoint extends Monitor {
   private final Path file;
-  private final Monitor monitor;
   private final boolean saveBestOnly;
   private final long seed;
   private final Map<String, String> metadata;
-  private double best = Double.NaN;
   private int saves;
 
-  public ModelCheckpoint(Path file, Monitor monitor, boolean saveBestOnly, long seed,
+  public ModelCheckpoint(Path file, Monitor.Quantity monitor, boolean saveBestOnly, long seed,
       Map<String, String> metadata) {
+    super(monitor);
     this.file = file;
-    this.monitor = monitor;
     this.saveBestOnly = saveBestOnly;
     this.seed = seed;
     this.metadata = Map.copyOf(metadata);
@@ -34,12 +31,8 @@ public final class ModelCheckpoint implements Callback {
 
   @Override
   public void onEpochEnd(TrainingContext ctx, EpochStats stats) {
-    if (saveBestOnly) {
-      double v = monitor.require(stats);
-      if (!monitor.improves(v, best)) {
-        return;
-      }
-      best = v;
+    if (saveBestOnly && !improved(stats)) {
+      return;
     }
     try {
       Checkpoint.save(file, ctx.model(), ctx.optimizer(), stats.epoch(), seed, metadata);

@@ -1,64 +1,130 @@
 package dev.marrow.engine.train.callbacks;
 
+import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
+import dev.marrow.engine.train.TrainingContext;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
- * The quantity a monitoring callback watches, as Keras names it ({@code val_loss},
- * {@code accuracy}, …), and whether lower or higher is better ({@code auto}: higher for anything
- * with "acc" in its name). The shared base of EarlyStopping, ModelCheckpoint and
- * ReduceLROnPlateau, with Keras' defaults.
+ * The base of every callback that watches one quantity across epochs (Keras' {@code
+ * MonitorCallback}): EarlyStopping, ReduceLROnPlateau and ModelCheckpoint. It owns the best value
+ * seen and the number of epochs waited since it improved, and resets both when training begins;
+ * a subclass calls {@link #improved} once per epoch and acts on {@link #best()} and {@link
+ * #waited()}.
  */
-public record Monitor(String name, Mode mode, double minDelta) {
+public abstract class Monitor implements Callback {
 
-  public enum Mode { MIN, MAX, AUTO }
+  /** Whether lower or higher is better; {@code AUTO}: higher for anything with "acc" in its name. */
+  public enum Mode {
+    MIN,
+    MAX,
+    AUTO
+  }
 
-  public Monitor {
-    switch (name) {
-      case "loss", "accuracy", "val_loss", "val_accuracy" -> { }
-      default -> throw new IllegalArgumentException("cannot monitor '" + name
-          + "'; expected loss, accuracy, val_loss or val_accuracy");
+  /**
+   * The quantity watched, as Keras names it ({@code val_loss}, {@code accuracy}, …), its mode,
+   * and by how much it must change to count as an improvement.
+   */
+  public record Quantity(String name, Mode mode, double minDelta) {
+    public Quantity {
+      Objects.requireNonNull(name, "name");
+      switch (name) {
+        case "loss", "accuracy", "val_loss", "val_accuracy" -> {}
+        default -> throw new IllegalArgumentException("cannot monitor '" + name
+            + "'; expected loss, accuracy, val_loss or val_accuracy");
+      }
+      if (mode == Mode.AUTO) {
+        mode = name.toLowerCase(Locale.ROOT).contains("acc") ? Mode.MAX : Mode.MIN;
+      }
+      if (!(minDelta >= 0)) {
+        throw new IllegalArgumentException("min_delta must be >= 0, got " + minDelta);
+      }
     }
-    if (mode == Mode.AUTO) {
-      mode = name.toLowerCase(Locale.ROOT).contains("acc") ? Mode.MAX : Mode.MIN;
+
+    /** The monitored value of an epoch; NaN when it has no validation data for a val_ metric. */
+    public double value(EpochStats s) {
+      return switch (name) {
+        case "loss" -> s.loss();
+        case "accuracy" -> s.accuracy();
+        case "val_loss" -> s.valLoss();
+        default -> s.valAccuracy();
+      };
     }
-    if (!(minDelta >= 0)) {
-      throw new IllegalArgumentException("min_delta must be >= 0, got " + minDelta);
+
+    /** True when {@code current} beats {@code best} by more than minDelta. */
+    public boolean improves(double current, double best) {
+      if (Double.isNaN(current)) {
+        return false;
+      }
+      if (Double.isNaN(best)) {
+        return true;
+      }
+      return mode == Mode.MIN ? current < best - minDelta : current > best + minDelta;
+    }
+
+    /** Fails with a clear message when a val_ metric is monitored without validation data. */
+    public double require(EpochStats s) {
+      double v = value(s);
+      if (Double.isNaN(v) && name.startsWith("val_")) {
+        throw new IllegalStateException("monitoring " + name + " needs validation data: pass"
+            + " validationSplit or validationData to fit (--validation-split on the CLI)");
+      }
+      return v;
     }
   }
 
-  public static Monitor of(String name) {
-    return new Monitor(name, Mode.AUTO, 0);
+  /** {@code name} in its automatic mode with no minimum change, Keras' defaults. */
+  public static Quantity of(String name) {
+    return new Quantity(name, Mode.AUTO, 0);
   }
 
-  /** The monitored value of an epoch; NaN when it has no validation data for a val_ metric. */
-  public double value(EpochStats s) {
-    return switch (name) {
-      case "loss" -> s.loss();
-      case "accuracy" -> s.accuracy();
-      case "val_loss" -> s.valLoss();
-      default -> s.valAccuracy();
-    };
+  private final Quantity quantity;
+  private double best = Double.NaN;
+  private int wait;
+
+  protected Monitor(Quantity quantity) {
+    this.quantity = Objects.requireNonNull(quantity, "quantity");
   }
 
-  /** True when {@code current} beats {@code best} by more than minDelta. */
-  public boolean improves(double current, double best) {
-    if (Double.isNaN(current)) {
-      return false;
-    }
-    if (Double.isNaN(best)) {
+  public Quantity quantity() {
+    return quantity;
+  }
+
+  /** The best value seen since training began; NaN before the first epoch. */
+  public double best() {
+    return best;
+  }
+
+  /** Epochs since the quantity last improved. */
+  public int waited() {
+    return wait;
+  }
+
+  /** Restarts the count of waited epochs (a cooldown does). */
+  protected void resetWait() {
+    wait = 0;
+  }
+
+  /**
+   * Compares this epoch's value with the best: on improvement it becomes the best and the wait
+   * restarts, otherwise one more epoch is waited. Fails for a val_ metric without validation data.
+   */
+  protected boolean improved(EpochStats stats) {
+    double v = quantity.require(stats);
+    if (quantity.improves(v, best)) {
+      best = v;
+      wait = 0;
       return true;
     }
-    return mode == Mode.MIN ? current < best - minDelta : current > best + minDelta;
+    wait++;
+    return false;
   }
 
-  /** Fails with a clear message when a val_ metric is monitored without validation data. */
-  public double require(EpochStats s) {
-    double v = value(s);
-    if (Double.isNaN(v) && name.startsWith("val_")) {
-      throw new IllegalStateException("monitoring " + name + " needs validation data: pass"
-          + " validationSplit or validationData to fit (--validation-split on the CLI)");
-    }
-    return v;
+  /** Forgets the previous run's best and wait; subclasses that override it call super. */
+  @Override
+  public void onTrainBegin(TrainingContext ctx) {
+    best = Double.NaN;
+    wait = 0;
   }
 }

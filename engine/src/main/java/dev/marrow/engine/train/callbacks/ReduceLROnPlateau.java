@@ -1,6 +1,5 @@
 package dev.marrow.engine.train.callbacks;
 
-import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.TrainingContext;
 
@@ -9,25 +8,22 @@ import dev.marrow.engine.train.TrainingContext;
  * {@code patience} epochs, never below {@code minLr}; waits {@code cooldown} epochs after each
  * reduction. Keras' defaults: val_loss, factor 0.1, patience 10, min_lr 0.
  */
-public final class ReduceLROnPlateau implements Callback {
-  private final Monitor monitor;
+public final class ReduceLROnPlateau extends Monitor {
   private final double factor;
   private final int patience;
   private final double minLr;
   private final int cooldown;
-  private double best = Double.NaN;
-  private int wait;
   private int cooldownLeft;
 
-  public ReduceLROnPlateau(Monitor monitor, double factor, int patience, double minLr,
+  public ReduceLROnPlateau(Monitor.Quantity monitor, double factor, int patience, double minLr,
       int cooldown) {
+    super(monitor);
     if (!(factor > 0 && factor < 1)) {
       throw new IllegalArgumentException("factor must be in (0, 1), got " + factor);
     }
     if (patience < 0 || cooldown < 0 || !(minLr >= 0)) {
       throw new IllegalArgumentException("patience and cooldown must be >= 0 and min_lr >= 0");
     }
-    this.monitor = monitor;
     this.factor = factor;
     this.patience = patience;
     this.minLr = minLr;
@@ -40,35 +36,31 @@ public final class ReduceLROnPlateau implements Callback {
 
   @Override
   public void onTrainBegin(TrainingContext ctx) {
-    best = Double.NaN;
-    wait = 0;
+    super.onTrainBegin(ctx);
     cooldownLeft = 0;
   }
 
   @Override
   public void onEpochEnd(TrainingContext ctx, EpochStats stats) {
-    double v = monitor.require(stats);
     if (cooldownLeft > 0) {
       cooldownLeft--;
-      wait = 0;
+      resetWait();
     }
-    if (monitor.improves(v, best)) {
-      best = v;
-      wait = 0;
+    if (improved(stats)) {
       return;
     }
-    if (cooldownLeft > 0) {
+    if (cooldownLeft > 0) { // still cooling down: the epoch does not count
+      resetWait();
       return;
     }
-    wait++;
-    if (wait >= patience) {
+    if (waited() >= patience) {
       double lr = ctx.optimizer().learningRate();
       double reduced = Math.max(lr * factor, minLr);
       if (reduced < lr && reduced > 0) {
         ctx.optimizer().setLearningRate(reduced);
         cooldownLeft = cooldown;
       }
-      wait = 0;
+      resetWait();
     }
   }
 }
