@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates the Panama bindings in src/main/java/dev/marrow/bindings/<lib>/ with jextract.
 #   native-bindings/jextract/generate.sh JEXTRACT [CUDA_INCLUDE]
-# JEXTRACT: a command that runs jextract (see ../shared/JEXTRACT.md for building it from source;
+# JEXTRACT: a command that runs jextract (build it from the public openjdk/jextract source:
+#   apt-get install libclang-14-dev; javac -d out --release 25 $(find src/main/java -name '*.java');
+#   copy src/main/resources/* into out/; run it as java -Djava.library.path=/usr/lib/llvm-14/lib
+#   --enable-native-access=org.openjdk.jextract -p out -m org.openjdk.jextract/org.openjdk.jextract.JextractTool;
 # the committed bindings come from openjdk/jextract f9866df3a178baa2e4a3746a7a6e458d783ace92 run on
 # Temurin 25 against Debian 12's libopenblas-dev 0.3.21 cblas.h and the CUDA 12.6 / cuDNN 9.6
 # headers of the public repository zspace/system.cuda-12.6, folder include/);

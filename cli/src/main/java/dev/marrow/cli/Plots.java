@@ -1,5 +1,6 @@
 package dev.marrow.cli;
 
+import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.train.EpochStats;
 import java.awt.BasicStroke;
@@ -148,17 +149,10 @@ final class Plots {
   }
 
   private static void write(Path png, BufferedImage img) throws IOException {
-    Path dir = png.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
-    try {
-      if (!ImageIO.write(img, "png", tmp.toFile())) {
+    AtomicFiles.write(png, out -> {
+      if (!ImageIO.write(img, "png", out)) {
         throw new IOException("no PNG writer available");
       }
-      Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    });
   }
 }

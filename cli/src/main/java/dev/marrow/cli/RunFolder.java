@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Writes a run's machine-readable summary, {@code metrics.json} (DESIGN §5). */
+/** Writes a run's machine-readable summary, {@code metrics.json}. */
 final class RunFolder {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -31,7 +31,7 @@ final class RunFolder {
     }
   }
 
-  /** metrics.json: stable keys first (DESIGN §5), then the run's settings. */
+  /** metrics.json: stable keys first, then the run's settings. */
   record MetricsJson(
       String model,
       String device,

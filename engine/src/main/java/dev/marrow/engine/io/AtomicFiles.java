@@ -1,7 +1,9 @@
 package dev.marrow.engine.io;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -16,16 +18,30 @@ import java.nio.file.StandardOpenOption;
 public final class AtomicFiles {
   private AtomicFiles() {}
 
+  /** Produces a file's contents; throwing leaves the target as it was. */
+  @FunctionalInterface
+  public interface Contents {
+    void writeTo(OutputStream out) throws IOException;
+  }
+
   public static void write(Path target, byte[] contents) throws IOException {
+    write(target, out -> out.write(contents));
+  }
+
+  /**
+   * Streams {@code contents} into a temp file beside {@code target} and, only if it returns
+   * normally, makes it the target: a download can verify its checksum inside {@code contents} and
+   * throw, and nothing of it is left behind.
+   */
+  public static void write(Path target, Contents contents) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(contents);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
+        OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+        contents.writeTo(out);
+        out.flush();
         ch.force(true);
       }
       try {

@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A model on disk (DESIGN §5): {@code model.json} (architecture) and {@code model.safetensors}
+ * A model on disk: {@code model.json} (architecture) and {@code model.safetensors}
  * (every parameter and buffer under its stable name, e.g. {@code conv1.weight},
  * {@code bn1.running_mean}). Both files are written atomically.
  */

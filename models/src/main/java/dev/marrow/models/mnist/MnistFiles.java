@@ -1,5 +1,6 @@
 package dev.marrow.models.mnist;
 
+import dev.marrow.engine.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -304,20 +305,14 @@ public final class MnistFiles {
     }
   }
 
-  // Streams one file into the cache: temp file, checksum, fsync, atomic rename.
+  // Streams one file into the cache, checksummed on the way: a mismatch leaves nothing behind.
   private void storeVerified(InputStream in, File f, String storedName) throws IOException {
-    Files.createDirectories(cacheDir);
-    Path tmp = Files.createTempFile(cacheDir, f.fileName, ".part");
-    try {
+    AtomicFiles.write(cacheDir.resolve(storedName), out -> {
       MessageDigest digest = newDigest(source.algorithm());
-      try (var out = java.nio.channels.FileChannel.open(tmp,
-          java.nio.file.StandardOpenOption.WRITE)) {
-        byte[] buf = new byte[1 << 16];
-        for (int n; (n = in.read(buf)) > 0; ) {
-          digest.update(buf, 0, n);
-          out.write(java.nio.ByteBuffer.wrap(buf, 0, n));
-        }
-        out.force(true);
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        digest.update(buf, 0, n);
+        out.write(buf, 0, n);
       }
       String actual = HexFormat.of().formatHex(digest.digest());
       String expected = source.digests().get(f);
@@ -325,15 +320,7 @@ public final class MnistFiles {
         throw new IOException(storedName + " has " + source.algorithm() + " " + actual
             + ", expected " + expected);
       }
-      Path target = cacheDir.resolve(storedName);
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    });
   }
 
   /** A file's digest; with {@code decompress}, of its contents after gunzipping. */
