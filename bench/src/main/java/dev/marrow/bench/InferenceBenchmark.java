@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Inference throughput of a zoo model, one forward pass of a compiled inference plan at batch 1
- * (a service answering single requests) and 256 (bulk scoring), as anchors/pytorch/infer.py
+ * (a service answering single requests) and 256 (bulk scoring), as the PyTorch inference script
  * measures PyTorch: images/s = batch / time per pass.
  */
 @State(Scope.Benchmark)
