@@ -19,6 +19,8 @@ public final class FitOptions {
   private int initialEpoch;
   private final List<Callback> callbacks = new ArrayList<>();
 
+  private FitOptions() {}
+
   public static FitOptions defaults() {
     return new FitOptions();
   }
