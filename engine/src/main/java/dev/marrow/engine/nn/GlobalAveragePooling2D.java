@@ -9,6 +9,9 @@ import dev.marrow.engine.tensor.Tensor;
 /** Averages each channel over all pixels: (c, h, w) → (c,). Average pooling with one window. */
 public final class GlobalAveragePooling2D extends Layer {
 
+  /** No arguments: the window is always the whole image. */
+  public GlobalAveragePooling2D() {}
+
   @Override
   public String typeName() {
     return "globalavgpool";

@@ -18,6 +18,9 @@ public abstract class Layer {
   private Shape outputShape;
   private int index = -1;
 
+  /** For subclasses: built-in layers and users' own. */
+  protected Layer() {}
+
   /** The Keras-style type name ("dense", "dropout"), also the prefix of generated names. */
   public abstract String typeName();
 

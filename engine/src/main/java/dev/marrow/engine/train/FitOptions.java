@@ -21,6 +21,8 @@ public final class FitOptions {
   private final List<Callback> callbacks = new ArrayList<>();
   private ProgressLogger.Verbosity verbosity = ProgressLogger.Verbosity.EPOCH;
 
+  private FitOptions() {}
+
   public static FitOptions defaults() {
     return new FitOptions();
   }

@@ -8,6 +8,9 @@ import java.util.List;
 public final class History {
   private final List<EpochStats> epochs = new ArrayList<>();
 
+  /** Only a fit writes a history. */
+  History() {}
+
   void add(EpochStats stats) {
     epochs.add(stats);
   }

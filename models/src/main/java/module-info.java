@@ -1,0 +1,15 @@
+/**
+ * Marrow's model zoo ({@code dev.marrow.models.zoo}) and the MNIST family of datasets ({@code
+ * dev.marrow.models.mnist}).
+ */
+module dev.marrow.models {
+  // The zoo returns engine networks and DigitImages takes a BufferedImage: users of this module
+  // need both modules too.
+  requires transitive dev.marrow.engine;
+  requires transitive java.desktop;
+  requires java.net.http;
+  requires org.apache.commons.compress;
+
+  exports dev.marrow.models.mnist;
+  exports dev.marrow.models.zoo;
+}
