@@ -1,6 +1,5 @@
 package dev.marrow;
 
-import dev.marrow.engine.JvmFlags;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.data.Dataset;

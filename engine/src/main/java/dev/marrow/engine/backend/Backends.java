@@ -1,6 +1,6 @@
 package dev.marrow.engine.backend;
 
-import dev.marrow.engine.JvmFlags;
+import dev.marrow.JvmFlags;
 import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.backend.cuda.CudaBackend;

@@ -1,6 +1,6 @@
 package dev.marrow.engine.backend.cpu;
 
-import dev.marrow.engine.JvmFlags;
+import dev.marrow.JvmFlags;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;

@@ -1,6 +1,6 @@
 package dev.marrow.engine.backend.cuda;
 
-import dev.marrow.engine.JvmFlags;
+import dev.marrow.JvmFlags;
 import static dev.marrow.bindings.CudaStatus.cublas;
 import static dev.marrow.bindings.CudaStatus.cudnn;
 

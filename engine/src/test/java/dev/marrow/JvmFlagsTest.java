@@ -1,4 +1,4 @@
-package dev.marrow.engine;
+package dev.marrow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

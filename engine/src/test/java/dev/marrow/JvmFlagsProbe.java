@@ -1,7 +1,5 @@
-package dev.marrow.engine;
+package dev.marrow;
 
-import dev.marrow.Layers;
-import dev.marrow.Model;
 import dev.marrow.engine.backend.Backends;
 
 /** Run by {@link JvmFlagsTest} in a JVM started without Marrow's flags: prints what each entry does. */

@@ -1,4 +1,4 @@
-package dev.marrow.engine;
+package dev.marrow;
 
 /** The JVM lacks a flag Marrow needs; the message gives the exact flags for each launcher. */
 public final class MissingJvmFlagException extends IllegalStateException {

@@ -1,4 +1,4 @@
-package dev.marrow.engine;
+package dev.marrow;
 
 /**
  * Checks, on the engine's first use, that the JVM was started with what Marrow needs, and says
