@@ -54,9 +54,13 @@ class ReadmeExampleTest {
     Matcher acc = Pattern.compile("test accuracy (0\\.\\d+)").matcher(out);
     assertTrue(acc.find(), "the example prints its test accuracy:\n" + out);
     assertTrue(Double.parseDouble(acc.group(1)) > 0.9, out);
-    Matcher digit = Pattern.compile("predicted digit: (\\d) \\(label (\\d)\\)").matcher(out);
+    Matcher digit = Pattern.compile("predicted: \\[(\\w+) \\((\\d\\.\\d+)\\), \\w+ \\(\\d\\.\\d+\\),"
+        + " \\w+ \\(\\d\\.\\d+\\)\\] \\(label (\\d)\\)").matcher(out);
     assertTrue(digit.find(), out);
-    assertEquals(digit.group(2), digit.group(1), "the reloaded model reads the picture");
+    List<String> names = List.of("zero", "one", "two", "three", "four", "five", "six", "seven",
+        "eight", "nine");
+    assertEquals(names.get(Integer.parseInt(digit.group(3))), digit.group(1),
+        "the reloaded model reads the picture, and names the class");
     for (String expected : List.of("Total params", "epoch 2:")) {
       assertTrue(out.contains(expected), expected + " in:\n" + out);
     }

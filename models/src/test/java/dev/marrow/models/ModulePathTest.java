@@ -286,10 +286,15 @@ class ModulePathTest {
     Files.delete(errFile);
     String shown = String.join(" ", command) + "\nstdout:\n" + out + "\nstderr:\n" + err;
     assertEquals(0, p.exitValue(), shown);
+    // The engine logs its backend choice and fit's epoch lines at INFO through System.Logger;
+    // on both paths they must reach the platform's logging (a header naming the engine's class,
+    // then "INFO: ...").
+    assertTrue(err.contains("INFO: Marrow backend cpu: "), "no backend log line:\n" + shown);
     // The JDK names the incubator module it loads; anything else (a native-access warning
     // because a module name above is wrong, a stack trace) is a failure.
     String unexpected = err.lines()
         .filter(l -> !l.contains("Using incubator modules: jdk.incubator.vector"))
+        .filter(l -> !l.startsWith("INFO: ") && !l.contains(" dev.marrow.engine."))
         .filter(l -> !l.isBlank())
         .reduce("", (a, b) -> a + b + "\n");
     assertTrue(unexpected.isEmpty(), "unexpected stderr:\n" + shown);
