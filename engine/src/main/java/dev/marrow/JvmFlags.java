@@ -3,8 +3,9 @@ package dev.marrow;
 /**
  * Checks, on the engine's first use, that the JVM was started with what Marrow needs, and says
  * exactly how to start it otherwise. Without the check a missing {@code --add-modules
- * jdk.incubator.vector} surfaces as a bare {@code NoClassDefFoundError: jdk/incubator/vector/Vector}
- * somewhere deep in a kernel. This class itself must not touch the Vector API.
+ * jdk.incubator.vector} surfaces as a bare {@code NoClassDefFoundError:
+ * jdk/incubator/vector/Vector} somewhere deep in a kernel. This class itself must not touch the
+ * Vector API.
  *
  * <p>An application that is itself a named module and {@code requires dev.marrow.engine} needs no
  * {@code --add-modules}: the engine's module descriptor requires {@code jdk.incubator.vector}.
@@ -27,9 +28,11 @@ public final class JvmFlags {
   /** Throws {@link MissingJvmFlagException} when the Vector API module is not loaded. */
   public static void requireVectorApi() {
     if (!VECTOR_API) {
-      throw new MissingJvmFlagException("Marrow's CPU kernels use the Vector API, an incubator"
-          + " module the JVM loads only when asked (module jdk.incubator.vector is not in the boot"
-          + " layer).\n" + howTo());
+      throw new MissingJvmFlagException(
+          "Marrow's CPU kernels use the Vector API, an incubator"
+              + " module the JVM loads only when asked (module jdk.incubator.vector is not in the boot"
+              + " layer).\n"
+              + howTo());
     }
   }
 
@@ -39,20 +42,25 @@ public final class JvmFlags {
    */
   public static void requireNativeAccess(Module module) {
     if (!module.isNativeAccessEnabled()) {
-      throw new MissingJvmFlagException("Marrow's CUDA backend calls cuBLAS and cuDNN through the"
-          + " Foreign Function & Memory API, and native access is not enabled for "
-          + (module.isNamed() ? "module " + module.getName() : "the class path") + ".\n"
-          + howTo());
+      throw new MissingJvmFlagException(
+          "Marrow's CUDA backend calls cuBLAS and cuDNN through the"
+              + " Foreign Function & Memory API, and native access is not enabled for "
+              + (module.isNamed() ? "module " + module.getName() : "the class path")
+              + ".\n"
+              + howTo());
     }
   }
 
   /** The exact flags for java, Maven, Gradle and IDEs. */
   public static String howTo() {
-    return String.join("\n",
+    return String.join(
+        "\n",
         "Start the JVM with these flags:",
         "  java (class path):  java " + CLASS_PATH_FLAGS + " -cp ... Main",
         "  java (module path): java " + MODULE_PATH_FLAGS + " -p ... -m app/app.Main",
-        "  Maven Surefire:     <argLine>" + CLASS_PATH_FLAGS + "</argLine> in"
+        "  Maven Surefire:     <argLine>"
+            + CLASS_PATH_FLAGS
+            + "</argLine> in"
             + " maven-surefire-plugin's <configuration>; for mvn exec:java put the flags in"
             + " .mvn/jvm.config",
         "  Gradle:             application { applicationDefaultJvmArgs = ['--add-modules',"

@@ -33,8 +33,10 @@ public final class Layers {
 
   /** {@code Conv2D(filters, kernel, padding="same")}. */
   public static Conv2D conv2dSame(int filters, int kernel, String activation) {
-    return Conv2D.builder(filters, kernel).padding(Padding.SAME)
-        .activation(Activation.fromName(activation)).build();
+    return Conv2D.builder(filters, kernel)
+        .padding(Padding.SAME)
+        .activation(Activation.fromName(activation))
+        .build();
   }
 
   public static Pooling2D maxPool(int pool) {

@@ -9,12 +9,12 @@ import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.tensor.Tensor;
+import dev.marrow.engine.train.Classification;
 import dev.marrow.engine.train.Evaluation;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.History;
 import dev.marrow.engine.train.Plan;
 import dev.marrow.engine.train.Predictor;
-import dev.marrow.engine.train.Classification;
 import dev.marrow.engine.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,8 +37,8 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>A loaded model predicts without being compiled: {@code Model.load(dir).predict(x)} (or
- * {@link #predictProbabilities}, {@link #classify}, or a {@link Predictor} shared by many threads).
+ * <p>A loaded model predicts without being compiled: {@code Model.load(dir).predict(x)} (or {@link
+ * #predictProbabilities}, {@link #classify}, or a {@link Predictor} shared by many threads).
  *
  * <p>A model owns the backend it opens itself ({@link #compile(Optimizer, Loss, String)}, or the
  * first prediction of an uncompiled model, both through {@link Backends#open}) and closes it in
@@ -49,8 +49,10 @@ public final class Model implements AutoCloseable {
   private long seed = 42;
   private Trainer trainer;
   private Backend ownedBackend;
+
   /** Serves predictions before (or without) compile: no optimizer, no loss. */
   private Predictor inferenceOnly;
+
   private Backend inferenceBackend;
   private String device = "auto";
   private final Map<Integer, Plan> stepPlans = new HashMap<>();
@@ -94,8 +96,8 @@ public final class Model implements AutoCloseable {
    */
   public synchronized Model to(String device) {
     if (trainer != null || inferenceOnly != null) {
-      throw new IllegalStateException("the model already runs on a backend: call to(device)"
-          + " before compile and predict");
+      throw new IllegalStateException(
+          "the model already runs on a backend: call to(device)" + " before compile and predict");
     }
     this.device = Objects.requireNonNull(device, "device");
     return this;
@@ -133,8 +135,12 @@ public final class Model implements AutoCloseable {
     if (!network.isBuilt()) {
       network.build(seed);
     }
-    trainer = new Trainer(network, Objects.requireNonNull(optimizer, "optimizer"),
-        Objects.requireNonNull(loss, "loss"), Objects.requireNonNull(backend, "backend"));
+    trainer =
+        new Trainer(
+            network,
+            Objects.requireNonNull(optimizer, "optimizer"),
+            Objects.requireNonNull(loss, "loss"),
+            Objects.requireNonNull(backend, "backend"));
     return this;
   }
 
@@ -196,9 +202,8 @@ public final class Model implements AutoCloseable {
   }
 
   /**
-   * PyTorch's {@code loss.backward()}: forward in training mode and backward on one batch,
-   * leaving gradients in the parameters; returns the batch's mean loss. Follow with {@link
-   * #step()}.
+   * PyTorch's {@code loss.backward()}: forward in training mode and backward on one batch, leaving
+   * gradients in the parameters; returns the batch's mean loss. Follow with {@link #step()}.
    */
   public float backward(Tensor inputs, int[] labels) {
     Trainer t = compiled();
@@ -207,8 +212,8 @@ public final class Model implements AutoCloseable {
     if (labels.length != n) {
       throw new IllegalArgumentException(n + " inputs but " + labels.length + " labels");
     }
-    Plan plan = stepPlans.computeIfAbsent(n, b -> Plan.forTraining(network, t.backend(), b,
-        t.loss()));
+    Plan plan =
+        stepPlans.computeIfAbsent(n, b -> Plan.forTraining(network, t.backend(), b, t.loss()));
     Dataset batch = new Dataset(inputs, labels, network.outputShape().dim(-1));
     plan.loadBatch(batch, null, 0);
     plan.setStepSeed(seed ^ t.optimizer().iterations());

@@ -34,9 +34,12 @@ class InferenceTest {
   @BeforeEach
   void trainAndSave() throws IOException {
     data = TrainerTest.sectors(512, 7);
-    try (Model model = Model.sequential(2).add(Layers.dense(16, "relu")).add(Layers.dense(3))
-        .classNames(List.of("north", "east", "south"))
-        .compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), "cpu")) {
+    try (Model model =
+        Model.sequential(2)
+            .add(Layers.dense(16, "relu"))
+            .add(Layers.dense(3))
+            .classNames(List.of("north", "east", "south"))
+            .compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), "cpu")) {
       model.fit(data, FitOptions.defaults().epochs(15).batchSize(64));
       expected = model.predict(data.features());
       model.save(dir);
@@ -77,8 +80,9 @@ class InferenceTest {
         List<Future<float[]>> results = new ArrayList<>();
         for (int t = 0; t < 64; t++) {
           int from = (t * 37) % (data.size() - 32), rows = 1 + t % 32;
-          results.add(pool.submit(() -> predictor.predict(
-              data.slice(from, from + rows).features()).array()));
+          results.add(
+              pool.submit(
+                  () -> predictor.predict(data.slice(from, from + rows).features()).array()));
         }
         for (int t = 0; t < 64; t++) {
           int from = (t * 37) % (data.size() - 32), rows = 1 + t % 32;
@@ -107,19 +111,25 @@ class InferenceTest {
     try (Model wider = Model.sequential(2).add(Layers.dense(32, "relu")).add(Layers.dense(3))) {
       wider.save(other);
     }
-    Files.copy(dir.resolve(ModelFiles.ARCHITECTURE), other.resolve(ModelFiles.ARCHITECTURE),
+    Files.copy(
+        dir.resolve(ModelFiles.ARCHITECTURE),
+        other.resolve(ModelFiles.ARCHITECTURE),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     var foreign = assertThrows(IOException.class, () -> Model.load(other));
-    assertTrue(foreign.getMessage().contains("has shape (2, 32)")
-        && foreign.getMessage().contains("expects (2, 16)"), foreign.getMessage());
+    assertTrue(
+        foreign.getMessage().contains("has shape (2, 32)")
+            && foreign.getMessage().contains("expects (2, 16)"),
+        foreign.getMessage());
 
     Path newer = Files.createDirectories(dir.resolve("newer"));
-    Files.writeString(newer.resolve(ModelFiles.ARCHITECTURE),
+    Files.writeString(
+        newer.resolve(ModelFiles.ARCHITECTURE),
         Files.readString(dir.resolve(ModelFiles.ARCHITECTURE))
             .replaceFirst("\"version\":\\s*" + ModelFormat.VERSION, "\"version\": 7"));
     var future = assertThrows(IOException.class, () -> Model.load(newer));
-    assertTrue(future.getMessage().contains("written by a newer Marrow (model format version 7)")
-        && future.getMessage().contains("reads versions up to " + ModelFormat.VERSION),
+    assertTrue(
+        future.getMessage().contains("written by a newer Marrow (model format version 7)")
+            && future.getMessage().contains("reads versions up to " + ModelFormat.VERSION),
         future.getMessage());
   }
 }

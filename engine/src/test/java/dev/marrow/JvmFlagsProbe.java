@@ -2,7 +2,9 @@ package dev.marrow;
 
 import dev.marrow.engine.backend.Backends;
 
-/** Run by {@link JvmFlagsTest} in a JVM started without Marrow's flags: prints what each entry does. */
+/**
+ * Run by {@link JvmFlagsTest} in a JVM started without Marrow's flags: prints what each entry does.
+ */
 public final class JvmFlagsProbe {
   private JvmFlagsProbe() {}
 

@@ -18,19 +18,27 @@ class JvmFlagsTest {
   @Test
   void missingVectorApiNamesTheFlagsForEveryLauncher() throws Exception {
     String java = ProcessHandle.current().info().command().orElseThrow();
-    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        JvmFlagsProbe.class.getName()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                java, "-cp", System.getProperty("java.class.path"), JvmFlagsProbe.class.getName())
+            .redirectErrorStream(true)
+            .start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe JVM did not finish");
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.exitValue(), out);
     for (String entry : List.of("Model", "Backends", "CpuBackend")) {
       String line = out.lines().filter(l -> l.startsWith(entry + ": ")).findFirst().orElse("");
-      assertTrue(line.contains(MissingJvmFlagException.class.getName())
-          && line.contains("jdk.incubator.vector"), entry + " gave: " + line + "\n" + out);
+      assertTrue(
+          line.contains(MissingJvmFlagException.class.getName())
+              && line.contains("jdk.incubator.vector"),
+          entry + " gave: " + line + "\n" + out);
     }
-    assertTrue(out.contains("java " + JvmFlags.CLASS_PATH_FLAGS)
-        && out.contains("<argLine>" + JvmFlags.CLASS_PATH_FLAGS + "</argLine>")
-        && out.contains("applicationDefaultJvmArgs") && out.contains("VM options"), out);
+    assertTrue(
+        out.contains("java " + JvmFlags.CLASS_PATH_FLAGS)
+            && out.contains("<argLine>" + JvmFlags.CLASS_PATH_FLAGS + "</argLine>")
+            && out.contains("applicationDefaultJvmArgs")
+            && out.contains("VM options"),
+        out);
     assertFalse(out.contains("NoClassDefFoundError"), out);
   }
 

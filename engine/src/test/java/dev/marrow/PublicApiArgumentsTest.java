@@ -22,14 +22,20 @@ class PublicApiArgumentsTest {
   @Test
   void shapesLabelsBatchSizesAndLearningRatesAreChecked() {
     Dataset data = TrainerTest.sectors(64, 3);
-    try (Model model = Model.sequential(2).add(Layers.dense(8, "relu")).add(Layers.dense(3))
-        .compile(Optimizers.sgd(0.1), Losses.sparseCategoricalCrossentropy(true))) {
+    try (Model model =
+        Model.sequential(2)
+            .add(Layers.dense(8, "relu"))
+            .add(Layers.dense(3))
+            .compile(Optimizers.sgd(0.1), Losses.sparseCategoricalCrossentropy(true))) {
       rejects(() -> model.predict(Tensor.zeros(Shape.of(4, 5))), "(N, 2,)");
-      rejects(() -> model.backward(Tensor.zeros(Shape.of(2, 2)), new int[] {0, 3}),
+      rejects(
+          () -> model.backward(Tensor.zeros(Shape.of(2, 2)), new int[] {0, 3}),
           "label 3 of sample 1 is outside [0, 3)");
-      rejects(() -> model.backward(Tensor.zeros(Shape.of(2, 2)), new int[] {0, -1}),
+      rejects(
+          () -> model.backward(Tensor.zeros(Shape.of(2, 2)), new int[] {0, -1}),
           "label -1 of sample 1 is outside [0, 3)");
-      rejects(() -> model.fit(data, FitOptions.defaults().batchSize(0)),
+      rejects(
+          () -> model.fit(data, FitOptions.defaults().batchSize(0)),
           "batch size must be at least 1, got 0");
     }
     rejects(() -> Optimizers.adam(-1e-3), "learning rate");

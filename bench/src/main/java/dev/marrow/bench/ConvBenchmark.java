@@ -23,24 +23,33 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Convolution on the layer shapes of the zoo's CNNs, batch 128: forward as im2col + GEMM against
  * direct convolution, in the same run (the backend uses im2col + GEMM everywhere because of these
- * numbers), and the backward-data and backward-filter products the training step runs. Each pass
- * is 2·n·f·c·kh·kw·outH·outW flops, for GFLOP/s.
+ * numbers), and the backward-data and backward-filter products the training step runs. Each pass is
+ * 2·n·f·c·kh·kw·outH·outW flops, for GFLOP/s.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
 
   /** name: c, h, w, f, k, pad (symmetric), stride 1. */
   @Param({
-      "cnn.conv1:1,28,28,16,5,0", "cnn.conv2:16,12,12,32,5,0",
-      "lenet5.conv1:1,28,28,6,5,2", "lenet5.conv2:6,14,14,16,5,0",
-      "simple-cnn.conv1:1,28,28,8,16,0",
-      "vgg.conv1:1,28,28,32,3,1", "vgg.conv2:32,28,28,32,3,1", "vgg.conv3:32,14,14,64,3,1",
-      "vgg.conv4:64,14,14,64,3,1", "vgg.conv6:128,7,7,128,3,1", "vgg.conv8:256,3,3,256,3,1"})
+    "cnn.conv1:1,28,28,16,5,0",
+    "cnn.conv2:16,12,12,32,5,0",
+    "lenet5.conv1:1,28,28,6,5,2",
+    "lenet5.conv2:6,14,14,16,5,0",
+    "simple-cnn.conv1:1,28,28,8,16,0",
+    "vgg.conv1:1,28,28,32,3,1",
+    "vgg.conv2:32,28,28,32,3,1",
+    "vgg.conv3:32,14,14,64,3,1",
+    "vgg.conv4:64,14,14,64,3,1",
+    "vgg.conv6:128,7,7,128,3,1",
+    "vgg.conv8:256,3,3,256,3,1"
+  })
   public String layer;
 
   @Param({"128"})

@@ -5,9 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The machine's FP32 FMA throughput as the Vector API sees it: each thread runs 12 independent
- * FMA chains on the preferred species (enough to hide FMA latency), no memory traffic. The
- * denominator of every "% of peak" the quick runner prints.
+ * The machine's FP32 FMA throughput as the Vector API sees it: each thread runs 12 independent FMA
+ * chains on the preferred species (enough to hide FMA latency), no memory traffic. The denominator
+ * of every "% of peak" the quick runner prints.
  */
 public final class FmaPeak {
   private static final VectorSpecies<Float> S = Vectors.FLOAT;
@@ -55,7 +55,17 @@ public final class FmaPeak {
       a10 = a10.fma(y, x);
       a11 = a11.fma(y, x);
     }
-    return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10)
-        .add(a11).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    return a0.add(a1)
+        .add(a2)
+        .add(a3)
+        .add(a4)
+        .add(a5)
+        .add(a6)
+        .add(a7)
+        .add(a8)
+        .add(a9)
+        .add(a10)
+        .add(a11)
+        .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
   }
 }

@@ -1,7 +1,7 @@
 package dev.marrow.bench;
 
-import dev.marrow.engine.backend.Backends;
 import dev.marrow.bindings.Cblas;
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -27,25 +27,38 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * Row-major sgemm, Marrow's CPU backend against OpenBLAS's {@code cblas_sgemm} (through the
  * jextract bindings, same thread count) in the same run, on square sizes and on the GEMMs of the
- * zoo's layers. Shapes are {@code name:m,n,k,TT} with T/N for op(A), op(B). OpenBLAS missing →
- * that benchmark is skipped with the locator's diagnostic.
+ * zoo's layers. Shapes are {@code name:m,n,k,TT} with T/N for op(A), op(B). OpenBLAS missing → that
+ * benchmark is skipped with the locator's diagnostic.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
-    "--enable-native-access=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GemmBenchmark {
 
-  @Param({"square:64,64,64,NN", "square:256,256,256,NN", "square:512,512,512,NN",
-      "square:1024,1024,1024,NN", "square:2048,2048,2048,NN",
-      "mlp.fwd:32,128,784,NN", "mlp.dW:784,128,32,TN", "mlp.fwd128:128,128,784,NN",
-      "mlp.dW128:784,128,128,TN", "mlp.layer2:128,10,128,NN", "nielsen.fwd:10,30,784,NN",
-      "cnn.conv2.fwd:32,64,400,NN", "cnn.conv2.dX:400,64,32,TN", "cnn.conv2.dW:400,32,64,NT",
-      "vgg.conv2.fwd:32,784,288,NN", "vgg.conv6.fwd:128,49,1152,NN",
-      "vgg.dense1:128,1024,2304,NN"})
+  @Param({
+    "square:64,64,64,NN",
+    "square:256,256,256,NN",
+    "square:512,512,512,NN",
+    "square:1024,1024,1024,NN",
+    "square:2048,2048,2048,NN",
+    "mlp.fwd:32,128,784,NN",
+    "mlp.dW:784,128,32,TN",
+    "mlp.fwd128:128,128,784,NN",
+    "mlp.dW128:784,128,128,TN",
+    "mlp.layer2:128,10,128,NN",
+    "nielsen.fwd:10,30,784,NN",
+    "cnn.conv2.fwd:32,64,400,NN",
+    "cnn.conv2.dX:400,64,32,TN",
+    "cnn.conv2.dW:400,32,64,NT",
+    "vgg.conv2.fwd:32,784,288,NN",
+    "vgg.conv6.fwd:128,49,1152,NN",
+    "vgg.dense1:128,1024,2304,NN"
+  })
   public String shape;
 
   @Param({"2"})
@@ -80,8 +93,7 @@ public class GemmBenchmark {
     c = Tensor.zeros(m * n);
     cpu = (CpuBackend) Backends.open("cpu", Backends.Options.defaults().threads(threads)).backend();
     arena = Arena.ofShared();
-    blas = Cblas.load(why -> System.err.println("OpenBLAS reference skipped: " + why))
-        .orElse(null);
+    blas = Cblas.load(why -> System.err.println("OpenBLAS reference skipped: " + why)).orElse(null);
     if (blas != null) {
       blas.setThreads(threads);
       na = arena.allocate(4L * a.size(), 64);

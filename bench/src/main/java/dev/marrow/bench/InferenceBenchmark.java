@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Inference throughput of a zoo model, one forward pass of a compiled inference plan at batch 1
- * (a service answering single requests) and 256 (bulk scoring), as the PyTorch inference script
+ * Inference throughput of a zoo model, one forward pass of a compiled inference plan at batch 1 (a
+ * service answering single requests) and 256 (bulk scoring), as the PyTorch inference script
  * measures PyTorch: images/s = batch / time per pass.
  */
 @State(Scope.Benchmark)
@@ -33,7 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class InferenceBenchmark {
   @Param({"cnn", "mlp"})
   public String model;

@@ -1,7 +1,7 @@
 package dev.marrow.bench;
 
-import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.backend.cpu.CpuBackend;
@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The non-GEMM kernels of a training step, on the shapes the zoo's models give them, each against
  * the scalar double-precision reference backend in the same run:
+ *
  * <ul>
  *   <li>{@code maxpool}: 2×2 max pooling forward + backward on cnn's first pooling (128×16×24×24);
  *   <li>{@code batchnorm}: training-mode forward + backward on vgg's first block (128×32×28×28);
@@ -38,7 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class KernelBenchmark {
   @Param({"maxpool", "batchnorm", "softmax-xent", "adam"})
   public String kernel;
@@ -118,8 +121,8 @@ public class KernelBenchmark {
       }
       case "batchnorm" -> {
         Tensor[] t = channels;
-        k.batchNormForwardTraining(128, 32, 28 * 28, a, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4],
-            t[5], b);
+        k.batchNormForwardTraining(
+            128, 32, 28 * 28, a, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4], t[5], b);
         k.batchNormBackward(128, 32, 28 * 28, a, c, t[0], t[4], t[5], d, t[6], t[7]);
         return d;
       }

@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class PredictBenchmark {
   @Param({"mlp", "cnn"})
   public String model;
@@ -57,8 +59,8 @@ public class PredictBenchmark {
     public void setUp(PredictBenchmark b) {
       Sequential net = b.predictor.model();
       inputs = Tensor.zeros(net.inputShape().withBatch(b.batch));
-      TrainStepBenchmark.fillLikeMnist(inputs.array(),
-          new SplittableRandom(Thread.currentThread().threadId()));
+      TrainStepBenchmark.fillLikeMnist(
+          inputs.array(), new SplittableRandom(Thread.currentThread().threadId()));
     }
   }
 

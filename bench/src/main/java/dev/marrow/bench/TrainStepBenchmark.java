@@ -26,15 +26,17 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One whole training step (forward, loss, backward, Adam) of a zoo model on a loaded batch, and
- * one inference forward pass. Run with {@code -prof gc} to see the allocation per step.
+ * One whole training step (forward, loss, backward, Adam) of a zoo model on a loaded batch, and one
+ * inference forward pass. Run with {@code -prof gc} to see the allocation per step.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class TrainStepBenchmark {
   @Param({"mlp", "cnn"})
   public String model;
@@ -90,5 +92,4 @@ public class TrainStepBenchmark {
     infer.forward(false);
     return infer.output();
   }
-
 }

@@ -8,19 +8,24 @@ import picocli.CommandLine.Option;
 
 /** {@code --device auto|cpu|cuda[:N]} and {@code --strict-device}, shared by every command. */
 final class DeviceOptions {
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
-      description = "auto (CUDA when its libraries and a GPU are there, else the CPU), cpu, cuda"
-          + " or cuda:N. Default: ${DEFAULT-VALUE}; -Dmarrow.device overrides it.")
+  @Option(
+      names = "--device",
+      paramLabel = "DEVICE",
+      defaultValue = "auto",
+      description =
+          "auto (CUDA when its libraries and a GPU are there, else the CPU), cpu, cuda"
+              + " or cuda:N. Default: ${DEFAULT-VALUE}; -Dmarrow.device overrides it.")
   String device = "auto";
 
-  @Option(names = "--strict-device",
+  @Option(
+      names = "--strict-device",
       description = "Fail instead of falling back to the CPU when --device auto finds no CUDA.")
   boolean strict;
 
   /**
-   * Opens the backend through the engine's registry. A device that cannot be opened is a user
-   * error carrying the locator's diagnostic; {@code auto}'s fall-back to the CPU is one line on
-   * {@code err}.
+   * Opens the backend through the engine's registry. A device that cannot be opened is a user error
+   * carrying the locator's diagnostic; {@code auto}'s fall-back to the CPU is one line on {@code
+   * err}.
    */
   Backend open(int threads, PrintWriter err) {
     Backends.Selection s;

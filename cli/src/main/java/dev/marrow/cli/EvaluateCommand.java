@@ -13,21 +13,30 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code marrow evaluate --model RUN_DIR}: loss, accuracy and per-class precision/recall. */
-@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = "Evaluate a trained model (a run folder) on the MNIST test set.")
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin DeviceOptions device = new DeviceOptions();
 
-  @Option(names = "--model", required = true, paramLabel = "RUN_DIR",
-      description = "A run folder written by 'marrow train' (holds model.json and"
-          + " model.safetensors).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "RUN_DIR",
+      description =
+          "A run folder written by 'marrow train' (holds model.json and" + " model.safetensors).")
   Path model;
 
-  @Option(names = "--logits", paramLabel = "FILE",
-      description = "Also write the logits of the first 16 test images to FILE (JSON), for"
-          + " checking the saved model elsewhere (models/src/test/python/check_saved_model.py).")
+  @Option(
+      names = "--logits",
+      paramLabel = "FILE",
+      description =
+          "Also write the logits of the first 16 test images to FILE (JSON), for"
+              + " checking the saved model elsewhere (models/src/test/python/check_saved_model.py).")
   Path logits;
 
   @Mixin DataOptions data;
@@ -36,13 +45,13 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() {
     var out = spec.commandLine().getOut();
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
-    try (Backend backend = device.open(Runtime.getRuntime().availableProcessors(),
-        spec.commandLine().getErr())) {
+    try (Backend backend =
+        device.open(Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr())) {
       RunModel run = RunModel.load(model, backend);
       Evaluation e = run.trainer().evaluate(mnist.test());
       RunModel.Predictions p = run.predictAll(mnist.test());
-      out.printf(Locale.ROOT, "%-6s %9s %9s %9s %8s%n", "class", "precision", "recall", "f1",
-          "support");
+      out.printf(
+          Locale.ROOT, "%-6s %9s %9s %9s %8s%n", "class", "precision", "recall", "f1", "support");
       int k = p.confusion().length;
       for (int c = 0; c < k; c++) {
         int tp = p.confusion()[c][c], predicted = 0, actual = 0;
@@ -65,8 +74,7 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   private void writeLogits(RunModel run, Mnist.Split mnist) {
-    dev.marrow.engine.tensor.Tensor l = run.trainer().predict(mnist.test().slice(0, 16)
-        .features());
+    dev.marrow.engine.tensor.Tensor l = run.trainer().predict(mnist.test().slice(0, 16).features());
     int classes = l.shape().dim(-1);
     java.util.List<java.util.List<Float>> rows = new java.util.ArrayList<>();
     for (int i = 0; i < 16; i++) {
@@ -77,8 +85,10 @@ final class EvaluateCommand implements Callable<Integer> {
       rows.add(row);
     }
     try {
-      dev.marrow.engine.io.AtomicFiles.write(logits, new com.fasterxml.jackson.databind
-          .ObjectMapper().writeValueAsBytes(java.util.Map.of("logits", rows)));
+      dev.marrow.engine.io.AtomicFiles.write(
+          logits,
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .writeValueAsBytes(java.util.Map.of("logits", rows)));
     } catch (java.io.IOException e) {
       throw new UserError("cannot write --logits " + logits + ": " + e.getMessage(), e);
     }

@@ -11,12 +11,19 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Marrow: deep learning on the JVM.",
-    subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class,
-        PlotCommand.class, SummaryCommand.class, InfoCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      TrainCommand.class,
+      EvaluateCommand.class,
+      PredictCommand.class,
+      PlotCommand.class,
+      SummaryCommand.class,
+      InfoCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   /** Exit code for mistakes the user can fix: bad flags, unknown model, unreadable data. */
   public static final int USER_ERROR = 2;
+
   /** Marrow's version, recorded in run folders and model files. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
@@ -34,7 +41,9 @@ public final class Main {
     return log;
   }
 
-  @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+  @Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
       description = "Print stack traces of internal errors.")
   boolean verbose;
 
@@ -57,31 +66,37 @@ public final class Main {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(e -> e instanceof UserError ? USER_ERROR : INTERNAL_ERROR);
-    cli.setParameterExceptionHandler((ex, a) -> {
-      err.println("marrow: " + ex.getMessage());
-      err.println("Run 'marrow " + subcommandName(ex.getCommandLine()) + "--help' for usage.");
-      return USER_ERROR;
-    });
-    cli.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
-      if (ex instanceof UserError || ex instanceof IllegalArgumentException
-          || ex instanceof dev.marrow.engine.train.TrainingDivergedException) {
-        err.println("marrow: " + ex.getMessage());
-        return USER_ERROR;
-      }
-      if (ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
-        err.println("marrow: " + ex.getMessage() + " (is the disk full, or the folder not"
-            + " writable? Files written before are intact: every write is atomic)");
-        return USER_ERROR;
-      }
-      Main main = cli.getCommand();
-      err.println("marrow: internal error: " + ex);
-      if (main.verbose) {
-        ex.printStackTrace(err);
-      } else {
-        err.println("(run with --verbose for the stack trace)");
-      }
-      return INTERNAL_ERROR;
-    });
+    cli.setParameterExceptionHandler(
+        (ex, a) -> {
+          err.println("marrow: " + ex.getMessage());
+          err.println("Run 'marrow " + subcommandName(ex.getCommandLine()) + "--help' for usage.");
+          return USER_ERROR;
+        });
+    cli.setExecutionExceptionHandler(
+        (ex, commandLine, parsed) -> {
+          if (ex instanceof UserError
+              || ex instanceof IllegalArgumentException
+              || ex instanceof dev.marrow.engine.train.TrainingDivergedException) {
+            err.println("marrow: " + ex.getMessage());
+            return USER_ERROR;
+          }
+          if (ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
+            err.println(
+                "marrow: "
+                    + ex.getMessage()
+                    + " (is the disk full, or the folder not"
+                    + " writable? Files written before are intact: every write is atomic)");
+            return USER_ERROR;
+          }
+          Main main = cli.getCommand();
+          err.println("marrow: internal error: " + ex);
+          if (main.verbose) {
+            ex.printStackTrace(err);
+          } else {
+            err.println("(run with --verbose for the stack trace)");
+          }
+          return INTERNAL_ERROR;
+        });
     return cli.execute(args);
   }
 
@@ -93,8 +108,10 @@ public final class Main {
     @Override
     public String[] getVersion() {
       String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"marrow " + (v == null ? VERSION : v),
-          "java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+      return new String[] {
+        "marrow " + (v == null ? VERSION : v),
+        "java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"
+      };
     }
   }
 }

@@ -12,7 +12,13 @@ final class ModelNames implements Iterable<String> {
   }
 
   static ModelSpec lookup(String name) {
-    return ModelZoo.find(name).orElseThrow(() -> new UserError("unknown model '" + name
-        + "' for --model; expected one of " + String.join(", ", ModelZoo.all().keySet())));
+    return ModelZoo.find(name)
+        .orElseThrow(
+            () ->
+                new UserError(
+                    "unknown model '"
+                        + name
+                        + "' for --model; expected one of "
+                        + String.join(", ", ModelZoo.all().keySet())));
   }
 }

@@ -16,7 +16,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code marrow plot RUN_DIR}: redraws curves.png, confusion.png and samples.png. */
-@Command(name = "plot", mixinStandardHelpOptions = true,
+@Command(
+    name = "plot",
+    mixinStandardHelpOptions = true,
     description = "Redraw a run folder's pictures: curves.png, confusion.png, samples.png.")
 final class PlotCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -35,13 +37,14 @@ final class PlotCommand implements Callable<Integer> {
       throw new UserError(runDir + " holds no history.csv: not a run folder");
     }
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
-    try (Backend backend = device.open(Runtime.getRuntime().availableProcessors(),
-        spec.commandLine().getErr())) {
+    try (Backend backend =
+        device.open(Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr())) {
       RunModel run = RunModel.load(runDir, backend);
       drawAll(runDir, readHistory(csv), run, mnist);
     }
-    spec.commandLine().getOut().println("wrote curves.png, confusion.png, samples.png in "
-        + runDir);
+    spec.commandLine()
+        .getOut()
+        .println("wrote curves.png, confusion.png, samples.png in " + runDir);
     return 0;
   }
 
@@ -62,10 +65,16 @@ final class PlotCommand implements Callable<Integer> {
         if (f.length < 8) {
           throw new UserError(csv + " line " + (i + 1) + ": expected 8 fields, got " + f.length);
         }
-        out.add(new EpochStats(Integer.parseInt(f[0]), Double.parseDouble(f[1]),
-            Double.parseDouble(f[2]), f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]),
-            f[4].isEmpty() ? Double.NaN : Double.parseDouble(f[4]), Double.parseDouble(f[5]),
-            Double.parseDouble(f[6]), Double.parseDouble(f[7])));
+        out.add(
+            new EpochStats(
+                Integer.parseInt(f[0]),
+                Double.parseDouble(f[1]),
+                Double.parseDouble(f[2]),
+                f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]),
+                f[4].isEmpty() ? Double.NaN : Double.parseDouble(f[4]),
+                Double.parseDouble(f[5]),
+                Double.parseDouble(f[6]),
+                Double.parseDouble(f[7])));
       }
     } catch (IOException | NumberFormatException e) {
       throw new UserError("cannot read " + csv + ": " + e.getMessage(), e);

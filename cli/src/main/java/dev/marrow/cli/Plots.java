@@ -1,7 +1,7 @@
 package dev.marrow.cli;
 
-import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.train.EpochStats;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -10,7 +10,6 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +22,8 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * The run folder's pictures: training curves and the confusion matrix drawn with XChart, and a
- * grid of test digits with their predictions. Every PNG is written to a temp file and renamed.
+ * The run folder's pictures: training curves and the confusion matrix drawn with XChart, and a grid
+ * of test digits with their predictions. Every PNG is written to a temp file and renamed.
  */
 final class Plots {
   private Plots() {}
@@ -47,8 +46,11 @@ final class Plots {
     XYChart right = line("Accuracy", "accuracy", x, acc, vx, vacc);
     BufferedImage a = BitmapEncoder.getBufferedImage(left);
     BufferedImage b = BitmapEncoder.getBufferedImage(right);
-    BufferedImage both = new BufferedImage(a.getWidth() + b.getWidth(),
-        Math.max(a.getHeight(), b.getHeight()), BufferedImage.TYPE_INT_RGB);
+    BufferedImage both =
+        new BufferedImage(
+            a.getWidth() + b.getWidth(),
+            Math.max(a.getHeight(), b.getHeight()),
+            BufferedImage.TYPE_INT_RGB);
     Graphics2D g = both.createGraphics();
     g.drawImage(a, 0, 0, null);
     g.drawImage(b, a.getWidth(), 0, null);
@@ -56,10 +58,21 @@ final class Plots {
     write(png, both);
   }
 
-  private static XYChart line(String title, String yLabel, List<Double> x, List<Double> train,
-      List<Double> vx, List<Double> val) {
-    XYChart chart = new XYChartBuilder().width(640).height(440).title(title).xAxisTitle("epoch")
-        .yAxisTitle(yLabel).build();
+  private static XYChart line(
+      String title,
+      String yLabel,
+      List<Double> x,
+      List<Double> train,
+      List<Double> vx,
+      List<Double> val) {
+    XYChart chart =
+        new XYChartBuilder()
+            .width(640)
+            .height(440)
+            .title(title)
+            .xAxisTitle("epoch")
+            .yAxisTitle(yLabel)
+            .build();
     chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
     chart.getStyler().setXAxisDecimalPattern("0");
     chart.addSeries("train", x, train).setMarker(SeriesMarkers.CIRCLE);
@@ -82,14 +95,24 @@ final class Plots {
         cells.add(new Number[] {p, t, matrix[t][p]});
       }
     }
-    HeatMapChart chart = new HeatMapChartBuilder().width(760).height(660)
-        .title("Confusion matrix (test set)").xAxisTitle("predicted").yAxisTitle("true").build();
+    HeatMapChart chart =
+        new HeatMapChartBuilder()
+            .width(760)
+            .height(660)
+            .title("Confusion matrix (test set)")
+            .xAxisTitle("predicted")
+            .yAxisTitle("true")
+            .build();
     chart.getStyler().setShowValue(true);
     chart.getStyler().setValueFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
     // Off-diagonal counts are tiny next to the diagonal: a ramp that leaves white only for 0
     // keeps every mistake visible.
-    chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(255, 200, 150),
-        new Color(240, 120, 60), new Color(160, 30, 20)});
+    chart
+        .getStyler()
+        .setRangeColors(
+            new Color[] {
+              Color.WHITE, new Color(255, 200, 150), new Color(240, 120, 60), new Color(160, 30, 20)
+            });
     chart.getStyler().setLegendVisible(false);
     chart.addSeries("counts", labels, labels, cells);
     write(png, BitmapEncoder.getBufferedImage(chart));
@@ -114,13 +137,13 @@ final class Plots {
       }
     }
     show.sort(Integer::compare);
-    BufferedImage img = new BufferedImage(cols * cell, rows * (cell + caption),
-        BufferedImage.TYPE_INT_RGB);
+    BufferedImage img =
+        new BufferedImage(cols * cell, rows * (cell + caption), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
-        RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     float[] px = test.features().array();
     int side = (int) Math.round(Math.sqrt(test.sampleShape().size()));
@@ -141,18 +164,22 @@ final class Plots {
         g.drawRect(ox + 1, oy + 1, cell - 3, cell - 3);
       }
       g.setColor(wrong ? Color.RED : Color.DARK_GRAY);
-      g.drawString(String.format("t%d p%d %.0f%%", test.label(i), predicted[i],
-          100 * confidence[i]), ox + 4, oy + cell + caption - 5);
+      g.drawString(
+          String.format("t%d p%d %.0f%%", test.label(i), predicted[i], 100 * confidence[i]),
+          ox + 4,
+          oy + cell + caption - 5);
     }
     g.dispose();
     write(png, img);
   }
 
   private static void write(Path png, BufferedImage img) throws IOException {
-    AtomicFiles.write(png, out -> {
-      if (!ImageIO.write(img, "png", out)) {
-        throw new IOException("no PNG writer available");
-      }
-    });
+    AtomicFiles.write(
+        png,
+        out -> {
+          if (!ImageIO.write(img, "png", out)) {
+            throw new IOException("no PNG writer available");
+          }
+        });
   }
 }

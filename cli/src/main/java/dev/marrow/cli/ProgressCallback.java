@@ -30,15 +30,16 @@ final class ProgressCallback implements Callback {
   public void onEpochBegin(TrainingContext ctx, int epoch) {
     batchSize = (ctx.samplesPerEpoch() + ctx.stepsPerEpoch() - 1) / ctx.stepsPerEpoch();
     if (showBar) {
-      bar = new ProgressBarBuilder()
-          .setTaskName(String.format("Epoch %d/%d", epoch, ctx.epochs()))
-          .setInitialMax(ctx.samplesPerEpoch())
-          .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-          .setUnit(" samples", 1)
-          .showSpeed()
-          .setUpdateIntervalMillis(250)
-          .continuousUpdate()
-          .build();
+      bar =
+          new ProgressBarBuilder()
+              .setTaskName(String.format("Epoch %d/%d", epoch, ctx.epochs()))
+              .setInitialMax(ctx.samplesPerEpoch())
+              .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+              .setUnit(" samples", 1)
+              .showSpeed()
+              .setUpdateIntervalMillis(250)
+              .continuousUpdate()
+              .build();
     }
   }
 

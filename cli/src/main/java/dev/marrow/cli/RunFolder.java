@@ -25,9 +25,14 @@ final class RunFolder {
       @JsonProperty("samples_per_second") double samplesPerSecond) {
 
     static EpochJson of(EpochStats s) {
-      return new EpochJson(s.epoch(), s.loss(), s.accuracy(),
-          s.hasValidation() ? s.valLoss() : null, s.hasValidation() ? s.valAccuracy() : null,
-          s.seconds(), s.samplesPerSecond());
+      return new EpochJson(
+          s.epoch(),
+          s.loss(),
+          s.accuracy(),
+          s.hasValidation() ? s.valLoss() : null,
+          s.hasValidation() ? s.valAccuracy() : null,
+          s.seconds(),
+          s.samplesPerSecond());
     }
   }
 

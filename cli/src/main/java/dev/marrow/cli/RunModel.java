@@ -23,8 +23,8 @@ final class RunModel {
   private RunModel(Sequential model, Backend backend) {
     this.model = model;
     // The loss only serves evaluate(); the optimizer is never stepped.
-    this.trainer = new Trainer(model, new Sgd(1e-3), new SparseCategoricalCrossentropy(true),
-        backend);
+    this.trainer =
+        new Trainer(model, new Sgd(1e-3), new SparseCategoricalCrossentropy(true), backend);
   }
 
   static RunModel of(Sequential model, Backend backend) {

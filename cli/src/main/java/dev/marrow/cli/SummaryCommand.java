@@ -4,17 +4,22 @@ import dev.marrow.engine.nn.Sequential;
 import dev.marrow.models.zoo.ModelSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code marrow summary --model NAME}: layers, output shapes and parameter counts. */
-@Command(name = "summary", mixinStandardHelpOptions = true,
+@Command(
+    name = "summary",
+    mixinStandardHelpOptions = true,
     description = "Print a model's layers, output shapes and parameter counts.")
 final class SummaryCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "NAME",
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "NAME",
       description = "Model name: ${COMPLETION-CANDIDATES}.",
       completionCandidates = ModelNames.class)
   String model;

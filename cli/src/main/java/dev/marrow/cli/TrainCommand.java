@@ -20,8 +20,8 @@ import dev.marrow.engine.train.callbacks.CsvLogger;
 import dev.marrow.engine.train.callbacks.EarlyStopping;
 import dev.marrow.engine.train.callbacks.LearningRateSchedule;
 import dev.marrow.engine.train.callbacks.ModelCheckpoint;
-import dev.marrow.engine.train.callbacks.ProgressLogger;
 import dev.marrow.engine.train.callbacks.Monitor;
+import dev.marrow.engine.train.callbacks.ProgressLogger;
 import dev.marrow.engine.train.callbacks.ReduceLROnPlateau;
 import dev.marrow.engine.train.callbacks.TensorBoard;
 import dev.marrow.models.mnist.Mnist;
@@ -43,7 +43,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code marrow train}: trains a zoo model on MNIST and writes a run folder. */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = "Train a model on MNIST (downloaded and checksummed on first use).")
 final class TrainCommand implements Callable<Integer> {
   private static final ObjectMapper JSON =
@@ -51,97 +54,152 @@ final class TrainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "NAME",
-      description = "Model: ${COMPLETION-CANDIDATES}.", completionCandidates = ModelNames.class)
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description = "Model: ${COMPLETION-CANDIDATES}.",
+      completionCandidates = ModelNames.class)
   String model;
 
-  @Option(names = "--epochs", paramLabel = "N",
-      description = "Total epochs (default: the tutorial's: 5 for mlp, mlp-dropout, cnn, lenet5;"
-          + " 3 for simple-cnn and vgg; 30 for nielsen).")
+  @Option(
+      names = "--epochs",
+      paramLabel = "N",
+      description =
+          "Total epochs (default: the tutorial's: 5 for mlp, mlp-dropout, cnn, lenet5;"
+              + " 3 for simple-cnn and vgg; 30 for nielsen).")
   Integer epochs;
 
-  @Option(names = "--batch-size", paramLabel = "B",
-      description = "Batch size (default: the tutorial's: 32 for mlp and simple-cnn, 10 for"
-          + " nielsen, 128 for the others).")
+  @Option(
+      names = "--batch-size",
+      paramLabel = "B",
+      description =
+          "Batch size (default: the tutorial's: 32 for mlp and simple-cnn, 10 for"
+              + " nielsen, 128 for the others).")
   Integer batchSize;
 
-  @Option(names = "--optimizer", paramLabel = "NAME",
+  @Option(
+      names = "--optimizer",
+      paramLabel = "NAME",
       description = "adam or sgd (default: the tutorial's).")
   String optimizer;
 
-  @Option(names = "--lr", paramLabel = "X",
+  @Option(
+      names = "--lr",
+      paramLabel = "X",
       description = "Learning rate (default: the tutorial's: 1e-3 for Adam, 3.0 for nielsen).")
   Double learningRate;
 
   @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum (default: 0).")
   Double momentum;
 
-  @Option(names = "--lr-schedule", paramLabel = "KIND",
-      description = "step (halve every 2 epochs), exponential (×0.9 per epoch), cosine (to 0"
-          + " over the run) or constant (default: the model's; vgg uses cosine).")
+  @Option(
+      names = "--lr-schedule",
+      paramLabel = "KIND",
+      description =
+          "step (halve every 2 epochs), exponential (×0.9 per epoch), cosine (to 0"
+              + " over the run) or constant (default: the model's; vgg uses cosine).")
   String lrSchedule;
 
-  @Option(names = "--seed", paramLabel = "S",
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
       description = "Seed for initialisation, shuffling and dropout (default: the model's).")
   Long seed;
 
-  @Option(names = "--validation-split", paramLabel = "F",
-      description = "Hold out this last fraction of the training set for validation"
-          + " (default: 0).")
+  @Option(
+      names = "--validation-split",
+      paramLabel = "F",
+      description =
+          "Hold out this last fraction of the training set for validation" + " (default: 0).")
   Double validationSplit;
 
-  @Option(names = "--early-stopping", paramLabel = "PATIENCE",
-      description = "Stop after PATIENCE epochs without improvement of val_loss (loss without"
-          + " validation data) and restore the best weights.")
+  @Option(
+      names = "--early-stopping",
+      paramLabel = "PATIENCE",
+      description =
+          "Stop after PATIENCE epochs without improvement of val_loss (loss without"
+              + " validation data) and restore the best weights.")
   Integer earlyStopping;
 
-  @Option(names = "--reduce-lr-on-plateau",
+  @Option(
+      names = "--reduce-lr-on-plateau",
       description = "Halve the learning rate after 2 epochs without improvement (min 1e-6).")
   boolean reduceLrOnPlateau;
 
-  @Option(names = "--checkpoint", paramLabel = "WHEN", defaultValue = "every-epoch",
-      description = "every-epoch (default: checkpoint.safetensors after each epoch, for"
-          + " --resume) or best (also best.safetensors when the monitored metric improves).")
+  @Option(
+      names = "--checkpoint",
+      paramLabel = "WHEN",
+      defaultValue = "every-epoch",
+      description =
+          "every-epoch (default: checkpoint.safetensors after each epoch, for"
+              + " --resume) or best (also best.safetensors when the monitored metric improves).")
   String checkpoint;
 
-  @Option(names = "--resume", paramLabel = "RUN_DIR",
-      description = "Continue the run in RUN_DIR from its last checkpoint, with its settings;"
-          + " --epochs may raise the total.")
+  @Option(
+      names = "--resume",
+      paramLabel = "RUN_DIR",
+      description =
+          "Continue the run in RUN_DIR from its last checkpoint, with its settings;"
+              + " --epochs may raise the total.")
   Path resume;
 
   @Mixin DeviceOptions device = new DeviceOptions();
 
-  @Option(names = "--threads", paramLabel = "T",
+  @Option(
+      names = "--threads",
+      paramLabel = "T",
       description = "CPU threads (default: all processors).")
   Integer threads;
 
   @Mixin DataOptions data;
 
-  @Option(names = "--out", paramLabel = "DIR",
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
       description = "Run folder (default: runs/<model>-<timestamp>).")
   Path out;
 
-  @Option(names = "--tensorboard", paramLabel = "DIR",
-      description = "Write TensorBoard logs to DIR/train and DIR/validation, as Keras'"
-          + " TensorBoard callback.")
+  @Option(
+      names = "--tensorboard",
+      paramLabel = "DIR",
+      description =
+          "Write TensorBoard logs to DIR/train and DIR/validation, as Keras'"
+              + " TensorBoard callback.")
   Path tensorboard;
 
-  @Option(names = "--tensorboard-histogram-freq", paramLabel = "N", defaultValue = "1",
-      description = "With --tensorboard: weight and gradient histograms every N epochs, 0 for"
-          + " none (default: 1).")
+  @Option(
+      names = "--tensorboard-histogram-freq",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "With --tensorboard: weight and gradient histograms every N epochs, 0 for"
+              + " none (default: 1).")
   int tensorboardHistogramFreq;
 
   @Option(names = "--no-progress", description = "Do not draw a progress bar.")
   boolean noProgress;
 
-  @Option(names = "--no-plots", description = "Do not draw curves.png, confusion.png,"
-      + " samples.png.")
+  @Option(
+      names = "--no-plots",
+      description = "Do not draw curves.png, confusion.png," + " samples.png.")
   boolean noPlots;
 
   /** The settings of a run, kept in run.json so that --resume continues with the same ones. */
-  record RunSettings(String model, String dataset, int epochs, int batchSize, String optimizer,
-      double learningRate, double momentum, String lrSchedule, long seed, double validationSplit,
-      Integer earlyStopping, boolean reduceLrOnPlateau, String checkpoint, int threads) {}
+  record RunSettings(
+      String model,
+      String dataset,
+      int epochs,
+      int batchSize,
+      String optimizer,
+      double learningRate,
+      double momentum,
+      String lrSchedule,
+      long seed,
+      double validationSplit,
+      Integer earlyStopping,
+      boolean reduceLrOnPlateau,
+      String checkpoint,
+      int threads) {}
 
   @Override
   public Integer call() throws IOException {
@@ -155,8 +213,14 @@ final class TrainCommand implements Callable<Integer> {
         throw new UserError("--model is required (or --resume RUN_DIR)");
       }
       s = newSettings(ModelNames.lookup(model));
-      runDir = out != null ? out : Path.of("runs", s.model() + "-"
-          + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+      runDir =
+          out != null
+              ? out
+              : Path.of(
+                  "runs",
+                  s.model()
+                      + "-"
+                      + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
     ModelSpec m = ModelNames.lookup(s.model());
     TensorBoard board = tensorBoard();
@@ -164,12 +228,14 @@ final class TrainCommand implements Callable<Integer> {
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
 
     Sequential net = m.build(s.seed());
-    Optimizer optim = switch (s.optimizer()) {
-      case "adam" -> new Adam(s.learningRate());
-      case "sgd" -> new Sgd(s.learningRate(), s.momentum(), false, 0);
-      default -> throw new UserError("unknown --optimizer '" + s.optimizer()
-          + "'; expected adam or sgd");
-    };
+    Optimizer optim =
+        switch (s.optimizer()) {
+          case "adam" -> new Adam(s.learningRate());
+          case "sgd" -> new Sgd(s.learningRate(), s.momentum(), false, 0);
+          default ->
+              throw new UserError(
+                  "unknown --optimizer '" + s.optimizer() + "'; expected adam or sgd");
+        };
     Loss loss = m.loss().get();
     try (Backend backend = device.open(s.threads(), spec.commandLine().getErr())) {
       // The run folder is created only now: bad flags, missing data or a missing device leave
@@ -189,16 +255,30 @@ final class TrainCommand implements Callable<Integer> {
         }
         stdout.printf("marrow: resuming %s after epoch %d of %d%n", s.model(), done, s.epochs());
       }
-      stdout.printf("marrow: training %s on %s (%,d train, %,d test) - device %s, %d threads,"
-              + " batch %d, %s, seed %d%n", m.name(), data.displayName(), mnist.train().size(),
+      stdout.printf(
+          "marrow: training %s on %s (%,d train, %,d test) - device %s, %d threads,"
+              + " batch %d, %s, seed %d%n",
+          m.name(),
+          data.displayName(),
+          mnist.train().size(),
           mnist.test().size(),
-          backend.name(), backend.threads(), s.batchSize(), optim.describe(), s.seed());
+          backend.name(),
+          backend.threads(),
+          s.batchSize(),
+          optim.describe(),
+          s.seed());
       stdout.flush();
       boolean terminal = System.console() != null && System.console().isTerminal();
-      FitOptions fit = FitOptions.defaults().verbose(ProgressLogger.Verbosity.SILENT).epochs(s.epochs()).batchSize(s.batchSize())
-          .seed(s.seed()).validationSplit(s.validationSplit()).initialEpoch(done)
-          .callback(new ProgressCallback(stdout, terminal && !noProgress))
-          .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
+      FitOptions fit =
+          FitOptions.defaults()
+              .verbose(ProgressLogger.Verbosity.SILENT)
+              .epochs(s.epochs())
+              .batchSize(s.batchSize())
+              .seed(s.seed())
+              .validationSplit(s.validationSplit())
+              .initialEpoch(done)
+              .callback(new ProgressCallback(stdout, terminal && !noProgress))
+              .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
       Monitor.Quantity monitor = Monitor.of(s.validationSplit() > 0 ? "val_loss" : "loss");
       addCallbacks(fit, s, monitor, runDir);
       if (board != null) {
@@ -211,17 +291,29 @@ final class TrainCommand implements Callable<Integer> {
       Evaluation test = trainer.evaluate(mnist.test());
       ModelFiles.save(net, runDir, meta);
       List<EpochStats> history = PlotCommand.readHistory(runDir.resolve("history.csv"));
-      RunFolder.writeMetrics(runDir, new RunFolder.MetricsJson(m.name(), backend.name(),
-          backend.threads(), s.seed(), RunFolder.epochs(history), test.loss(), test.accuracy(),
-          history.stream().mapToDouble(EpochStats::seconds).sum(), s.batchSize(),
-          optim.describe(), loss.name(), s.validationSplit(), Runtime.version().toString(),
-          Main.VERSION));
+      RunFolder.writeMetrics(
+          runDir,
+          new RunFolder.MetricsJson(
+              m.name(),
+              backend.name(),
+              backend.threads(),
+              s.seed(),
+              RunFolder.epochs(history),
+              test.loss(),
+              test.accuracy(),
+              history.stream().mapToDouble(EpochStats::seconds).sum(),
+              s.batchSize(),
+              optim.describe(),
+              loss.name(),
+              s.validationSplit(),
+              Runtime.version().toString(),
+              Main.VERSION));
       if (!noPlots) {
         PlotCommand.drawAll(runDir, history, RunModel.of(net, backend), mnist);
       }
       stdout.printf("run folder: %s%n", runDir);
-      stdout.printf(Locale.ROOT, "test_accuracy=%.4f test_loss=%.4f%n", test.accuracy(),
-          test.loss());
+      stdout.printf(
+          Locale.ROOT, "test_accuracy=%.4f test_loss=%.4f%n", test.accuracy(), test.loss());
       stdout.flush();
     }
     return 0;
@@ -235,27 +327,37 @@ final class TrainCommand implements Callable<Integer> {
       fit.callback(new ReduceLROnPlateau(monitor, 0.5, 2, 1e-6, 0));
     }
     if (s.lrSchedule() != null && !s.lrSchedule().equals("constant")) {
-      fit.callback(switch (s.lrSchedule()) {
-        case "step" -> LearningRateSchedule.step(s.learningRate(), 0.5, 2);
-        case "exponential" -> LearningRateSchedule.exponential(s.learningRate(), 0.9);
-        case "cosine" -> LearningRateSchedule.cosine(s.learningRate(), 0, s.epochs());
-        default -> throw new UserError("unknown --lr-schedule '" + s.lrSchedule()
-            + "'; expected step, exponential or cosine");
-      });
+      fit.callback(
+          switch (s.lrSchedule()) {
+            case "step" -> LearningRateSchedule.step(s.learningRate(), 0.5, 2);
+            case "exponential" -> LearningRateSchedule.exponential(s.learningRate(), 0.9);
+            case "cosine" -> LearningRateSchedule.cosine(s.learningRate(), 0, s.epochs());
+            default ->
+                throw new UserError(
+                    "unknown --lr-schedule '"
+                        + s.lrSchedule()
+                        + "'; expected step, exponential or cosine");
+          });
     }
     if (s.checkpoint().equals("best")) {
-      fit.callback(new ModelCheckpoint(runDir.resolve("best.safetensors"), monitor, true,
-          s.seed(), Map.of("model", s.model())));
+      fit.callback(
+          new ModelCheckpoint(
+              runDir.resolve("best.safetensors"),
+              monitor,
+              true,
+              s.seed(),
+              Map.of("model", s.model())));
     }
   }
 
   // Checked with the other flags, before any data is loaded or any folder made.
   private TensorBoard tensorBoard() {
     if (tensorboardHistogramFreq < 0) {
-      throw new UserError("--tensorboard-histogram-freq must be >= 0, got "
-          + tensorboardHistogramFreq);
+      throw new UserError(
+          "--tensorboard-histogram-freq must be >= 0, got " + tensorboardHistogramFreq);
     }
-    return tensorboard == null ? null
+    return tensorboard == null
+        ? null
         : new TensorBoard(tensorboard, tensorboardHistogramFreq, "epoch");
   }
 
@@ -283,16 +385,30 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (lrSchedule != null
         && !List.of("step", "exponential", "cosine", "constant").contains(lrSchedule)) {
-      throw new UserError("unknown --lr-schedule '" + lrSchedule
-          + "'; expected step, exponential, cosine or constant");
+      throw new UserError(
+          "unknown --lr-schedule '"
+              + lrSchedule
+              + "'; expected step, exponential, cosine or constant");
     }
     String opt = (optimizer == null ? m.optimizer() : optimizer).toLowerCase(Locale.ROOT);
     if (!opt.equals("adam") && !opt.equals("sgd")) {
       throw new UserError("unknown --optimizer '" + optimizer + "'; expected adam or sgd");
     }
     String schedule = lrSchedule != null ? lrSchedule : m.lrSchedule();
-    return new RunSettings(m.name(), data.dataset, epochCount, batch, opt, lr, mom, schedule,
-        seed == null ? m.seed() : seed, split, earlyStopping, reduceLrOnPlateau, checkpoint,
+    return new RunSettings(
+        m.name(),
+        data.dataset,
+        epochCount,
+        batch,
+        opt,
+        lr,
+        mom,
+        schedule,
+        seed == null ? m.seed() : seed,
+        split,
+        earlyStopping,
+        reduceLrOnPlateau,
+        checkpoint,
         threadCount);
   }
 
@@ -301,10 +417,15 @@ final class TrainCommand implements Callable<Integer> {
     if (!Files.isRegularFile(file)) {
       throw new UserError("--resume " + dir + ": no run.json (not a run folder)");
     }
-    if (model != null || batchSize != null || optimizer != null || learningRate != null
-        || seed != null || validationSplit != null) {
-      throw new UserError("--resume continues a run with its own settings; only --epochs,"
-          + " --threads, --device and the data options may be given");
+    if (model != null
+        || batchSize != null
+        || optimizer != null
+        || learningRate != null
+        || seed != null
+        || validationSplit != null) {
+      throw new UserError(
+          "--resume continues a run with its own settings; only --epochs,"
+              + " --threads, --device and the data options may be given");
     }
     RunSettings s;
     try {
@@ -315,10 +436,21 @@ final class TrainCommand implements Callable<Integer> {
     }
     int total = positive("--epochs", epochs, s.epochs());
     data.dataset = s.dataset() == null ? "mnist" : s.dataset();
-    return new RunSettings(s.model(), data.dataset, total, s.batchSize(), s.optimizer(),
+    return new RunSettings(
+        s.model(),
+        data.dataset,
+        total,
+        s.batchSize(),
+        s.optimizer(),
         s.learningRate(),
-        s.momentum(), s.lrSchedule(), s.seed(), s.validationSplit(), s.earlyStopping(),
-        s.reduceLrOnPlateau(), s.checkpoint(), threads == null ? s.threads() : threads);
+        s.momentum(),
+        s.lrSchedule(),
+        s.seed(),
+        s.validationSplit(),
+        s.earlyStopping(),
+        s.reduceLrOnPlateau(),
+        s.checkpoint(),
+        threads == null ? s.threads() : threads);
   }
 
   private static void prepareRunDir(Path dir) {

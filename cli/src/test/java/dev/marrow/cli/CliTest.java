@@ -39,8 +39,10 @@ class CliTest {
   void userErrorsExitWithTwoAndNameTheProblem() {
     Result unknown = run("train", "--model", "resnet9000");
     assertEquals(2, unknown.code());
-    assertTrue(unknown.err().contains("unknown model 'resnet9000'")
-        && unknown.err().contains("mlp, mlp-dropout, nielsen"), unknown.err());
+    assertTrue(
+        unknown.err().contains("unknown model 'resnet9000'")
+            && unknown.err().contains("mlp, mlp-dropout, nielsen"),
+        unknown.err());
 
     Result epochs = run("train", "--model", "mlp", "--epochs", "0");
     assertEquals(2, epochs.code());
@@ -62,8 +64,16 @@ class CliTest {
     assertEquals(2, notNumber.code());
     assertTrue(notNumber.err().contains("--batch-size"), notNumber.err());
 
-    Result optimizer = run("train", "--model", "mlp", "--optimizer", "rmsprop", "--offline",
-        "--cache-dir", tmp.toString());
+    Result optimizer =
+        run(
+            "train",
+            "--model",
+            "mlp",
+            "--optimizer",
+            "rmsprop",
+            "--offline",
+            "--cache-dir",
+            tmp.toString());
     assertEquals(2, optimizer.code());
     assertTrue(optimizer.err().contains("unknown --optimizer 'rmsprop'"), optimizer.err());
 
@@ -75,8 +85,8 @@ class CliTest {
     }
     Result out = run("train", "--model", "mlp", "--out", file.resolve("run").toString());
     assertEquals(2, out.code());
-    assertTrue(out.err().contains("cannot create run folder --out " + file.resolve("run")),
-        out.err());
+    assertTrue(
+        out.err().contains("cannot create run folder --out " + file.resolve("run")), out.err());
 
     Result resume = run("train", "--resume", tmp.resolve("no-such-run").toString());
     assertEquals(2, resume.code());
@@ -90,8 +100,18 @@ class CliTest {
   void unreadableDataExitsWithTwoAndListsTheSources() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Files.writeString(data.resolve("train-images-idx3-ubyte"), "not an IDX file");
-    Result r = run("train", "--model", "mlp", "--offline", "--data-dir", data.toString(),
-        "--cache-dir", tmp.resolve("empty-cache").toString(), "--out", tmp.resolve("run").toString());
+    Result r =
+        run(
+            "train",
+            "--model",
+            "mlp",
+            "--offline",
+            "--data-dir",
+            data.toString(),
+            "--cache-dir",
+            tmp.resolve("empty-cache").toString(),
+            "--out",
+            tmp.resolve("run").toString());
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("MNIST is not available"), r.err());
     assertTrue(r.err().contains("train-images-idx3-ubyte has SHA-256"), r.err());
@@ -102,8 +122,19 @@ class CliTest {
   @Test
   void trainWritesMetricsAndEndsWithTheTestAccuracy() throws Exception {
     Path out = tmp.resolve("run");
-    Result r = run("train", "--model", "mlp", "--epochs", "1", "--batch-size", "128",
-        "--validation-split", "0.1", "--out", out.toString());
+    Result r =
+        run(
+            "train",
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "128",
+            "--validation-split",
+            "0.1",
+            "--out",
+            out.toString());
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().strip().split("\n");
     String last = lines[lines.length - 1];
@@ -116,18 +147,20 @@ class CliTest {
     assertTrue(m.get("threads").asInt() >= 1);
     assertEquals(42, m.get("seed").asLong());
     JsonNode epoch = m.get("epochs").get(0);
-    for (String key : new String[] {"epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-        "seconds", "samples_per_second"}) {
+    for (String key :
+        new String[] {
+          "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "samples_per_second"
+        }) {
       assertTrue(epoch.has(key), "epoch field " + key + " in " + epoch);
     }
     double accuracy = m.get("test_accuracy").asDouble();
     assertTrue(accuracy > 0.9, "one epoch of the Keras MLP on 54k images: " + accuracy);
-    assertEquals(String.format(java.util.Locale.ROOT, "test_accuracy=%.4f", accuracy),
-        last.split(" ")[0]);
+    assertEquals(
+        String.format(java.util.Locale.ROOT, "test_accuracy=%.4f", accuracy), last.split(" ")[0]);
     assertTrue(m.get("train_seconds").asDouble() > 0);
     assertTrue(Files.readString(out.resolve("history.csv")).startsWith("epoch,loss,accuracy"));
-    for (String file : new String[] {"model.json", "model.safetensors", "checkpoint.safetensors",
-        "run.json"}) {
+    for (String file :
+        new String[] {"model.json", "model.safetensors", "checkpoint.safetensors", "run.json"}) {
       assertTrue(Files.size(out.resolve(file)) > 0, file);
     }
     for (String png : new String[] {"curves.png", "confusion.png", "samples.png"}) {
@@ -142,9 +175,12 @@ class CliTest {
     assertTrue(eval.out().strip().endsWith(last), eval.out() + " vs " + last);
 
     // predict on a picture drawn like a phone photo: dark ink on white, larger, off-centre.
-    dev.marrow.engine.data.Dataset test = dev.marrow.models.mnist.Mnist.load(
-        new dev.marrow.models.mnist.MnistFiles(null,
-            dev.marrow.models.mnist.MnistFiles.defaultCacheDir(), x -> {}).locate()).test();
+    dev.marrow.engine.data.Dataset test =
+        dev.marrow.models.mnist.Mnist.load(
+                new dev.marrow.models.mnist.MnistFiles(
+                        null, dev.marrow.models.mnist.MnistFiles.defaultCacheDir(), x -> {})
+                    .locate())
+            .test();
     Path png = tmp.resolve("digit.png");
     writePhoto(test, 0, png);
     Result p = run("predict", "--model", out.toString(), png.toString());
@@ -162,13 +198,13 @@ class CliTest {
 
   /** Test image i, 4× larger, inverted (dark on white) and shifted, as a user's picture is. */
   static void writePhoto(dev.marrow.engine.data.Dataset d, int i, Path png) throws Exception {
-    java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(150, 130,
-        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    java.awt.image.BufferedImage img =
+        new java.awt.image.BufferedImage(150, 130, java.awt.image.BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < 130; y++) {
       for (int x = 0; x < 150; x++) {
         int sx = Math.floorDiv(x - 30, 4), sy = Math.floorDiv(y - 10, 4);
-        float v = sx >= 0 && sx < 28 && sy >= 0 && sy < 28
-            ? d.features().get(i * 784 + sy * 28 + sx) : 0;
+        float v =
+            sx >= 0 && sx < 28 && sy >= 0 && sy < 28 ? d.features().get(i * 784 + sy * 28 + sx) : 0;
         int g = Math.round(255 * (1 - v));
         img.setRGB(x, y, (g << 16) | (g << 8) | g);
       }
@@ -188,8 +224,8 @@ class CliTest {
     var a = dev.marrow.engine.io.SafeTensors.read(straight.resolve("model.safetensors"));
     var b = dev.marrow.engine.io.SafeTensors.read(resumed.resolve("model.safetensors"));
     for (String name : a.tensors().keySet()) {
-      org.junit.jupiter.api.Assertions.assertArrayEquals(a.tensors().get(name).array(),
-          b.tensors().get(name).array(), name);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          a.tensors().get(name).array(), b.tensors().get(name).array(), name);
     }
     assertEquals(4, Files.readAllLines(resumed.resolve("history.csv")).size());
     Result refused = run("train", "--resume", resumed.toString(), "--lr", "0.1");
@@ -202,9 +238,26 @@ class CliTest {
     writeIdx(idx, "train", 40);
     writeIdx(idx, "t10k", 10);
     Path logs = tmp.resolve("logs");
-    Result r = run("train", "--model", "mlp", "--epochs", "1", "--batch-size", "10",
-        "--dataset", "idx:" + idx, "--validation-split", "0.25", "--threads", "1", "--no-plots",
-        "--out", tmp.resolve("run").toString(), "--tensorboard", logs.toString());
+    Result r =
+        run(
+            "train",
+            "--model",
+            "mlp",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "10",
+            "--dataset",
+            "idx:" + idx,
+            "--validation-split",
+            "0.25",
+            "--threads",
+            "1",
+            "--no-plots",
+            "--out",
+            tmp.resolve("run").toString(),
+            "--tensorboard",
+            logs.toString());
     assertEquals(0, r.code(), r.err());
     for (String split : new String[] {"train", "validation"}) {
       try (var files = Files.list(logs.resolve(split))) {
@@ -221,10 +274,14 @@ class CliTest {
   static void writeIdx(Path dir, String prefix, int count) throws Exception {
     Files.createDirectories(dir);
     java.util.Random random = new java.util.Random(count);
-    java.nio.ByteBuffer images = java.nio.ByteBuffer.allocate(16 + count * 784)
-        .putInt(0x803).putInt(count).putInt(28).putInt(28);
-    java.nio.ByteBuffer labels = java.nio.ByteBuffer.allocate(8 + count)
-        .putInt(0x801).putInt(count);
+    java.nio.ByteBuffer images =
+        java.nio.ByteBuffer.allocate(16 + count * 784)
+            .putInt(0x803)
+            .putInt(count)
+            .putInt(28)
+            .putInt(28);
+    java.nio.ByteBuffer labels =
+        java.nio.ByteBuffer.allocate(8 + count).putInt(0x801).putInt(count);
     for (int i = 0; i < count; i++) {
       for (int p = 0; p < 784; p++) {
         images.put((byte) random.nextInt(256));

@@ -42,35 +42,64 @@ class ExitCodeTest {
   void internalErrorsExitOneWithTheStackTraceOnlyWhenVerbose() {
     CliTest.Result quiet = runWithExplode("explode");
     assertEquals(1, quiet.code());
-    assertTrue(quiet.err().contains("marrow: internal error: java.lang.IllegalStateException:"
-        + " invariant broken") && quiet.err().contains("run with --verbose"), quiet.err());
+    assertTrue(
+        quiet
+                .err()
+                .contains(
+                    "marrow: internal error: java.lang.IllegalStateException:"
+                        + " invariant broken")
+            && quiet.err().contains("run with --verbose"),
+        quiet.err());
     assertFalse(quiet.err().contains("\tat "), quiet.err());
 
     CliTest.Result verbose = runWithExplode("--verbose", "explode");
     assertEquals(1, verbose.code());
-    assertTrue(verbose.err().contains("\tat dev.marrow.cli.ExitCodeTest$Explode.call"),
-        verbose.err());
+    assertTrue(
+        verbose.err().contains("\tat dev.marrow.cli.ExitCodeTest$Explode.call"), verbose.err());
   }
 
   /**
-   * A file-size limit (ulimit -f, which the JVM turns into "File too large" errors) stands in for
-   * a full disk: the checkpoint of the first epoch cannot be written.
+   * A file-size limit (ulimit -f, which the JVM turns into "File too large" errors) stands in for a
+   * full disk: the checkpoint of the first epoch cannot be written.
    */
   @Test
   void aFullDiskExitsTwoAndLeavesNoPartialFiles() throws Exception {
     assumeTrue(Files.isExecutable(Path.of("/bin/bash")));
     Path run = tmp.resolve("run");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder("/bin/bash", "-c", "ulimit -f 300 && exec \"$0\" \"$@\"", java,
-        "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp",
-        System.getProperty("java.class.path"), Main.class.getName(), "train", "--model", "mlp",
-        "--epochs", "1", "--no-plots", "--no-progress", "--device", "cpu",
-        "--out", run.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "/bin/bash",
+                "-c",
+                "ulimit -f 300 && exec \"$0\" \"$@\"",
+                java,
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "train",
+                "--model",
+                "mlp",
+                "--epochs",
+                "1",
+                "--no-plots",
+                "--no-progress",
+                "--device",
+                "cpu",
+                "--out",
+                run.toString())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(5, TimeUnit.MINUTES), "child finished");
     assertEquals(2, p.exitValue(), output);
-    assertTrue(output.contains("marrow: cannot write checkpoint")
-        && output.contains("File too large") && output.contains("is the disk full"), output);
+    assertTrue(
+        output.contains("marrow: cannot write checkpoint")
+            && output.contains("File too large")
+            && output.contains("is the disk full"),
+        output);
     try (Stream<Path> files = Files.list(run)) {
       List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
       assertTrue(names.stream().noneMatch(n -> n.endsWith(".tmp")), "temp files left: " + names);

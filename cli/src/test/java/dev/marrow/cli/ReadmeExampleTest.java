@@ -26,8 +26,9 @@ class ReadmeExampleTest {
   void embeddingExampleCompilesAndTrains() throws Exception {
     Path readme = Path.of(System.getProperty("marrow.repo.root", ".."), "README.md");
     String text = Files.readString(readme);
-    Matcher m = Pattern.compile("<!-- embedding-example -->\\s*```java\\n(.*?)```", Pattern.DOTALL)
-        .matcher(text);
+    Matcher m =
+        Pattern.compile("<!-- embedding-example -->\\s*```java\\n(.*?)```", Pattern.DOTALL)
+            .matcher(text);
     assertTrue(m.find(), "README.md has a java block after <!-- embedding-example -->");
     Path src = tmp.resolve("EmbeddingExample.java");
     Files.writeString(src, m.group(1));
@@ -35,16 +36,28 @@ class ReadmeExampleTest {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     assertNotNull(javac, "tests run on a JDK");
     ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
-    int code = javac.run(null, null, diagnostics, "--add-modules", "jdk.incubator.vector",
-        "-classpath", System.getProperty("java.class.path"), "-d", tmp.toString(), src.toString());
+    int code =
+        javac.run(
+            null,
+            null,
+            diagnostics,
+            "--add-modules",
+            "jdk.incubator.vector",
+            "-classpath",
+            System.getProperty("java.class.path"),
+            "-d",
+            tmp.toString(),
+            src.toString());
     assertEquals(0, code, "README example does not compile:\n" + diagnostics);
 
     PrintStream original = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {tmp.toUri().toURL()},
-        getClass().getClassLoader())) {
+    try (URLClassLoader loader =
+        new URLClassLoader(new URL[] {tmp.toUri().toURL()}, getClass().getClassLoader())) {
       System.setOut(new PrintStream(captured, true));
-      loader.loadClass("EmbeddingExample").getMethod("main", String[].class)
+      loader
+          .loadClass("EmbeddingExample")
+          .getMethod("main", String[].class)
           .invoke(null, (Object) new String[0]);
     } finally {
       System.setOut(original);
@@ -54,12 +67,17 @@ class ReadmeExampleTest {
     Matcher acc = Pattern.compile("test accuracy (0\\.\\d+)").matcher(out);
     assertTrue(acc.find(), "the example prints its test accuracy:\n" + out);
     assertTrue(Double.parseDouble(acc.group(1)) > 0.9, out);
-    Matcher digit = Pattern.compile("predicted: \\[(\\w+) \\((\\d\\.\\d+)\\), \\w+ \\(\\d\\.\\d+\\),"
-        + " \\w+ \\(\\d\\.\\d+\\)\\] \\(label (\\d)\\)").matcher(out);
+    Matcher digit =
+        Pattern.compile(
+                "predicted: \\[(\\w+) \\((\\d\\.\\d+)\\), \\w+ \\(\\d\\.\\d+\\),"
+                    + " \\w+ \\(\\d\\.\\d+\\)\\] \\(label (\\d)\\)")
+            .matcher(out);
     assertTrue(digit.find(), out);
-    List<String> names = List.of("zero", "one", "two", "three", "four", "five", "six", "seven",
-        "eight", "nine");
-    assertEquals(names.get(Integer.parseInt(digit.group(3))), digit.group(1),
+    List<String> names =
+        List.of("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine");
+    assertEquals(
+        names.get(Integer.parseInt(digit.group(3))),
+        digit.group(1),
         "the reloaded model reads the picture, and names the class");
     for (String expected : List.of("Total params", "epoch 2:")) {
       assertTrue(out.contains(expected), expected + " in:\n" + out);

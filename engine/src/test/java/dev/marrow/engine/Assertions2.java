@@ -17,23 +17,28 @@ public final class Assertions2 {
     return t;
   }
 
-  /** |expected − actual| ≤ atol + rtol·|expected| for every element, else fails naming the index. */
-  public static void assertClose(float[] expected, float[] actual, double rtol, double atol,
-      String what) {
+  /**
+   * |expected − actual| ≤ atol + rtol·|expected| for every element, else fails naming the index.
+   */
+  public static void assertClose(
+      float[] expected, float[] actual, double rtol, double atol, String what) {
     if (expected.length != actual.length) {
       fail(what + ": length " + actual.length + ", expected " + expected.length);
     }
     for (int i = 0; i < expected.length; i++) {
       double e = expected[i], a = actual[i];
-      if (!(Math.abs(e - a) <= atol + rtol * Math.abs(e)) && !(Double.isNaN(e) && Double.isNaN(a))) {
-        fail(String.format("%s: element %d is %.9g, expected %.9g (rtol %g, atol %g)", what, i, a,
-            e, rtol, atol));
+      if (!(Math.abs(e - a) <= atol + rtol * Math.abs(e))
+          && !(Double.isNaN(e) && Double.isNaN(a))) {
+        fail(
+            String.format(
+                "%s: element %d is %.9g, expected %.9g (rtol %g, atol %g)",
+                what, i, a, e, rtol, atol));
       }
     }
   }
 
-  public static void assertClose(Tensor expected, Tensor actual, double rtol, double atol,
-      String what) {
+  public static void assertClose(
+      Tensor expected, Tensor actual, double rtol, double atol, String what) {
     assertClose(expected.array(), actual.array(), rtol, atol, what);
   }
 }

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModulePathTest {
   /** The application: trains a tiny model, saves it, loads it and predicts, printing facts. */
-  private static final String MAIN = """
+  private static final String MAIN =
+      """
       package app;
 
       import dev.marrow.Layers;
@@ -107,7 +108,8 @@ class ModulePathTest {
       """;
 
   /** Imports two packages Marrow keeps to itself: must not compile on the module path. */
-  private static final String INTERNAL = """
+  private static final String INTERNAL =
+      """
       package app;
 
       import dev.marrow.bindings.cudnn.cudnn_h;
@@ -160,13 +162,20 @@ class ModulePathTest {
         }
       }
     }
-    for (String m : List.of("dev.marrow.bindings", "dev.marrow.engine", "dev.marrow.models",
-        "jcuda", "org.apache.commons.compress")) {
+    for (String m :
+        List.of(
+            "dev.marrow.bindings",
+            "dev.marrow.engine",
+            "dev.marrow.models",
+            "jcuda",
+            "org.apache.commons.compress")) {
       // Jars installed in ~/.m2 before the descriptors existed show up as automatic modules
       // (marrow.engine, ...): build from the root so the reactor hands over this build's classes.
-      assertTrue(seen.contains(m) && byName.containsKey(m), m
-          + " is not on the test class path (build from the root: mvn verify); found "
-          + byName.keySet());
+      assertTrue(
+          seen.contains(m) && byName.containsKey(m),
+          m
+              + " is not on the test class path (build from the root: mvn verify); found "
+              + byName.keySet());
     }
     modulePath = found;
   }
@@ -175,14 +184,24 @@ class ModulePathTest {
   void runsOnTheClassPath() throws Exception {
     Path src = write(tmp.resolve("src"), false);
     Path classes = tmp.resolve("classes");
-    compile(src, classes, List.of("--class-path", joined(modulePath),
-        "--add-modules", "jdk.incubator.vector"), true);
+    compile(
+        src,
+        classes,
+        List.of("--class-path", joined(modulePath), "--add-modules", "jdk.incubator.vector"),
+        true);
 
     List<String> classPath = new ArrayList<>(List.of(classes.toString()));
     modulePath.forEach(p -> classPath.add(p.toString()));
-    String out = run(List.of("--add-modules", "jdk.incubator.vector",
-        "--enable-native-access=ALL-UNNAMED",
-        "-cp", String.join(File.pathSeparator, classPath), "app.Main", modelDir()));
+    String out =
+        run(
+            List.of(
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                String.join(File.pathSeparator, classPath),
+                "app.Main",
+                modelDir()));
 
     assertTrue(out.contains("app named=false"), out);
     assertTrue(out.contains("engine module=null"), out); // the unnamed module
@@ -199,8 +218,15 @@ class ModulePathTest {
 
     List<Path> path = new ArrayList<>(modulePath);
     path.add(classes);
-    String out = run(List.of("--enable-native-access=dev.marrow.bindings,dev.marrow.engine",
-        "--module-path", joined(path), "-m", "app/app.Main", modelDir()));
+    String out =
+        run(
+            List.of(
+                "--enable-native-access=dev.marrow.bindings,dev.marrow.engine",
+                "--module-path",
+                joined(path),
+                "-m",
+                "app/app.Main",
+                modelDir()));
 
     assertTrue(out.contains("app named=true"), out);
     assertTrue(out.contains("engine module=dev.marrow.engine"), out);
@@ -212,12 +238,13 @@ class ModulePathTest {
   void internalPackagesAreNotVisibleOnTheModulePath() throws Exception {
     Path src = tmp.resolve("src");
     Files.createDirectories(src.resolve("app"));
-    Files.writeString(src.resolve("module-info.java"),
+    Files.writeString(
+        src.resolve("module-info.java"),
         "module app { requires dev.marrow.engine; requires dev.marrow.bindings; }\n");
     Files.writeString(src.resolve("app/Internal.java"), INTERNAL);
 
-    String errors = compile(src, tmp.resolve("classes"),
-        List.of("--module-path", joined(modulePath)), false);
+    String errors =
+        compile(src, tmp.resolve("classes"), List.of("--module-path", joined(modulePath)), false);
 
     // javac's words: "package ... is not visible (package ... is declared in module ..., which
     // does not export it[ to module app])".
@@ -243,8 +270,8 @@ class ModulePathTest {
   private static Path write(Path src, boolean withDescriptor) throws IOException {
     Files.createDirectories(src.resolve("app"));
     if (withDescriptor) {
-      Files.writeString(src.resolve("module-info.java"),
-          "module app { requires dev.marrow.models; }\n");
+      Files.writeString(
+          src.resolve("module-info.java"), "module app { requires dev.marrow.models; }\n");
     }
     Files.writeString(src.resolve("app/Main.java"), MAIN);
     return src;
@@ -256,8 +283,13 @@ class ModulePathTest {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     assertNotNull(javac, "this test needs a JDK, not a JRE");
     List<String> args = new ArrayList<>(options);
-    args.addAll(List.of("--release", String.valueOf(Runtime.version().feature()), "-d",
-        out.toString(), "-Xlint:-incubating"));
+    args.addAll(
+        List.of(
+            "--release",
+            String.valueOf(Runtime.version().feature()),
+            "-d",
+            out.toString(),
+            "-Xlint:-incubating"));
     List<Path> sources;
     try (Stream<Path> files = Files.walk(src)) {
       sources = files.filter(f -> f.toString().endsWith(".java")).toList();
@@ -265,8 +297,10 @@ class ModulePathTest {
     StringWriter messages = new StringWriter();
     boolean ok;
     try (StandardJavaFileManager fm = javac.getStandardFileManager(null, null, null)) {
-      ok = javac.getTask(messages, fm, null, args, null, fm.getJavaFileObjectsFromPaths(sources))
-          .call();
+      ok =
+          javac
+              .getTask(messages, fm, null, args, null, fm.getJavaFileObjectsFromPaths(sources))
+              .call();
     }
     assertEquals(mustSucceed, ok, "javac " + args + ":\n" + messages);
     return messages.toString();
@@ -292,11 +326,12 @@ class ModulePathTest {
     assertTrue(err.contains("INFO: Marrow backend cpu: "), "no backend log line:\n" + shown);
     // The JDK names the incubator module it loads; anything else (a native-access warning
     // because a module name above is wrong, a stack trace) is a failure.
-    String unexpected = err.lines()
-        .filter(l -> !l.contains("Using incubator modules: jdk.incubator.vector"))
-        .filter(l -> !l.startsWith("INFO: ") && !l.contains(" dev.marrow.engine."))
-        .filter(l -> !l.isBlank())
-        .reduce("", (a, b) -> a + b + "\n");
+    String unexpected =
+        err.lines()
+            .filter(l -> !l.contains("Using incubator modules: jdk.incubator.vector"))
+            .filter(l -> !l.startsWith("INFO: ") && !l.contains(" dev.marrow.engine."))
+            .filter(l -> !l.isBlank())
+            .reduce("", (a, b) -> a + b + "\n");
     assertTrue(unexpected.isEmpty(), "unexpected stderr:\n" + shown);
     return out;
   }

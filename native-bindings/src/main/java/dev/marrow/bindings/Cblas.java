@@ -56,10 +56,34 @@ public final class Cblas {
    * Row-major {@code C = alpha·op(A)·op(B) + beta·C} on native segments (CblasRowMajor), the same
    * contract as the Backend SPI's gemm.
    */
-  public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-      MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
-    cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans()
-        : cblas_h.CblasNoTrans(), transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k,
-        alpha, a, lda, b, ldb, beta, c, ldc);
+  public void sgemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      MemorySegment a,
+      int lda,
+      MemorySegment b,
+      int ldb,
+      float beta,
+      MemorySegment c,
+      int ldc) {
+    cblas_h.cblas_sgemm(
+        cblas_h.CblasRowMajor(),
+        transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
+        transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc);
   }
 }

@@ -9,17 +9,22 @@ import java.util.function.Consumer;
  * jextract-generated bindings (and, for the driver and NVRTC, JCuda's JNI libraries, which link
  * them by soname) find their symbols. Nothing is loaded before {@link #load} is called.
  *
- * <p>The libraries come from the {@link LibraryLocator}, or — only when the system property
- * {@value #EMULATION_PROPERTY} names a folder — from the host emulation the test phase builds there.
- * The production search never looks in that folder.
+ * <p>The libraries come from the {@link LibraryLocator}, or — only when the system property {@value
+ * #EMULATION_PROPERTY} names a folder — from the host emulation the test phase builds there. The
+ * production search never looks in that folder.
  */
 public final class CudaLibraries {
   /** System property naming the folder of the CUDA host emulation (tests only). */
   public static final String EMULATION_PROPERTY = "marrow.cuda.emulation";
 
   /** In load order: the driver first, because the runtime and JCuda's JNI code link it. */
-  public static final NativeLibrary[] ALL = {NativeLibrary.CUDA_DRIVER,
-      NativeLibrary.CUDA_RUNTIME, NativeLibrary.NVRTC, NativeLibrary.CUBLAS, NativeLibrary.CUDNN};
+  public static final NativeLibrary[] ALL = {
+    NativeLibrary.CUDA_DRIVER,
+    NativeLibrary.CUDA_RUNTIME,
+    NativeLibrary.NVRTC,
+    NativeLibrary.CUBLAS,
+    NativeLibrary.CUDNN
+  };
 
   private static CudaLibraries loaded;
 
@@ -52,9 +57,11 @@ public final class CudaLibraries {
         return Optional.of(loaded);
       }
       // Both sets use NVIDIA's sonames, so a process holds one or the other, never both.
-      whyNot.accept("this process loaded the " + (loaded.emulated ? "CUDA host emulation"
-          : "real CUDA libraries") + " earlier; it cannot switch to the "
-          + (loaded.emulated ? "real libraries" : "emulation"));
+      whyNot.accept(
+          "this process loaded the "
+              + (loaded.emulated ? "CUDA host emulation" : "real CUDA libraries")
+              + " earlier; it cannot switch to the "
+              + (loaded.emulated ? "real libraries" : "emulation"));
       return Optional.empty();
     }
     LibraryLocator.Diagnostic d = locate();

@@ -16,7 +16,10 @@ public final class CudaStatus {
   /** Checks a CUDA runtime status. */
   public static void runtime(int status, String function) {
     if (status != cudart_h.cudaSuccess()) {
-      throw new CudaException(function, status, text(cudart_h.cudaGetErrorName(status)),
+      throw new CudaException(
+          function,
+          status,
+          text(cudart_h.cudaGetErrorName(status)),
           text(cudart_h.cudaGetErrorString(status)));
     }
   }
@@ -24,7 +27,10 @@ public final class CudaStatus {
   /** Checks a cuBLAS status. */
   public static void cublas(int status, String function) {
     if (status != cublas_h.CUBLAS_STATUS_SUCCESS()) {
-      throw new CudaException(function, status, text(cublas_h.cublasGetStatusName(status)),
+      throw new CudaException(
+          function,
+          status,
+          text(cublas_h.cublasGetStatusName(status)),
           text(cublas_h.cublasGetStatusString(status)));
     }
   }
@@ -38,7 +44,8 @@ public final class CudaStatus {
   }
 
   private static String text(MemorySegment cString) {
-    return cString.equals(MemorySegment.NULL) ? "(no description)"
+    return cString.equals(MemorySegment.NULL)
+        ? "(no description)"
         : cString.reinterpret(4096).getString(0);
   }
 }

@@ -17,14 +17,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Finds native libraries without loading anything at class-load time. Search order: {@code
- * MARROW_CUDA_LIB}, {@code CUDA_HOME/lib64}, {@code LD_LIBRARY_PATH}, the ldconfig cache, then
- * the usual install folders. The answer is a {@link Diagnostic} that says, for each library,
- * where it was found or every place that was searched.
+ * MARROW_CUDA_LIB}, {@code CUDA_HOME/lib64}, {@code LD_LIBRARY_PATH}, the ldconfig cache, then the
+ * usual install folders. The answer is a {@link Diagnostic} that says, for each library, where it
+ * was found or every place that was searched.
  */
 public final class LibraryLocator {
-  private static final List<String> USUAL_FOLDERS = List.of("/usr/local/cuda/lib64",
-      "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu",
-      "/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib64", "/usr/lib", "/opt/cuda/lib64");
+  private static final List<String> USUAL_FOLDERS =
+      List.of(
+          "/usr/local/cuda/lib64",
+          "/usr/local/cuda/targets/x86_64-linux/lib",
+          "/usr/lib/x86_64-linux-gnu",
+          "/usr/lib/x86_64-linux-gnu/openblas-pthread",
+          "/usr/lib64",
+          "/usr/lib",
+          "/opt/cuda/lib64");
 
   private final Map<String, String> env;
   private final boolean useLdconfig;
@@ -61,8 +67,10 @@ public final class LibraryLocator {
 
     @Override
     public String toString() {
-      return String.format("%-18s %s", library.displayName() + ":", found() ? path
-          : "not found (" + String.join(", ", library.sonames()) + ")");
+      return String.format(
+          "%-18s %s",
+          library.displayName() + ":",
+          found() ? path : "not found (" + String.join(", ", library.sonames()) + ")");
     }
   }
 
@@ -79,8 +87,10 @@ public final class LibraryLocator {
 
     /** Display names of the libraries that were not found. */
     public List<String> missing() {
-      return findings.values().stream().filter(f -> !f.found())
-          .map(f -> f.library().displayName()).toList();
+      return findings.values().stream()
+          .filter(f -> !f.found())
+          .map(f -> f.library().displayName())
+          .toList();
     }
 
     /** One line per library, then the folders searched (once: every search walks the same). */
@@ -88,8 +98,14 @@ public final class LibraryLocator {
     public String toString() {
       StringBuilder b = new StringBuilder();
       findings.values().forEach(f -> b.append(f).append('\n'));
-      findings.values().stream().filter(f -> !f.found()).findFirst().ifPresent(f -> b.append(
-          "searched: ").append(f.searched().isEmpty() ? "no folders" : f.searched()).append('\n'));
+      findings.values().stream()
+          .filter(f -> !f.found())
+          .findFirst()
+          .ifPresent(
+              f ->
+                  b.append("searched: ")
+                      .append(f.searched().isEmpty() ? "no folders" : f.searched())
+                      .append('\n'));
       return b.toString();
     }
   }
@@ -108,8 +124,13 @@ public final class LibraryLocator {
    * symbols. Throws {@link IllegalStateException} with the diagnostic when it was not found.
    */
   public static SymbolLookup load(Diagnostic diagnostic, NativeLibrary library, Arena arena) {
-    Path path = diagnostic.path(library).orElseThrow(() -> new IllegalStateException(
-        library.displayName() + " is not available:\n" + diagnostic));
+    Path path =
+        diagnostic
+            .path(library)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        library.displayName() + " is not available:\n" + diagnostic));
     return SymbolLookup.libraryLookup(path, arena);
   }
 
@@ -117,8 +138,8 @@ public final class LibraryLocator {
     for (String soname : lib.sonames()) {
       for (Path folder : folders) {
         Path candidate = folder.resolve(soname);
-        if (Files.isRegularFile(candidate) || Files.isSymbolicLink(candidate)
-            && Files.exists(candidate)) {
+        if (Files.isRegularFile(candidate)
+            || Files.isSymbolicLink(candidate) && Files.exists(candidate)) {
           return new Finding(lib, candidate, folders);
         }
       }

@@ -33,10 +33,14 @@ class CblasTest {
         for (int j = 0; j < n; j++) {
           double expected = 0;
           for (int p = 0; p < k; p++) {
-            expected += a.getAtIndex(ValueLayout.JAVA_FLOAT, i * k + p)
-                * b.getAtIndex(ValueLayout.JAVA_FLOAT, j * k + p);
+            expected +=
+                a.getAtIndex(ValueLayout.JAVA_FLOAT, i * k + p)
+                    * b.getAtIndex(ValueLayout.JAVA_FLOAT, j * k + p);
           }
-          assertEquals(2 * expected, c.getAtIndex(ValueLayout.JAVA_FLOAT, i * n + j), 1e-4,
+          assertEquals(
+              2 * expected,
+              c.getAtIndex(ValueLayout.JAVA_FLOAT, i * n + j),
+              1e-4,
               "C[" + i + "][" + j + "]");
         }
       }

@@ -21,8 +21,10 @@ class LibraryLocatorTest {
     Path cuda = Files.createDirectories(tmp.resolve("cuda/lib64"));
     Files.writeString(mine.resolve("libcublas.so.12"), "");
     Files.writeString(cuda.resolve("libcublas.so.12"), "");
-    LibraryLocator locator = new LibraryLocator(Map.of("MARROW_CUDA_LIB", mine.toString(),
-        "CUDA_HOME", tmp.resolve("cuda").toString()), false);
+    LibraryLocator locator =
+        new LibraryLocator(
+            Map.of("MARROW_CUDA_LIB", mine.toString(), "CUDA_HOME", tmp.resolve("cuda").toString()),
+            false);
     assertEquals(mine, locator.searchFolders().get(0));
     assertEquals(cuda, locator.searchFolders().get(1));
     var d = locator.locate(NativeLibrary.CUBLAS);
@@ -36,12 +38,15 @@ class LibraryLocatorTest {
     var d = locator.locate(NativeLibrary.CUDNN);
     assertFalse(d.allFound());
     String text = d.toString();
-    assertTrue(text.contains("cuDNN 9") && text.contains("libcudnn.so.9")
-        && text.contains(tmp.toString()), text);
+    assertTrue(
+        text.contains("cuDNN 9") && text.contains("libcudnn.so.9") && text.contains(tmp.toString()),
+        text);
     assertFalse(text.contains(empty.toString()));
     try (Arena arena = Arena.ofConfined()) {
-      var e = assertThrows(IllegalStateException.class,
-          () -> LibraryLocator.load(d, NativeLibrary.CUDNN, arena));
+      var e =
+          assertThrows(
+              IllegalStateException.class,
+              () -> LibraryLocator.load(d, NativeLibrary.CUDNN, arena));
       assertTrue(e.getMessage().contains("not found"), e.getMessage());
     }
   }

@@ -3,8 +3,8 @@ package dev.marrow.engine.backend;
 import java.util.Locale;
 
 /**
- * Element-wise activations with Keras' names. Every one of them has a derivative that can be written
- * in terms of its output y, which is what the backward kernels take (as cuDNN's do).
+ * Element-wise activations with Keras' names. Every one of them has a derivative that can be
+ * written in terms of its output y, which is what the backward kernels take (as cuDNN's do).
  */
 public enum Activation {
   LINEAR,
@@ -23,7 +23,9 @@ public enum Activation {
       return valueOf(name.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "unknown activation '" + name + "'; expected one of relu, sigmoid, tanh, softmax, linear");
+          "unknown activation '"
+              + name
+              + "'; expected one of relu, sigmoid, tanh, softmax, linear");
     }
   }
 

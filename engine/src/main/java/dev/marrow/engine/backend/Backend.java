@@ -50,9 +50,9 @@ public interface Backend extends AutoCloseable {
   void biasAdd(Tensor y, Tensor bias, int rows, int cols);
 
   /**
-   * {@code y[r, c] = f(y[r, c] + bias[c])} in place, bias optional, f element-wise (not softmax):
-   * a dense layer's epilogue. Backends may fuse it into one pass; the result is the same as
-   * {@link #biasAdd} followed by {@link #activationForward}.
+   * {@code y[r, c] = f(y[r, c] + bias[c])} in place, bias optional, f element-wise (not softmax): a
+   * dense layer's epilogue. Backends may fuse it into one pass; the result is the same as {@link
+   * #biasAdd} followed by {@link #activationForward}.
    */
   default void biasActivation(Tensor y, Tensor bias, Activation kind, int rows, int cols) {
     if (bias != null) {
@@ -87,8 +87,8 @@ public interface Backend extends AutoCloseable {
    * y = f(conv(x, w) + bias), f element-wise (not softmax). Backends may apply bias and f while
    * each image's output is still in cache; the result is the same as the unfused calls.
    */
-  default void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind,
-      Tensor y) {
+  default void conv2dForward(
+      ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind, Tensor y) {
     conv2dForward(g, x, w, bias, y);
     if (kind != Activation.LINEAR) {
       activationForward(kind, y, y);
@@ -109,8 +109,8 @@ public interface Backend extends AutoCloseable {
   void poolForward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y);
 
   /**
-   * dx (overwritten) from dy. Max pooling routes each output's gradient to the first maximum of
-   * its window in x (row-major order), as PyTorch and cuDNN do.
+   * dx (overwritten) from dy. Max pooling routes each output's gradient to the first maximum of its
+   * window in x (row-major order), as PyTorch and cuDNN do.
    */
   void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx);
 
@@ -121,21 +121,54 @@ public interface Backend extends AutoCloseable {
    * 1/sqrt(var + eps) for backward, and updates the running statistics as cuDNN and PyTorch do:
    * running = (1 − factor)·running + factor·batch, with the unbiased variance.
    */
-  void batchNormForwardTraining(int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
-      Tensor runningMean, Tensor runningVar, float factor, float epsilon, Tensor savedMean,
-      Tensor savedInvStd, Tensor y);
+  void batchNormForwardTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y);
 
   /** Inference-mode batch norm with the running statistics. */
-  void batchNormForwardInference(int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
-      Tensor runningMean, Tensor runningVar, float epsilon, Tensor y);
+  void batchNormForwardInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      Tensor y);
 
   /** Gradients of input (overwritten), gamma and beta (overwritten) of training-mode batch norm. */
-  void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
-      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta);
+  void batchNormBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor dy,
+      Tensor gamma,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta);
 
   // ---- activations --------------------------------------------------------------------------
 
-  /** y = f(x), element-wise; x and y may be the same tensor. SOFTMAX is not element-wise: use softmaxForward. */
+  /**
+   * y = f(x), element-wise; x and y may be the same tensor. SOFTMAX is not element-wise: use
+   * softmaxForward.
+   */
   void activationForward(Activation kind, Tensor x, Tensor y);
 
   /** dx = dy · f'(x), computed from the forward output y; dx may alias dy. */

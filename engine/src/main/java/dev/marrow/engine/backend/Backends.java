@@ -19,9 +19,9 @@ import java.util.regex.Pattern;
  *   <li>{@code cpu}: the Vector API backend on {@link Options#threads()} threads.
  *   <li>{@code cuda}, {@code cuda:N}: that GPU, or a {@link BackendUnavailableException} carrying
  *       the library locator's diagnostic (what was searched, what is missing, which devices exist).
- *   <li>{@code auto}: CUDA when its libraries and a device are there, else the CPU, and the
- *       {@link Selection} says why. With {@link Options#strict()} {@code auto} fails instead of
- *       falling back (DL4J's "the cuDNN helper was silently not used" never happens here).
+ *   <li>{@code auto}: CUDA when its libraries and a device are there, else the CPU, and the {@link
+ *       Selection} says why. With {@link Options#strict()} {@code auto} fails instead of falling
+ *       back (DL4J's "the cuDNN helper was silently not used" never happens here).
  * </ul>
  *
  * The system property {@code -Dmarrow.device=...} overrides whatever the caller asked for, so a
@@ -65,9 +65,9 @@ public final class Backends {
   }
 
   /**
-   * An opened backend, the device string it answers to ({@code cpu}, {@code cuda:0}) and why it
-   * was chosen; {@code fellBack} is true when {@code auto} wanted CUDA and got the CPU. The
-   * backend is the caller's to close.
+   * An opened backend, the device string it answers to ({@code cpu}, {@code cuda:0}) and why it was
+   * chosen; {@code fellBack} is true when {@code auto} wanted CUDA and got the CPU. The backend is
+   * the caller's to close.
    */
   public record Selection(Backend backend, String device, String reason, boolean fellBack) {}
 
@@ -77,8 +77,8 @@ public final class Backends {
   }
 
   /**
-   * Opens the backend for {@code device} ({@code auto}, {@code cpu}, {@code cuda}, {@code
-   * cuda:N}; case and surrounding blanks ignored), or for {@code -Dmarrow.device} when set.
+   * Opens the backend for {@code device} ({@code auto}, {@code cpu}, {@code cuda}, {@code cuda:N};
+   * case and surrounding blanks ignored), or for {@code -Dmarrow.device} when set.
    *
    * @throws IllegalArgumentException for a device string that is none of those
    * @throws BackendUnavailableException when the device asked for cannot be opened (or, in strict
@@ -122,16 +122,19 @@ public final class Backends {
     StringBuilder why = new StringBuilder();
     Optional<CudaBackend> cuda = openCuda(ordinal, why);
     if (cuda.isPresent()) {
-      String reason = device.equals("auto")
-          ? "auto found CUDA libraries and a device" + source
-          : device + " asked for" + source;
+      String reason =
+          device.equals("auto")
+              ? "auto found CUDA libraries and a device" + source
+              : device + " asked for" + source;
       return new Selection(cuda.get(), "cuda:" + ordinal, reason, false);
     }
     if (!device.equals("auto") || strict) {
       throw new BackendUnavailableException(
-          (device.equals("auto") ? "strict device selection: auto found no usable CUDA"
-              : "device " + device + source + " is not available")
-              + ".\n" + why.toString().strip()
+          (device.equals("auto")
+                  ? "strict device selection: auto found no usable CUDA"
+                  : "device " + device + source + " is not available")
+              + ".\n"
+              + why.toString().strip()
               + "\nInstall the NVIDIA driver, the CUDA 12 or 13 runtime, cuBLAS and cuDNN 9 (or"
               + " point MARROW_CUDA_LIB at their folder), or use the device cpu. 'marrow info'"
               + " prints the whole diagnostic.");

@@ -7,28 +7,62 @@ package dev.marrow.engine.backend;
  * TensorFlow's asymmetric 'same' padding is expressible. For pooling, f = c.
  */
 public record ConvGeometry(
-    int n, int c, int h, int w,
-    int f, int kh, int kw,
-    int strideH, int strideW,
-    int padTop, int padLeft,
-    int dilationH, int dilationW,
-    int outH, int outW) {
+    int n,
+    int c,
+    int h,
+    int w,
+    int f,
+    int kh,
+    int kw,
+    int strideH,
+    int strideW,
+    int padTop,
+    int padLeft,
+    int dilationH,
+    int dilationW,
+    int outH,
+    int outW) {
 
   public ConvGeometry {
-    if (n < 1 || c < 1 || h < 1 || w < 1 || f < 1 || kh < 1 || kw < 1 || strideH < 1
-        || strideW < 1 || dilationH < 1 || dilationW < 1 || padTop < 0 || padLeft < 0) {
-      throw new IllegalArgumentException("invalid convolution geometry " + describe(n, c, h, w, f,
-          kh, kw, strideH, strideW, padTop, padLeft, dilationH, dilationW));
+    if (n < 1
+        || c < 1
+        || h < 1
+        || w < 1
+        || f < 1
+        || kh < 1
+        || kw < 1
+        || strideH < 1
+        || strideW < 1
+        || dilationH < 1
+        || dilationW < 1
+        || padTop < 0
+        || padLeft < 0) {
+      throw new IllegalArgumentException(
+          "invalid convolution geometry "
+              + describe(
+                  n, c, h, w, f, kh, kw, strideH, strideW, padTop, padLeft, dilationH, dilationW));
     }
     if (outH < 1 || outW < 1) {
-      throw new IllegalArgumentException("a " + kh + "×" + kw + " window (dilation " + dilationH
-          + "×" + dilationW + ") does not fit an input of " + h + "×" + w + " with this padding");
+      throw new IllegalArgumentException(
+          "a "
+              + kh
+              + "×"
+              + kw
+              + " window (dilation "
+              + dilationH
+              + "×"
+              + dilationW
+              + ") does not fit an input of "
+              + h
+              + "×"
+              + w
+              + " with this padding");
     }
   }
 
   /** Output size with symmetric padding {@code pad} on each side (PyTorch's convention). */
-  public static int outputSize(int in, int k, int stride, int padBefore, int padAfter,
-      int dilation) {
+  public static int outputSize(
+      int in, int k, int stride, int padBefore, int padAfter, int dilation) {
     return Math.floorDiv(in + padBefore + padAfter - dilation * (k - 1) - 1, stride) + 1;
   }
 

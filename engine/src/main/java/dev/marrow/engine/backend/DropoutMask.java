@@ -1,9 +1,9 @@
 package dev.marrow.engine.backend;
 
 /**
- * The counter-based random numbers behind dropout: element i of a mask drawn with a seed is kept iff
- * {@code uniform(seed, i) >= rate}. A pure function of (seed, i), so every backend, thread split and
- * GPU kernel draws the same mask.
+ * The counter-based random numbers behind dropout: element i of a mask drawn with a seed is kept
+ * iff {@code uniform(seed, i) >= rate}. A pure function of (seed, i), so every backend, thread
+ * split and GPU kernel draws the same mask.
  */
 public final class DropoutMask {
   private DropoutMask() {}

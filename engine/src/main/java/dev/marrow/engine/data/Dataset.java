@@ -70,8 +70,8 @@ public final class Dataset {
     float[] x = Arrays.copyOfRange(features.array(), from * sampleSize, to * sampleSize);
     int[] dims = features.shape().dims();
     dims[0] = to - from;
-    return new Dataset(Tensor.wrap(x, Shape.of(dims)), Arrays.copyOfRange(labels, from, to),
-        classes);
+    return new Dataset(
+        Tensor.wrap(x, Shape.of(dims)), Arrays.copyOfRange(labels, from, to), classes);
   }
 
   /** Copies sample i into row {@code row} of a batch buffer. */

@@ -5,9 +5,9 @@ import java.util.Locale;
 import java.util.random.RandomGenerator;
 
 /**
- * Weight initializers with Keras' names and formulas. fanIn/fanOut follow Keras: for a dense
- * kernel (in, out) they are in and out; for a convolution kernel they are multiplied by the
- * receptive field size.
+ * Weight initializers with Keras' names and formulas. fanIn/fanOut follow Keras: for a dense kernel
+ * (in, out) they are in and out; for a convolution kernel they are multiplied by the receptive
+ * field size.
  */
 @FunctionalInterface
 public interface Initializer {
@@ -75,9 +75,12 @@ public interface Initializer {
       case "he_uniform" -> heUniform();
       case "torch_default" -> torchDefault();
       case "random_normal" -> randomNormal(0, 0.05);
-      default -> throw new IllegalArgumentException("unknown initializer '" + name
-          + "'; expected zeros, ones, glorot_uniform, glorot_normal, he_normal, he_uniform,"
-          + " torch_default or random_normal");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown initializer '"
+                  + name
+                  + "'; expected zeros, ones, glorot_uniform, glorot_normal, he_normal, he_uniform,"
+                  + " torch_default or random_normal");
     };
   }
 

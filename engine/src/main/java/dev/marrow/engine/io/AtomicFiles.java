@@ -1,7 +1,7 @@
 package dev.marrow.engine.io;
 
-import java.io.IOException;
 import java.io.BufferedOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -12,8 +12,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes files so that a reader sees either the old contents or the new, never a torn file: write
- * a temp file beside the target, fsync it, rename it over the target, fsync the directory.
+ * Writes files so that a reader sees either the old contents or the new, never a torn file: write a
+ * temp file beside the target, fsync it, rename it over the target, fsync the directory.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -45,8 +45,8 @@ public final class AtomicFiles {
         ch.force(true);
       }
       try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }

@@ -11,21 +11,27 @@ import java.util.Map;
 
 /**
  * Everything needed to continue training exactly: the architecture, weights and buffers, every
- * optimizer slot, the optimizer's step count and learning rate, the epoch reached and the seed.
- * One safetensors file ({@code model/…} and {@code optimizer/…} tensors, the rest as metadata),
- * written atomically, so a crash during a save leaves the previous checkpoint intact.
+ * optimizer slot, the optimizer's step count and learning rate, the epoch reached and the seed. One
+ * safetensors file ({@code model/…} and {@code optimizer/…} tensors, the rest as metadata), written
+ * atomically, so a crash during a save leaves the previous checkpoint intact.
  *
  * <p>Marrow's random streams are pure functions of (seed, epoch, step), so the seed and the epoch
- * are the whole random state: a run resumed from epoch 2 draws the same shuffles and dropout
- * masks as one that never stopped.
+ * are the whole random state: a run resumed from epoch 2 draws the same shuffles and dropout masks
+ * as one that never stopped.
  */
-public record Checkpoint(int epoch, int iterations, double learningRate, long seed,
-    Map<String, String> extra) {
+public record Checkpoint(
+    int epoch, int iterations, double learningRate, long seed, Map<String, String> extra) {
 
   public static final String FILE = "checkpoint.safetensors";
 
-  public static void save(Path file, Sequential model, Optimizer optimizer, int epoch, long seed,
-      Map<String, String> extra) throws IOException {
+  public static void save(
+      Path file,
+      Sequential model,
+      Optimizer optimizer,
+      int epoch,
+      long seed,
+      Map<String, String> extra)
+      throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     ModelFiles.stateDict(model).forEach((k, v) -> tensors.put("model/" + k, v));
     for (Parameter p : model.parameters()) {
@@ -59,8 +65,12 @@ public record Checkpoint(int epoch, int iterations, double learningRate, long se
     }
     String expected = Json.write(ModelFormat.toConfig(model));
     if (!expected.equals(meta.get("model"))) {
-      throw new IOException(file + " was written by a different architecture:\n  checkpoint: "
-          + meta.get("model") + "\n  model:      " + expected);
+      throw new IOException(
+          file
+              + " was written by a different architecture:\n  checkpoint: "
+              + meta.get("model")
+              + "\n  model:      "
+              + expected);
     }
     Map<String, Tensor> state = ModelFiles.stateDict(model);
     for (Map.Entry<String, Tensor> e : state.entrySet()) {
@@ -72,9 +82,13 @@ public record Checkpoint(int epoch, int iterations, double learningRate, long se
         slots[i].copyFrom(require(c, file, "optimizer/" + p.name() + "/" + i, slots[i]));
       }
     }
-    Checkpoint cp = new Checkpoint(integer(meta, "epoch", file), integer(meta, "iterations", file),
-        Double.parseDouble(field(meta, "learning_rate", file)),
-        Long.parseLong(field(meta, "seed", file)), meta);
+    Checkpoint cp =
+        new Checkpoint(
+            integer(meta, "epoch", file),
+            integer(meta, "iterations", file),
+            Double.parseDouble(field(meta, "learning_rate", file)),
+            Long.parseLong(field(meta, "seed", file)),
+            meta);
     optimizer.restore(cp.iterations(), cp.learningRate());
     return cp;
   }
@@ -83,18 +97,17 @@ public record Checkpoint(int epoch, int iterations, double learningRate, long se
       throws IOException {
     Tensor t = c.tensors().get(name);
     if (t == null) {
-      throw new IOException(file + ": missing tensor \"" + name + "\" (was the optimizer the"
-          + " same type?)");
+      throw new IOException(
+          file + ": missing tensor \"" + name + "\" (was the optimizer the" + " same type?)");
     }
     if (!t.shape().equals(like.shape())) {
-      throw new IOException(file + ": tensor \"" + name + "\" has shape " + t.shape()
-          + ", expected " + like.shape());
+      throw new IOException(
+          file + ": tensor \"" + name + "\" has shape " + t.shape() + ", expected " + like.shape());
     }
     return t;
   }
 
-  private static String field(Map<String, String> meta, String key, Path file)
-      throws IOException {
+  private static String field(Map<String, String> meta, String key, Path file) throws IOException {
     String v = meta.get(key);
     if (v == null) {
       throw new IOException(file + ": checkpoint metadata lacks \"" + key + "\"");
@@ -110,8 +123,8 @@ public record Checkpoint(int epoch, int iterations, double learningRate, long se
       }
       return v;
     } catch (NumberFormatException e) {
-      throw new IOException(file + ": checkpoint metadata \"" + key + "\" is not a count: "
-          + meta.get(key));
+      throw new IOException(
+          file + ": checkpoint metadata \"" + key + "\" is not a count: " + meta.get(key));
     }
   }
 }

@@ -252,7 +252,8 @@ public final class Json {
         if (Double.isNaN(d) || Double.isInfinite(d)) {
           throw new IllegalArgumentException("JSON has no representation for " + d);
         }
-        b.append(d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d));
+        b.append(
+            d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d));
       }
       case Map<?, ?> m -> {
         b.append('{');

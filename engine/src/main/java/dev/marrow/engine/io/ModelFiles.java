@@ -12,9 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A model on disk: {@code model.json} (architecture) and {@code model.safetensors}
- * (every parameter and buffer under its stable name, e.g. {@code conv1.weight},
- * {@code bn1.running_mean}). Both files are written atomically.
+ * A model on disk: {@code model.json} (architecture) and {@code model.safetensors} (every parameter
+ * and buffer under its stable name, e.g. {@code conv1.weight}, {@code bn1.running_mean}). Both
+ * files are written atomically.
  */
 public final class ModelFiles {
   public static final String ARCHITECTURE = "model.json";
@@ -49,12 +49,18 @@ public final class ModelFiles {
   public static Sequential load(Path dir) throws IOException {
     Path arch = dir.resolve(ARCHITECTURE);
     if (!Files.isRegularFile(arch)) {
-      throw new IOException(dir + " holds no " + ARCHITECTURE + " (not a saved model or run"
-          + " folder)");
+      throw new IOException(
+          dir + " holds no " + ARCHITECTURE + " (not a saved model or run" + " folder)");
     }
     if (Files.size(arch) > MAX_JSON_BYTES) {
-      throw new IOException(arch + ": " + Files.size(arch) + " bytes, more than a model"
-          + " description can need (" + MAX_JSON_BYTES + ")");
+      throw new IOException(
+          arch
+              + ": "
+              + Files.size(arch)
+              + " bytes, more than a model"
+              + " description can need ("
+              + MAX_JSON_BYTES
+              + ")");
     }
     Sequential model;
     try {
@@ -66,8 +72,14 @@ public final class ModelFiles {
     }
     Path weights = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(weights)) {
-      throw new IOException(dir + " holds " + ARCHITECTURE + " but no " + WEIGHTS + " (the"
-          + " weights; a saved model has both files)");
+      throw new IOException(
+          dir
+              + " holds "
+              + ARCHITECTURE
+              + " but no "
+              + WEIGHTS
+              + " (the"
+              + " weights; a saved model has both files)");
     }
     loadWeights(model, weights);
     return model;
@@ -80,12 +92,23 @@ public final class ModelFiles {
     for (Map.Entry<String, Tensor> e : state.entrySet()) {
       Tensor stored = contents.tensors().get(e.getKey());
       if (stored == null) {
-        throw new IOException(file + ": no tensor \"" + e.getKey() + "\" (the model expects "
-            + e.getValue().shape() + ")");
+        throw new IOException(
+            file
+                + ": no tensor \""
+                + e.getKey()
+                + "\" (the model expects "
+                + e.getValue().shape()
+                + ")");
       }
       if (!stored.shape().equals(e.getValue().shape())) {
-        throw new IOException(file + ": tensor \"" + e.getKey() + "\" has shape "
-            + stored.shape() + "; the model expects " + e.getValue().shape());
+        throw new IOException(
+            file
+                + ": tensor \""
+                + e.getKey()
+                + "\" has shape "
+                + stored.shape()
+                + "; the model expects "
+                + e.getValue().shape());
       }
       e.getValue().copyFrom(stored);
     }

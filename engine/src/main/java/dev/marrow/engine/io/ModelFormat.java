@@ -61,13 +61,19 @@ public final class ModelFormat {
   public static Sequential fromConfig(Object json, String source) {
     Map<?, ?> root = object(json, source + ": the top level");
     if (!FORMAT.equals(root.get("format"))) {
-      throw new IllegalArgumentException(source + ": \"format\" is " + root.get("format")
-          + "; expected \"" + FORMAT + "\"");
+      throw new IllegalArgumentException(
+          source + ": \"format\" is " + root.get("format") + "; expected \"" + FORMAT + "\"");
     }
     if (root.get("version") instanceof Number v && v.longValue() > VERSION) {
-      throw new IllegalArgumentException(source + ": written by a newer Marrow (model format"
-          + " version " + v + "); this Marrow reads versions up to " + VERSION + ": upgrade Marrow"
-          + " to load it");
+      throw new IllegalArgumentException(
+          source
+              + ": written by a newer Marrow (model format"
+              + " version "
+              + v
+              + "); this Marrow reads versions up to "
+              + VERSION
+              + ": upgrade Marrow"
+              + " to load it");
     }
     long version = integer(root, "version", source, 1, VERSION);
     List<?> input = list(root.get("input_shape"), source + ": \"input_shape\"");
@@ -81,8 +87,8 @@ public final class ModelFormat {
     Sequential model = new Sequential(Shape.of(dims));
     List<?> layers = list(root.get("layers"), source + ": \"layers\"");
     if (layers.isEmpty() || layers.size() > MAX_LAYERS) {
-      throw new IllegalArgumentException(source + ": \"layers\" must hold 1 to " + MAX_LAYERS
-          + " layers, got " + layers.size());
+      throw new IllegalArgumentException(
+          source + ": \"layers\" must hold 1 to " + MAX_LAYERS + " layers, got " + layers.size());
     }
     for (int i = 0; i < layers.size(); i++) {
       String where = source + ": layers[" + i + "]";
@@ -100,8 +106,8 @@ public final class ModelFormat {
       List<String> strings = new ArrayList<>();
       for (Object n : names) {
         if (!(n instanceof String name)) {
-          throw new IllegalArgumentException(source + ": \"class_names\" must hold strings, got "
-              + n);
+          throw new IllegalArgumentException(
+              source + ": \"class_names\" must hold strings, got " + n);
         }
         strings.add(name);
       }
@@ -113,24 +119,37 @@ public final class ModelFormat {
 
   private static Layer layer(String type, Map<?, ?> c, String where) {
     return switch (type) {
-      case "dense" -> new Dense(intIn(c.get("units"), 1, 1 << 24, where + ".units"),
-          activation(c), bool(c, "use_bias", true), Initializer.zeros(), Initializer.zeros())
-          .l2(number(c, "l2", 0));
+      case "dense" ->
+          new Dense(
+                  intIn(c.get("units"), 1, 1 << 24, where + ".units"),
+                  activation(c),
+                  bool(c, "use_bias", true),
+                  Initializer.zeros(),
+                  Initializer.zeros())
+              .l2(number(c, "l2", 0));
       case "conv" -> {
         int[] k = pair(c.get("kernel_size"), where + ".kernel_size");
         int[] s = pair(c.get("strides"), where + ".strides");
         int[] d = pair(c.get("dilation_rate"), where + ".dilation_rate");
         yield Conv2D.builder(intIn(c.get("filters"), 1, 1 << 16, where + ".filters"), k[0])
-            .kernel(k[0], k[1]).strides(s[0], s[1]).dilation(d[0], d[1])
-            .padding(Padding.fromConfig(c.get("padding"))).useBias(bool(c, "use_bias", true))
-            .activation(activation(c)).l2(number(c, "l2", 0)).build();
+            .kernel(k[0], k[1])
+            .strides(s[0], s[1])
+            .dilation(d[0], d[1])
+            .padding(Padding.fromConfig(c.get("padding")))
+            .useBias(bool(c, "use_bias", true))
+            .activation(activation(c))
+            .l2(number(c, "l2", 0))
+            .build();
       }
       case "maxpool", "avgpool" -> {
         int[] p = pair(c.get("pool_size"), where + ".pool_size");
         int[] s = pair(c.get("strides"), where + ".strides");
-        PoolMode mode = type.equals("maxpool") ? PoolMode.MAX
-            : bool(c, "count_include_pad", false) ? PoolMode.AVERAGE_INCLUDE_PADDING
-                : PoolMode.AVERAGE_EXCLUDE_PADDING;
+        PoolMode mode =
+            type.equals("maxpool")
+                ? PoolMode.MAX
+                : bool(c, "count_include_pad", false)
+                    ? PoolMode.AVERAGE_INCLUDE_PADDING
+                    : PoolMode.AVERAGE_EXCLUDE_PADDING;
         yield Pooling2D.of(mode, p[0], p[1], s[0], s[1], Padding.fromConfig(c.get("padding")));
       }
       case "globalavgpool" -> new GlobalAveragePooling2D();
@@ -171,8 +190,8 @@ public final class ModelFormat {
 
   private static int intIn(Object o, int min, int max, String where) {
     if (!(o instanceof Long v) || v < min || v > max) {
-      throw new IllegalArgumentException(where + " is " + o + "; expected an integer in ["
-          + min + ", " + max + "]");
+      throw new IllegalArgumentException(
+          where + " is " + o + "; expected an integer in [" + min + ", " + max + "]");
     }
     return (int) (long) v;
   }
@@ -186,8 +205,9 @@ public final class ModelFormat {
     if (l.size() != 2) {
       throw new IllegalArgumentException(where + " must have 2 entries, got " + l.size());
     }
-    return new int[] {intIn(l.get(0), 1, 1 << 12, where + "[0]"),
-        intIn(l.get(1), 1, 1 << 12, where + "[1]")};
+    return new int[] {
+      intIn(l.get(0), 1, 1 << 12, where + "[0]"), intIn(l.get(1), 1, 1 << 12, where + "[1]")
+    };
   }
 
   private static double number(Map<?, ?> c, String key, double fallback) {

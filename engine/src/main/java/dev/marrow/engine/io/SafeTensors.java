@@ -16,12 +16,12 @@ import java.util.Map;
 
 /**
  * Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header
- * naming each tensor's dtype, shape and byte range, then the raw little-endian data), float32
- * only. Files written here load with the reference implementation
- * ({@code safetensors.torch.load_file}) and vice versa.
+ * naming each tensor's dtype, shape and byte range, then the raw little-endian data), float32 only.
+ * Files written here load with the reference implementation ({@code safetensors.torch.load_file})
+ * and vice versa.
  *
- * <p>The reader trusts nothing: the header length, every shape and every offset are checked
- * against the file size and against each other before anything is allocated.
+ * <p>The reader trusts nothing: the header length, every shape and every offset are checked against
+ * the file size and against each other before anything is allocated.
  */
 public final class SafeTensors {
   /** Headers larger than this are refused (the reference implementation uses the same limit). */
@@ -63,7 +63,8 @@ public final class SafeTensors {
     if (offset + padded + 8 > Integer.MAX_VALUE - 8) {
       throw new IOException(file + ": more than 2 GiB of tensors; not supported yet");
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) (8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf =
+        ByteBuffer.allocate((int) (8 + padded + offset)).order(ByteOrder.LITTLE_ENDIAN);
     buf.putLong(padded);
     buf.put(json);
     for (int i = json.length; i < padded; i++) {
@@ -84,15 +85,23 @@ public final class SafeTensors {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       if (size < 8) {
-        throw new FormatException(file + ": " + size + " bytes, shorter than the 8-byte header"
-            + " length");
+        throw new FormatException(
+            file + ": " + size + " bytes, shorter than the 8-byte header" + " length");
       }
       ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       readFully(ch, lenBuf, 0, file);
       long headerLen = lenBuf.getLong(0);
       if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
-        throw new FormatException(file + ": header length " + headerLen + " at offset 0 is"
-            + " impossible for a file of " + size + " bytes (limit " + MAX_HEADER + ")");
+        throw new FormatException(
+            file
+                + ": header length "
+                + headerLen
+                + " at offset 0 is"
+                + " impossible for a file of "
+                + size
+                + " bytes (limit "
+                + MAX_HEADER
+                + ")");
       }
       ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
       readFully(ch, headerBuf, 8, file);
@@ -100,8 +109,8 @@ public final class SafeTensors {
       try {
         parsed = Json.parse(new String(headerBuf.array(), StandardCharsets.UTF_8));
       } catch (Json.JsonException e) {
-        throw new FormatException(file + ": header (offset 8) is not valid JSON: "
-            + e.getMessage());
+        throw new FormatException(
+            file + ": header (offset 8) is not valid JSON: " + e.getMessage());
       }
       if (!(parsed instanceof Map<?, ?> header)) {
         throw new FormatException(file + ": header is not a JSON object");
@@ -118,8 +127,8 @@ public final class SafeTensors {
           }
           for (Map.Entry<?, ?> me : m.entrySet()) {
             if (!(me.getValue() instanceof String v)) {
-              throw new FormatException(file + ": metadata value of \"" + me.getKey()
-                  + "\" is not a string");
+              throw new FormatException(
+                  file + ": metadata value of \"" + me.getKey() + "\" is not a string");
             }
             metadata.put((String) me.getKey(), v);
           }
@@ -127,8 +136,8 @@ public final class SafeTensors {
         }
         TensorEntry t = entry(file, name, e.getValue(), dataSize);
         ranges.add(new long[] {t.begin, t.end});
-        ByteBuffer data = ByteBuffer.allocate((int) (t.end - t.begin))
-            .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+            ByteBuffer.allocate((int) (t.end - t.begin)).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, data, dataStart + t.begin, file);
         data.flip();
         float[] values = new float[(int) ((t.end - t.begin) / 4)];
@@ -158,27 +167,53 @@ public final class SafeTensors {
     long elements = 1;
     for (int i = 0; i < dims.length; i++) {
       if (!(shapeList.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-        throw new FormatException(where + ": dimension " + i + " is " + shapeList.get(i)
-            + "; expected a non-negative integer");
+        throw new FormatException(
+            where
+                + ": dimension "
+                + i
+                + " is "
+                + shapeList.get(i)
+                + "; expected a non-negative integer");
       }
       dims[i] = (int) (long) d;
       elements *= d;
       if (elements > dataSize / 4 + 1) {
-        throw new FormatException(where + ": shape " + shapeList + " needs more data than the "
-            + dataSize + " bytes the file holds");
+        throw new FormatException(
+            where
+                + ": shape "
+                + shapeList
+                + " needs more data than the "
+                + dataSize
+                + " bytes the file holds");
       }
     }
-    if (!(m.get("data_offsets") instanceof List<?> off) || off.size() != 2
-        || !(off.get(0) instanceof Long begin) || !(off.get(1) instanceof Long end)) {
+    if (!(m.get("data_offsets") instanceof List<?> off)
+        || off.size() != 2
+        || !(off.get(0) instanceof Long begin)
+        || !(off.get(1) instanceof Long end)) {
       throw new FormatException(where + ": data_offsets must be [begin, end]");
     }
     if (begin < 0 || end < begin || end > dataSize) {
-      throw new FormatException(where + ": data_offsets [" + begin + ", " + end + "] fall outside"
-          + " the " + dataSize + " data bytes");
+      throw new FormatException(
+          where
+              + ": data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] fall outside"
+              + " the "
+              + dataSize
+              + " data bytes");
     }
     if (end - begin != 4 * elements) {
-      throw new FormatException(where + ": data_offsets span " + (end - begin) + " bytes but shape "
-          + shapeList + " of F32 needs " + 4 * elements);
+      throw new FormatException(
+          where
+              + ": data_offsets span "
+              + (end - begin)
+              + " bytes but shape "
+              + shapeList
+              + " of F32 needs "
+              + 4 * elements);
     }
     return new TensorEntry(Shape.of(dims), begin, end);
   }

@@ -22,11 +22,13 @@ public final class CategoricalCrossentropy implements Loss {
   }
 
   @Override
-  public float compute(Backend b, Tensor predictions, Tensor targets, Tensor dPredictions,
-      int rows, int cols) {
-    float sum = fromLogits
-        ? b.softmaxCrossEntropyDense(predictions, targets, dPredictions, rows, cols, 1f / rows)
-        : b.crossEntropyOfProbabilities(predictions, targets, dPredictions, rows, cols, 1f / rows);
+  public float compute(
+      Backend b, Tensor predictions, Tensor targets, Tensor dPredictions, int rows, int cols) {
+    float sum =
+        fromLogits
+            ? b.softmaxCrossEntropyDense(predictions, targets, dPredictions, rows, cols, 1f / rows)
+            : b.crossEntropyOfProbabilities(
+                predictions, targets, dPredictions, rows, cols, 1f / rows);
     return sum / rows;
   }
 }

@@ -5,8 +5,8 @@ import dev.marrow.engine.tensor.Tensor;
 
 /**
  * A loss over a batch of predictions (rows × cols). {@link #compute} returns the mean loss of the
- * batch and writes its gradient with respect to the predictions, already divided by the batch
- * size as a mean-reduced loss requires.
+ * batch and writes its gradient with respect to the predictions, already divided by the batch size
+ * as a mean-reduced loss requires.
  */
 public interface Loss {
 
@@ -23,12 +23,12 @@ public interface Loss {
   TargetEncoding targetEncoding();
 
   /** Mean loss of the rows; dPredictions (may be null) receives d(mean loss)/d(predictions). */
-  float compute(Backend backend, Tensor predictions, Tensor targets, Tensor dPredictions, int rows,
-      int cols);
+  float compute(
+      Backend backend, Tensor predictions, Tensor targets, Tensor dPredictions, int rows, int cols);
 
   /** Number of rows predicted correctly (argmax against the label), for the accuracy metric. */
-  default int countCorrect(Backend backend, Tensor predictions, Tensor targets, int rows,
-      int cols) {
+  default int countCorrect(
+      Backend backend, Tensor predictions, Tensor targets, int rows, int cols) {
     return targetEncoding() == TargetEncoding.CLASS_INDEX
         ? backend.countCorrect(predictions, targets, rows, cols)
         : backend.countCorrectDense(predictions, targets, rows, cols);

@@ -39,8 +39,8 @@ public final class MeanSquaredError implements Loss {
   }
 
   @Override
-  public float compute(Backend b, Tensor predictions, Tensor targets, Tensor dPredictions,
-      int rows, int cols) {
+  public float compute(
+      Backend b, Tensor predictions, Tensor targets, Tensor dPredictions, int rows, int cols) {
     // loss = divisor⁻¹ · Σ d², so d loss/d a = 2d / divisor.
     float divisor = halfSumPerSample ? 2f * rows : (float) rows * cols;
     return b.squaredError(predictions, targets, dPredictions, 1f / divisor) / divisor;

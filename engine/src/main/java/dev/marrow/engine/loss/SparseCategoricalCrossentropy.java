@@ -4,9 +4,9 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.tensor.Tensor;
 
 /**
- * Cross-entropy against integer class labels (Keras' SparseCategoricalCrossentropy,
- * PyTorch's CrossEntropyLoss). With {@code fromLogits} the softmax is fused into the loss, which
- * is both faster and numerically safer; without it the predictions must already be probabilities.
+ * Cross-entropy against integer class labels (Keras' SparseCategoricalCrossentropy, PyTorch's
+ * CrossEntropyLoss). With {@code fromLogits} the softmax is fused into the loss, which is both
+ * faster and numerically safer; without it the predictions must already be probabilities.
  */
 public final class SparseCategoricalCrossentropy implements Loss {
   private final boolean fromLogits;
@@ -33,8 +33,8 @@ public final class SparseCategoricalCrossentropy implements Loss {
   }
 
   @Override
-  public float compute(Backend b, Tensor predictions, Tensor targets, Tensor dPredictions,
-      int rows, int cols) {
+  public float compute(
+      Backend b, Tensor predictions, Tensor targets, Tensor dPredictions, int rows, int cols) {
     if (!fromLogits) {
       return dense.compute(b, predictions, targets, dPredictions, rows, cols);
     }

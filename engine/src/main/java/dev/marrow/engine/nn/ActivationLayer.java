@@ -6,7 +6,9 @@ import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.Map;
 
-/** Keras' {@code Activation} layer: applies an activation element-wise (softmax over the last axis). */
+/**
+ * Keras' {@code Activation} layer: applies an activation element-wise (softmax over the last axis).
+ */
 public final class ActivationLayer extends Layer {
   private final Activation activation;
 
@@ -43,8 +45,8 @@ public final class ActivationLayer extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     int rows = ctx.batch(), cols = outputShape().dim(-1);
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (activation == Activation.SOFTMAX) {

@@ -27,8 +27,12 @@ public final class BatchNormalization extends Layer {
 
   public BatchNormalization(double momentum, double epsilon) {
     if (!(momentum >= 0 && momentum < 1) || !(epsilon > 0)) {
-      throw new IllegalArgumentException("BatchNormalization needs momentum in [0, 1) and"
-          + " epsilon > 0, got momentum=" + momentum + " epsilon=" + epsilon);
+      throw new IllegalArgumentException(
+          "BatchNormalization needs momentum in [0, 1) and"
+              + " epsilon > 0, got momentum="
+              + momentum
+              + " epsilon="
+              + epsilon);
     }
     this.momentum = (float) momentum;
     this.epsilon = (float) epsilon;
@@ -42,8 +46,10 @@ public final class BatchNormalization extends Layer {
   @Override
   public Shape computeOutputShape(Shape input) {
     if (input.rank() != 1 && input.rank() != 3) {
-      throw new IllegalArgumentException("BatchNormalization expects (features,) or (channels,"
-          + " height, width) inputs, got " + input);
+      throw new IllegalArgumentException(
+          "BatchNormalization expects (features,) or (channels,"
+              + " height, width) inputs, got "
+              + input);
     }
     return input;
   }
@@ -85,24 +91,54 @@ public final class BatchNormalization extends Layer {
     Tensor savedMean = b.allocate(Shape.of(c)), savedInvStd = b.allocate(Shape.of(c));
     // Without an upstream gradient, dx still has to be computed somewhere: a scratch buffer.
     Tensor dxOrScratch = dx != null || !ctx.training() ? dx : ctx.allocateBatch(in);
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (training) {
-          b.batchNormForwardTraining(n, c, spatial, x, gamma.value(), beta.value(),
-              runningMean.value(), runningVar.value(), 1 - momentum, epsilon, savedMean,
-              savedInvStd, y);
+          b.batchNormForwardTraining(
+              n,
+              c,
+              spatial,
+              x,
+              gamma.value(),
+              beta.value(),
+              runningMean.value(),
+              runningVar.value(),
+              1 - momentum,
+              epsilon,
+              savedMean,
+              savedInvStd,
+              y);
         } else {
-          b.batchNormForwardInference(n, c, spatial, x, gamma.value(), beta.value(),
-              runningMean.value(), runningVar.value(), epsilon, y);
+          b.batchNormForwardInference(
+              n,
+              c,
+              spatial,
+              x,
+              gamma.value(),
+              beta.value(),
+              runningMean.value(),
+              runningVar.value(),
+              epsilon,
+              y);
         }
       }
 
       @Override
       public void backward() {
-        b.batchNormBackward(n, c, spatial, x, dy, gamma.value(), savedMean, savedInvStd,
-            dxOrScratch, gamma.grad(), beta.grad());
+        b.batchNormBackward(
+            n,
+            c,
+            spatial,
+            x,
+            dy,
+            gamma.value(),
+            savedMean,
+            savedInvStd,
+            dxOrScratch,
+            gamma.grad(),
+            beta.grad());
       }
     };
   }

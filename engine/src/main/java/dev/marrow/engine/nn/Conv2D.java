@@ -12,8 +12,8 @@ import java.util.random.RandomGenerator;
 
 /**
  * 2-D convolution (cross-correlation) over NCHW inputs with filters of shape (filters, channels,
- * kh, kw), PyTorch's and cuDNN's layout. Keras' arguments: strides, padding, dilation, use_bias,
- * a fused activation, initializers and an L2 kernel regularizer.
+ * kh, kw), PyTorch's and cuDNN's layout. Keras' arguments: strides, padding, dilation, use_bias, a
+ * fused activation, initializers and an L2 kernel regularizer.
  */
 public final class Conv2D extends Layer {
   private final int filters;
@@ -39,14 +39,20 @@ public final class Conv2D extends Layer {
   }
 
   private Conv2D(Options o) {
-    if (o.filters < 1 || o.kh < 1 || o.kw < 1 || o.strideH < 1 || o.strideW < 1
-        || o.dilationH < 1 || o.dilationW < 1 || o.l2 < 0) {
-      throw new IllegalArgumentException("Conv2D needs positive filters, kernel, strides and"
-          + " dilation and l2 >= 0, got " + o);
+    if (o.filters < 1
+        || o.kh < 1
+        || o.kw < 1
+        || o.strideH < 1
+        || o.strideW < 1
+        || o.dilationH < 1
+        || o.dilationW < 1
+        || o.l2 < 0) {
+      throw new IllegalArgumentException(
+          "Conv2D needs positive filters, kernel, strides and" + " dilation and l2 >= 0, got " + o);
     }
     if (o.activation == Activation.SOFTMAX) {
-      throw new IllegalArgumentException("Conv2D does not take a softmax activation; apply"
-          + " softmax after Flatten/Dense");
+      throw new IllegalArgumentException(
+          "Conv2D does not take a softmax activation; apply" + " softmax after Flatten/Dense");
     }
     this.filters = o.filters;
     this.kh = o.kh;
@@ -153,8 +159,22 @@ public final class Conv2D extends Layer {
 
     @Override
     public String toString() {
-      return "filters=" + filters + " kernel=" + kh + "×" + kw + " strides=" + strideH + "×"
-          + strideW + " dilation=" + dilationH + "×" + dilationW + " l2=" + l2;
+      return "filters="
+          + filters
+          + " kernel="
+          + kh
+          + "×"
+          + kw
+          + " strides="
+          + strideH
+          + "×"
+          + strideW
+          + " dilation="
+          + dilationH
+          + "×"
+          + dilationW
+          + " l2="
+          + l2;
     }
   }
 
@@ -165,15 +185,17 @@ public final class Conv2D extends Layer {
 
   @Override
   public Shape computeOutputShape(Shape input) {
-    ConvGeometry g = SpatialLayer.geometry(input, filters, kh, kw, strideH, strideW, padding,
-        dilationH, dilationW, "Conv2D");
+    ConvGeometry g =
+        SpatialLayer.geometry(
+            input, filters, kh, kw, strideH, strideW, padding, dilationH, dilationW, "Conv2D");
     return Shape.of(filters, g.outH(), g.outW());
   }
 
   @Override
   protected void createParameters(Shape input, RandomGenerator random) {
-    geometry = SpatialLayer.geometry(input, filters, kh, kw, strideH, strideW, padding, dilationH,
-        dilationW, name());
+    geometry =
+        SpatialLayer.geometry(
+            input, filters, kh, kw, strideH, strideW, padding, dilationH, dilationW, name());
     int c = input.dim(0);
     weight = newParameter("weight", filters, c, kh, kw);
     kernelInitializer.initialize(weight.value(), c * kh * kw, filters * kh * kw, random);
@@ -214,8 +236,8 @@ public final class Conv2D extends Layer {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
     int rows = ctx.batch() * filters, cols = g.outputPixels();
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       // x is (n, c, h, w), weight is (f, c, kh, kw), y is (n, f, outH, outW)
       @Override
       public void forward(boolean training) {

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * Fully connected layer: {@code y = activation(x · W + b)}, W of shape (in, out) as in Keras.
- * The activation is fused: its backward runs in place on the incoming gradient.
+ * Fully connected layer: {@code y = activation(x · W + b)}, W of shape (in, out) as in Keras. The
+ * activation is fused: its backward runs in place on the incoming gradient.
  */
 public final class Dense extends Layer {
   private final int units;
@@ -36,7 +36,11 @@ public final class Dense extends Layer {
     this(units, Activation.fromName(activation));
   }
 
-  public Dense(int units, Activation activation, boolean useBias, Initializer kernelInitializer,
+  public Dense(
+      int units,
+      Activation activation,
+      boolean useBias,
+      Initializer kernelInitializer,
       Initializer biasInitializer) {
     if (units <= 0) {
       throw new IllegalArgumentException("Dense units must be positive, got " + units);
@@ -78,8 +82,10 @@ public final class Dense extends Layer {
   @Override
   public Shape computeOutputShape(Shape inputShape) {
     if (inputShape.rank() != 1) {
-      throw new IllegalArgumentException("Dense expects a flat input (features,), got "
-          + inputShape + "; put a Flatten layer before it");
+      throw new IllegalArgumentException(
+          "Dense expects a flat input (features,), got "
+              + inputShape
+              + "; put a Flatten layer before it");
     }
     return Shape.of(units);
   }
@@ -117,8 +123,8 @@ public final class Dense extends Layer {
     Backend b = ctx.backend();
     int batch = ctx.batch(), in = inputShape().dim(0);
     Tensor w = weight.value();
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       // x is (batch, in), W is (in, units), y is (batch, units)
       @Override
       public void forward(boolean training) {
@@ -138,8 +144,8 @@ public final class Dense extends Layer {
         // dz = dy · f'(z), in place: dy is rewritten by the next layer on every step anyway.
         applyActivationBackward(b, activation, y, dy, batch, units);
         // dW = xᵀ · dz (in, units); db = Σ_batch dz; dx = dz · Wᵀ (batch, in)
-        b.gemm(true, false, in, units, batch, 1f, x, 0, in, dy, 0, units, 0f, weight.grad(), 0,
-            units);
+        b.gemm(
+            true, false, in, units, batch, 1f, x, 0, in, dy, 0, units, 0f, weight.grad(), 0, units);
         if (l2 != 0) {
           b.axpy(2 * l2, w, weight.grad());
         }
@@ -161,8 +167,8 @@ public final class Dense extends Layer {
     }
   }
 
-  static void applyActivationBackward(Backend b, Activation kind, Tensor y, Tensor dy, int rows,
-      int cols) {
+  static void applyActivationBackward(
+      Backend b, Activation kind, Tensor y, Tensor dy, int rows, int cols) {
     if (kind == Activation.SOFTMAX) {
       b.softmaxBackward(y, dy, dy, rows, cols);
     } else if (kind != Activation.LINEAR) {

@@ -44,8 +44,8 @@ public final class Dropout extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     Tensor mask = ctx.training() ? ctx.allocateBatch(outputShape()) : null;
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (training && rate > 0) {

@@ -28,10 +28,10 @@ public final class GlobalAveragePooling2D extends Layer {
     Backend b = ctx.backend();
     Shape in = inputShape();
     int h = in.dim(1), w = in.dim(2);
-    ConvGeometry g = new ConvGeometry(ctx.batch(), in.dim(0), h, w, in.dim(0), h, w, h, w, 0, 0,
-        1, 1, 1, 1);
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    ConvGeometry g =
+        new ConvGeometry(ctx.batch(), in.dim(0), h, w, in.dim(0), h, w, h, w, 0, 0, 1, 1, 1, 1);
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         b.poolForward(PoolMode.AVERAGE_INCLUDE_PADDING, g, x, y);

@@ -9,8 +9,8 @@ import java.util.random.RandomGenerator;
 
 /**
  * A layer, following Keras' contract: constructed from its configuration, {@link #build built} once
- * the input shape is known (creating its parameters), then {@link #compile compiled} into a
- * {@link LayerStep} per plan. Shapes exclude the batch axis.
+ * the input shape is known (creating its parameters), then {@link #compile compiled} into a {@link
+ * LayerStep} per plan. Shapes exclude the batch axis.
  */
 public abstract class Layer {
   private String name;
@@ -43,9 +43,16 @@ public abstract class Layer {
       elements *= d;
     }
     if (elements > MAX_PARAMETER_ELEMENTS) {
-      throw new IllegalArgumentException(name() + "." + suffix + " would need "
-          + java.util.Arrays.toString(dims) + " = " + elements + " parameters; the limit is "
-          + MAX_PARAMETER_ELEMENTS);
+      throw new IllegalArgumentException(
+          name()
+              + "."
+              + suffix
+              + " would need "
+              + java.util.Arrays.toString(dims)
+              + " = "
+              + elements
+              + " parameters; the limit is "
+              + MAX_PARAMETER_ELEMENTS);
     }
     return new Parameter(name() + "." + suffix, Tensor.zeros(dims));
   }

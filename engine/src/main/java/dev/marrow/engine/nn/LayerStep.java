@@ -15,6 +15,8 @@ public interface LayerStep {
 
   void forward(boolean training);
 
-  /** Reads outputGrad; writes the input gradient (if the plan wants one) and parameter gradients. */
+  /**
+   * Reads outputGrad; writes the input gradient (if the plan wants one) and parameter gradients.
+   */
   void backward();
 }

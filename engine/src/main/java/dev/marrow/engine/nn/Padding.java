@@ -4,13 +4,17 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Spatial padding of a convolution or pooling window, as Keras and PyTorch spell it: {@code
- * valid} (none), {@code same} (TensorFlow's rule: output = ceil(input / stride), any odd pixel of
- * padding at the bottom/right), or explicit symmetric amounts (PyTorch's {@code padding=(h, w)}).
+ * Spatial padding of a convolution or pooling window, as Keras and PyTorch spell it: {@code valid}
+ * (none), {@code same} (TensorFlow's rule: output = ceil(input / stride), any odd pixel of padding
+ * at the bottom/right), or explicit symmetric amounts (PyTorch's {@code padding=(h, w)}).
  */
 public record Padding(Kind kind, int height, int width) {
 
-  public enum Kind { VALID, SAME, EXPLICIT }
+  public enum Kind {
+    VALID,
+    SAME,
+    EXPLICIT
+  }
 
   public static final Padding VALID = new Padding(Kind.VALID, 0, 0);
   public static final Padding SAME = new Padding(Kind.SAME, 0, 0);
@@ -29,8 +33,9 @@ public record Padding(Kind kind, int height, int width) {
     return switch (s.toLowerCase(Locale.ROOT)) {
       case "valid" -> VALID;
       case "same" -> SAME;
-      default -> throw new IllegalArgumentException(
-          "padding must be 'valid', 'same' or explicit amounts, got '" + s + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "padding must be 'valid', 'same' or explicit amounts, got '" + s + "'");
     };
   }
 
@@ -56,8 +61,17 @@ public record Padding(Kind kind, int height, int width) {
       }
     }
     if (out < 1) {
-      throw new IllegalArgumentException(layer + ": a window of " + k + " (dilation " + dilation
-          + ") does not fit an input of " + in + " with " + this + " padding");
+      throw new IllegalArgumentException(
+          layer
+              + ": a window of "
+              + k
+              + " (dilation "
+              + dilation
+              + ") does not fit an input of "
+              + in
+              + " with "
+              + this
+              + " padding");
     }
     return new int[] {before, out};
   }
@@ -69,7 +83,9 @@ public record Padding(Kind kind, int height, int width) {
 
   /** The inverse of {@link #toConfig}. */
   public static Padding fromConfig(Object config) {
-    if (config instanceof List<?> l && l.size() == 2 && l.get(0) instanceof Number h
+    if (config instanceof List<?> l
+        && l.size() == 2
+        && l.get(0) instanceof Number h
         && l.get(1) instanceof Number w) {
       return explicit(h.intValue(), w.intValue());
     }
@@ -81,7 +97,8 @@ public record Padding(Kind kind, int height, int width) {
 
   @Override
   public String toString() {
-    return kind == Kind.EXPLICIT ? "(" + height + ", " + width + ")"
+    return kind == Kind.EXPLICIT
+        ? "(" + height + ", " + width + ")"
         : kind.name().toLowerCase(Locale.ROOT);
   }
 }

@@ -3,8 +3,8 @@ package dev.marrow.engine.nn;
 import dev.marrow.engine.tensor.Tensor;
 
 /**
- * A trainable tensor with its gradient and optimizer slots. The name is stable
- * ({@code dense1.weight}) so that checkpoints and PyTorch interop line up.
+ * A trainable tensor with its gradient and optimizer slots. The name is stable ({@code
+ * dense1.weight}) so that checkpoints and PyTorch interop line up.
  */
 public final class Parameter {
   private final String name;

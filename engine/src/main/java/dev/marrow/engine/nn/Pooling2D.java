@@ -21,11 +21,18 @@ public class Pooling2D extends Layer {
   private final Padding padding;
   private ConvGeometry geometry;
 
-  protected Pooling2D(PoolMode mode, int poolH, int poolW, int strideH, int strideW,
-      Padding padding) {
+  protected Pooling2D(
+      PoolMode mode, int poolH, int poolW, int strideH, int strideW, Padding padding) {
     if (poolH < 1 || poolW < 1 || strideH < 1 || strideW < 1) {
-      throw new IllegalArgumentException("pool size and strides must be positive, got pool "
-          + poolH + "×" + poolW + " strides " + strideH + "×" + strideW);
+      throw new IllegalArgumentException(
+          "pool size and strides must be positive, got pool "
+              + poolH
+              + "×"
+              + poolW
+              + " strides "
+              + strideH
+              + "×"
+              + strideW);
     }
     this.mode = mode;
     this.poolH = poolH;
@@ -36,8 +43,8 @@ public class Pooling2D extends Layer {
   }
 
   /** Any pooling layer, as model.json describes it. */
-  public static Pooling2D of(PoolMode mode, int poolH, int poolW, int strideH, int strideW,
-      Padding padding) {
+  public static Pooling2D of(
+      PoolMode mode, int poolH, int poolW, int strideH, int strideW, Padding padding) {
     return new Pooling2D(mode, poolH, poolW, strideH, strideW, padding);
   }
 
@@ -75,15 +82,17 @@ public class Pooling2D extends Layer {
 
   @Override
   public Shape computeOutputShape(Shape input) {
-    ConvGeometry g = SpatialLayer.geometry(input, input.dim(0), poolH, poolW, strideH, strideW,
-        padding, 1, 1, typeName());
+    ConvGeometry g =
+        SpatialLayer.geometry(
+            input, input.dim(0), poolH, poolW, strideH, strideW, padding, 1, 1, typeName());
     return Shape.of(input.dim(0), g.outH(), g.outW());
   }
 
   @Override
   protected void createParameters(Shape input, java.util.random.RandomGenerator random) {
-    geometry = SpatialLayer.geometry(input, input.dim(0), poolH, poolW, strideH, strideW, padding,
-        1, 1, name());
+    geometry =
+        SpatialLayer.geometry(
+            input, input.dim(0), poolH, poolW, strideH, strideW, padding, 1, 1, name());
   }
 
   @Override
@@ -102,8 +111,8 @@ public class Pooling2D extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
-    return new BufferedStep(ctx.allocateBatch(outputShape()),
-        ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(
+        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         b.poolForward(mode, g, x, y);

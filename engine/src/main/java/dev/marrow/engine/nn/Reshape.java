@@ -26,8 +26,16 @@ public class Reshape extends Layer {
   public Shape computeOutputShape(Shape inputShape) {
     Shape out = target == null ? Shape.of(inputShape.size()) : target;
     if (out.size() != inputShape.size()) {
-      throw new IllegalArgumentException("cannot reshape " + inputShape + " (" + inputShape.size()
-          + " elements) to " + out + " (" + out.size() + " elements)");
+      throw new IllegalArgumentException(
+          "cannot reshape "
+              + inputShape
+              + " ("
+              + inputShape.size()
+              + " elements) to "
+              + out
+              + " ("
+              + out.size()
+              + " elements)");
     }
     return out;
   }

@@ -16,8 +16,10 @@ import java.util.SplittableRandom;
 public final class Sequential {
   private final Shape inputShape;
   private final List<Layer> layers = new ArrayList<>();
+
   /** A read-only view, made once: layers() is called on every training step. */
   private final List<Layer> layersView = Collections.unmodifiableList(layers);
+
   private boolean built;
   private List<String> classNames = List.of();
 
@@ -65,8 +67,14 @@ public final class Sequential {
       }
       shape = layer.outputShape();
       if (shape.size() > Layer.MAX_PARAMETER_ELEMENTS) {
-        throw new IllegalArgumentException("layer " + name + " outputs " + shape
-            + " per sample: more than " + Layer.MAX_PARAMETER_ELEMENTS + " values");
+        throw new IllegalArgumentException(
+            "layer "
+                + name
+                + " outputs "
+                + shape
+                + " per sample: more than "
+                + Layer.MAX_PARAMETER_ELEMENTS
+                + " values");
       }
     }
     built = true;
@@ -97,10 +105,15 @@ public final class Sequential {
   /** Names the output classes; their count must match the output width once the model is built. */
   public Sequential setClassNames(List<String> names) {
     List<String> copy = List.copyOf(names);
-    if (built && !copy.isEmpty()
+    if (built
+        && !copy.isEmpty()
         && (outputShape().rank() != 1 || outputShape().dim(0) != copy.size())) {
-      throw new IllegalArgumentException(copy.size() + " class names for a model whose output"
-          + " is " + outputShape() + "; expected one name per output");
+      throw new IllegalArgumentException(
+          copy.size()
+              + " class names for a model whose output"
+              + " is "
+              + outputShape()
+              + "; expected one name per output");
     }
     classNames = copy;
     return this;

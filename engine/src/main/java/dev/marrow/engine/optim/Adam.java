@@ -6,8 +6,8 @@ import dev.marrow.engine.tensor.Tensor;
 import java.util.List;
 
 /**
- * Adam with Keras' defaults (β1 0.9, β2 0.999, ε 1e-7). Weight decay is L2 added to the gradient
- * as in torch.optim.Adam, or decoupled as in AdamW ({@link #adamW}).
+ * Adam with Keras' defaults (β1 0.9, β2 0.999, ε 1e-7). Weight decay is L2 added to the gradient as
+ * in torch.optim.Adam, or decoupled as in AdamW ({@link #adamW}).
  */
 public final class Adam extends Optimizer {
   private final float beta1;
@@ -20,7 +20,12 @@ public final class Adam extends Optimizer {
     this(learningRate, 0.9, 0.999, 1e-7, 0, false);
   }
 
-  public Adam(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+  public Adam(
+      double learningRate,
+      double beta1,
+      double beta2,
+      double epsilon,
+      double weightDecay,
       boolean decoupledWeightDecay) {
     super(learningRate);
     if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
@@ -49,8 +54,10 @@ public final class Adam extends Optimizer {
   public void attach(Backend backend, List<Parameter> parameters) {
     for (Parameter p : parameters) {
       if (p.slots().length == 0) {
-        p.setSlots(new Tensor[] {
-            backend.allocate(p.value().shape()), backend.allocate(p.value().shape())});
+        p.setSlots(
+            new Tensor[] {
+              backend.allocate(p.value().shape()), backend.allocate(p.value().shape())
+            });
       }
     }
   }
@@ -58,13 +65,33 @@ public final class Adam extends Optimizer {
   @Override
   protected void update(Backend backend, Parameter p, int step) {
     Tensor[] s = p.slots();
-    backend.adamUpdate(p.value(), p.grad(), s[0], s[1], learningRate(), beta1, beta2, epsilon,
-        step, weightDecay, decoupled);
+    backend.adamUpdate(
+        p.value(),
+        p.grad(),
+        s[0],
+        s[1],
+        learningRate(),
+        beta1,
+        beta2,
+        epsilon,
+        step,
+        weightDecay,
+        decoupled);
   }
 
   @Override
   public String describe() {
-    return "adam(lr=" + learningRate() + ", beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon="
-        + epsilon + ", weight_decay=" + weightDecay + (decoupled ? ", decoupled" : "") + ")";
+    return "adam(lr="
+        + learningRate()
+        + ", beta1="
+        + beta1
+        + ", beta2="
+        + beta2
+        + ", epsilon="
+        + epsilon
+        + ", weight_decay="
+        + weightDecay
+        + (decoupled ? ", decoupled" : "")
+        + ")";
   }
 }

@@ -43,13 +43,20 @@ public final class Sgd extends Optimizer {
   @Override
   protected void update(Backend backend, Parameter p, int step) {
     Tensor velocity = momentum == 0 ? null : p.slots()[0];
-    backend.sgdUpdate(p.value(), p.grad(), velocity, learningRate(), momentum, nesterov,
-        weightDecay);
+    backend.sgdUpdate(
+        p.value(), p.grad(), velocity, learningRate(), momentum, nesterov, weightDecay);
   }
 
   @Override
   public String describe() {
-    return "sgd(lr=" + learningRate() + ", momentum=" + momentum + ", nesterov=" + nesterov
-        + ", weight_decay=" + weightDecay + ")";
+    return "sgd(lr="
+        + learningRate()
+        + ", momentum="
+        + momentum
+        + ", nesterov="
+        + nesterov
+        + ", weight_decay="
+        + weightDecay
+        + ")";
   }
 }

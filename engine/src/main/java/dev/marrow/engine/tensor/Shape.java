@@ -2,7 +2,9 @@ package dev.marrow.engine.tensor;
 
 import java.util.Arrays;
 
-/** Immutable tensor shape, row-major. {@code Shape.of(32, 1, 28, 28)} is a batch of MNIST images. */
+/**
+ * Immutable tensor shape, row-major. {@code Shape.of(32, 1, 28, 28)} is a batch of MNIST images.
+ */
 public record Shape(int[] dims) {
 
   public Shape {
@@ -57,8 +59,8 @@ public record Shape(int[] dims) {
    */
   public void requireBatchOf(Shape batch, String what) {
     if (batch.rank() != rank() + 1 || !batch.dropFirst().equals(this)) {
-      throw new IllegalArgumentException(what + " expects inputs of shape (N, "
-          + toString().substring(1) + ", got " + batch);
+      throw new IllegalArgumentException(
+          what + " expects inputs of shape (N, " + toString().substring(1) + ", got " + batch);
     }
   }
 

@@ -2,11 +2,11 @@ package dev.marrow.engine.tensor;
 
 /**
  * The elements behind a tensor and its reshaped views, kept on the host, on a device, or on both,
- * with lazy copies between them — Caffe's SyncedMemory protocol. A CPU tensor only ever has the host
- * array, so its accessors reduce to one null check. On a device, a training step's kernels read and
- * write the device copy only; the host copy is refreshed when host code asks for it (a loss value,
- * saving the weights) and pushed back before the next kernel when host code has written it (an
- * input batch, loading weights).
+ * with lazy copies between them — Caffe's SyncedMemory protocol. A CPU tensor only ever has the
+ * host array, so its accessors reduce to one null check. On a device, a training step's kernels
+ * read and write the device copy only; the host copy is refreshed when host code asks for it (a
+ * loss value, saving the weights) and pushed back before the next kernel when host code has written
+ * it (an input batch, loading weights).
  */
 final class Storage {
   private final int size;

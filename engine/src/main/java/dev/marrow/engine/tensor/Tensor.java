@@ -8,9 +8,10 @@ import java.util.Objects;
  * backend, also in device memory (see {@code Storage} for when copies happen).
  *
  * <p>Host tensors keep their elements in a {@code float[]} exposed as a heap {@link MemorySegment},
- * so the same bytes can be handed to native code (CBLAS, a host emulation) without copies, while the
- * Vector API kernels index the array directly ({@code FloatVector.fromArray} is the access path the
- * JIT bounds-check-eliminates most reliably; the JMH suite is where that choice gets re-checked).
+ * so the same bytes can be handed to native code (CBLAS, a host emulation) without copies, while
+ * the Vector API kernels index the array directly ({@code FloatVector.fromArray} is the access path
+ * the JIT bounds-check-eliminates most reliably; the JMH suite is where that choice gets
+ * re-checked).
  */
 public final class Tensor {
   private final Shape shape;

@@ -1,7 +1,7 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.train.callbacks.ProgressLogger;
 import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.train.callbacks.ProgressLogger;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -68,9 +68,9 @@ public final class FitOptions {
   }
 
   /**
-   * Keras' initial_epoch: the number of epochs already done (by a run being resumed); training
-   * runs epochs initialEpoch + 1 … epochs, with the same shuffles and masks those epochs would
-   * have had in one uninterrupted run.
+   * Keras' initial_epoch: the number of epochs already done (by a run being resumed); training runs
+   * epochs initialEpoch + 1 … epochs, with the same shuffles and masks those epochs would have had
+   * in one uninterrupted run.
    */
   public FitOptions initialEpoch(int initialEpoch) {
     if (initialEpoch < 0) {
@@ -85,9 +85,9 @@ public final class FitOptions {
   }
 
   /**
-   * What {@code fit} reports by itself (Keras' {@code verbose}): {@code SILENT}; {@code EPOCH},
-   * the default, one line per epoch through System.Logger ({@code dev.marrow.engine.train},
-   * INFO); or {@code LIVE}, a line rewritten in place on the console. See {@link ProgressLogger}.
+   * What {@code fit} reports by itself (Keras' {@code verbose}): {@code SILENT}; {@code EPOCH}, the
+   * default, one line per epoch through System.Logger ({@code dev.marrow.engine.train}, INFO); or
+   * {@code LIVE}, a line rewritten in place on the console. See {@link ProgressLogger}.
    */
   public FitOptions verbose(ProgressLogger.Verbosity verbosity) {
     this.verbosity = java.util.Objects.requireNonNull(verbosity, "verbosity");

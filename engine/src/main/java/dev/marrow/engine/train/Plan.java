@@ -29,15 +29,22 @@ public final class Plan {
   private final Tensor targets;
   private final Tensor inputGrad;
   private final List<LayerStep> steps = new ArrayList<>();
+
   /** Index of the first layer whose backward pass is needed (see the constructor). */
   private final int firstBackward;
+
   private final List<Parameter> parameters;
   private final int classes;
   private long stepSeed;
   private float lastLoss;
   private int lastCorrect;
 
-  private Plan(Sequential model, Backend backend, int batch, boolean training, Loss loss,
+  private Plan(
+      Sequential model,
+      Backend backend,
+      int batch,
+      boolean training,
+      Loss loss,
       boolean wantInputGradient) {
     if (batch <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + batch);
@@ -54,12 +61,14 @@ public final class Plan {
     Shape out = model.outputShape();
     this.classes = out.dim(-1);
     this.input = backend.allocate(model.inputShape().withBatch(batch));
-    this.targets = loss == null ? null
-        : loss.targetEncoding() == Loss.TargetEncoding.CLASS_INDEX
-            ? backend.allocate(Shape.of(batch))
-            : backend.allocate(Shape.of(batch, classes));
-    CompileContext ctx = new CompileContext(backend, batch, training,
-        layerIndex -> mix(stepSeed, layerIndex));
+    this.targets =
+        loss == null
+            ? null
+            : loss.targetEncoding() == Loss.TargetEncoding.CLASS_INDEX
+                ? backend.allocate(Shape.of(batch))
+                : backend.allocate(Shape.of(batch, classes));
+    CompileContext ctx =
+        new CompileContext(backend, batch, training, layerIndex -> mix(stepSeed, layerIndex));
     // Usually nothing upstream of the first layer needs a gradient, which saves its backward GEMM.
     // The same holds up to the first layer with parameters: a layer gets an input gradient to
     // write only when something before it will use it (measured: the MLP's Flatten made its first
@@ -93,8 +102,8 @@ public final class Plan {
    * A training plan that also computes the gradient of the loss with respect to the input batch
    * ({@link #inputGrad()}), for saliency maps, adversarial examples and layer tests.
    */
-  public static Plan forTrainingWithInputGradient(Sequential model, Backend backend, int batch,
-      Loss loss) {
+  public static Plan forTrainingWithInputGradient(
+      Sequential model, Backend backend, int batch, Loss loss) {
     return new Plan(model, backend, batch, true, loss, true);
   }
 
@@ -150,12 +159,15 @@ public final class Plan {
    */
   public void loadBatch(Dataset data, int[] order, int from) {
     if (!data.sampleShape().equals(model.inputShape())) {
-      throw new IllegalArgumentException("data samples have shape " + data.sampleShape()
-          + " but the model expects " + model.inputShape());
+      throw new IllegalArgumentException(
+          "data samples have shape "
+              + data.sampleShape()
+              + " but the model expects "
+              + model.inputShape());
     }
     if (data.classes() > classes) {
-      throw new IllegalArgumentException("data has " + data.classes()
-          + " classes but the model outputs " + classes);
+      throw new IllegalArgumentException(
+          "data has " + data.classes() + " classes but the model outputs " + classes);
     }
     float[] t = targets == null ? null : targets.array();
     boolean oneHot = loss != null && loss.targetEncoding() == Loss.TargetEncoding.ONE_HOT;

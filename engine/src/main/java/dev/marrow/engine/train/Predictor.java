@@ -45,8 +45,8 @@ public final class Predictor {
   /** With a loss, so that {@link Trainer#evaluate} can borrow the same plans. */
   Predictor(Sequential model, Backend backend, Loss loss) {
     if (!model.isBuilt()) {
-      throw new IllegalStateException("the model has no weights yet: build, train or load it"
-          + " before predicting");
+      throw new IllegalStateException(
+          "the model has no weights yet: build, train or load it" + " before predicting");
     }
     this.model = model;
     this.backend = Objects.requireNonNull(backend, "backend");
@@ -77,8 +77,7 @@ public final class Predictor {
       try {
         System.arraycopy(inputs.array(), from * sample, plan.input().array(), 0, rows * sample);
         plan.forward(false);
-        System.arraycopy(plan.output().readArray(), 0, out.array(), from * outputs,
-            rows * outputs);
+        System.arraycopy(plan.output().readArray(), 0, out.array(), from * outputs, rows * outputs);
       } finally {
         giveBack(plan);
       }
@@ -147,16 +146,20 @@ public final class Predictor {
 
   private void requireClassifier() {
     if (model.outputShape().rank() != 1) {
-      throw new IllegalStateException("probabilities need an output of shape (classes), but the"
-          + " model outputs " + model.outputShape());
+      throw new IllegalStateException(
+          "probabilities need an output of shape (classes), but the"
+              + " model outputs "
+              + model.outputShape());
     }
   }
 
   private boolean endsInSoftmax() {
     List<Layer> layers = model.layers();
     Layer last = layers.get(layers.size() - 1);
-    Activation a = last instanceof Dense d ? d.activation()
-        : last instanceof ActivationLayer al ? al.activation() : null;
+    Activation a =
+        last instanceof Dense d
+            ? d.activation()
+            : last instanceof ActivationLayer al ? al.activation() : null;
     return a == Activation.SOFTMAX;
   }
 

@@ -12,10 +12,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Fits, evaluates and runs a model on one backend: Keras' {@code fit / evaluate / predict};
- * {@code predict} and {@code evaluate} are safe to call from many threads at once. Plans
- * are compiled lazily per batch size and kept, so a data set whose size is not a multiple of the
- * batch size runs its last, smaller batch through a second plan that shares the parameters.
+ * Fits, evaluates and runs a model on one backend: Keras' {@code fit / evaluate / predict}; {@code
+ * predict} and {@code evaluate} are safe to call from many threads at once. Plans are compiled
+ * lazily per batch size and kept, so a data set whose size is not a multiple of the batch size runs
+ * its last, smaller batch through a second plan that shares the parameters.
  */
 public final class Trainer {
   /** Batch size used for evaluation and prediction; results do not depend on it. */
@@ -27,6 +27,7 @@ public final class Trainer {
   private final Backend backend;
   private final List<dev.marrow.engine.nn.Parameter> parameters;
   private final Map<Integer, Plan> trainingPlans = new HashMap<>();
+
   /** Lends inference plans (with the loss, for evaluate) to many threads at once. */
   private final Predictor predictor;
 
@@ -65,8 +66,12 @@ public final class Trainer {
     if (options.validationSplit() > 0) {
       int held = (int) Math.floor(data.size() * options.validationSplit());
       if (held == 0 || held == data.size()) {
-        throw new IllegalArgumentException("validation split " + options.validationSplit()
-            + " of " + data.size() + " samples leaves no training or no validation data");
+        throw new IllegalArgumentException(
+            "validation split "
+                + options.validationSplit()
+                + " of "
+                + data.size()
+                + " samples leaves no training or no validation data");
       }
       train = data.slice(0, data.size() - held);
       validation = data.slice(data.size() - held, data.size());
@@ -81,7 +86,8 @@ public final class Trainer {
     for (Callback c : callbacks) {
       c.onTrainBegin(ctx);
     }
-    for (int epoch = options.initialEpoch() + 1; epoch <= options.epochs() && !ctx.stopRequested();
+    for (int epoch = options.initialEpoch() + 1;
+        epoch <= options.epochs() && !ctx.stopRequested();
         epoch++) {
       for (Callback c : callbacks) {
         c.onEpochBegin(ctx, epoch);
@@ -120,8 +126,16 @@ public final class Trainer {
         valLoss = v.loss();
         valAccuracy = v.accuracy();
       }
-      EpochStats stats = new EpochStats(epoch, lossSum / n, (double) correct / n, valLoss,
-          valAccuracy, seconds, n / seconds, optimizer.learningRate());
+      EpochStats stats =
+          new EpochStats(
+              epoch,
+              lossSum / n,
+              (double) correct / n,
+              valLoss,
+              valAccuracy,
+              seconds,
+              n / seconds,
+              optimizer.learningRate());
       history.add(stats);
       for (Callback c : callbacks) {
         c.onEpochEnd(ctx, stats);

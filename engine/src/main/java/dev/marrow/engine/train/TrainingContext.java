@@ -12,8 +12,8 @@ public final class TrainingContext {
   private final int samplesPerEpoch;
   private volatile boolean stopRequested;
 
-  TrainingContext(Sequential model, Optimizer optimizer, int epochs, int stepsPerEpoch,
-      int samplesPerEpoch) {
+  TrainingContext(
+      Sequential model, Optimizer optimizer, int epochs, int stepsPerEpoch, int samplesPerEpoch) {
     this.model = model;
     this.optimizer = optimizer;
     this.epochs = epochs;

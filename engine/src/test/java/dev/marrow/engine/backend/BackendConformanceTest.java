@@ -18,14 +18,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The one conformance suite: every backend kernel against {@link ReferenceBackend} on random shapes,
- * including sizes that are not multiples of the vector length (tails) and products large enough to
- * be split over threads.
+ * The one conformance suite: every backend kernel against {@link ReferenceBackend} on random
+ * shapes, including sizes that are not multiples of the vector length (tails) and products large
+ * enough to be split over threads.
  */
 class BackendConformanceTest {
   private static final ReferenceBackend REF = new ReferenceBackend();
-  private static final List<Backend> BACKENDS = TestBackends.withCuda(TestBackends.cpu(1),
-      TestBackends.cpu(2), TestBackends.cpu(3));
+  private static final List<Backend> BACKENDS =
+      TestBackends.withCuda(TestBackends.cpu(1), TestBackends.cpu(2), TestBackends.cpu(3));
 
   static Stream<Arguments> backends() {
     return BACKENDS.stream().map(b -> Arguments.of(b.name() + "x" + b.threads(), b));
@@ -39,11 +39,22 @@ class BackendConformanceTest {
   // m, n, k: tails below and above the 6-row, 32-column register tile, and sizes large enough to
   // go parallel.
   private static final int[][] GEMM_SHAPES = {
-      {1, 1, 1}, {1, 10, 128}, {5, 7, 3}, {6, 32, 16}, {7, 33, 17}, {13, 47, 29},
-      {32, 128, 784}, {64, 10, 128}, {300, 20, 600}, // operands in place, several k slices
-      {100, 70, 300}, {129, 65, 64}, {784, 128, 32}, // both operands packed, partial edge blocks
-      {200, 300, 260}, {50, 200, 700}, // packed, split by row blocks, two and three k slices
-      {60, 330, 300}}; // packed, split by column blocks
+    {1, 1, 1},
+    {1, 10, 128},
+    {5, 7, 3},
+    {6, 32, 16},
+    {7, 33, 17},
+    {13, 47, 29},
+    {32, 128, 784},
+    {64, 10, 128},
+    {300, 20, 600}, // operands in place, several k slices
+    {100, 70, 300},
+    {129, 65, 64},
+    {784, 128, 32}, // both operands packed, partial edge blocks
+    {200, 300, 260},
+    {50, 200, 700}, // packed, split by row blocks, two and three k slices
+    {60, 330, 300}
+  }; // packed, split by column blocks
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
@@ -61,12 +72,16 @@ class BackendConformanceTest {
         Tensor c0 = random(r, cOff + m * ldc);
         for (float[] ab : new float[][] {{1f, 0f}, {0.5f, 1f}, {-2f, 0.25f}}) {
           Tensor expected = c0.copy(), actual = c0.copy();
-          REF.gemm(ta, tb, m, n, k, ab[0], a, aOff, lda, bm, bOff, ldb, ab[1], expected, cOff,
-              ldc);
+          REF.gemm(ta, tb, m, n, k, ab[0], a, aOff, lda, bm, bOff, ldb, ab[1], expected, cOff, ldc);
           b.gemm(ta, tb, m, n, k, ab[0], a, aOff, lda, bm, bOff, ldb, ab[1], actual, cOff, ldc);
-          assertClose(expected, actual, 1e-4, 1e-4 * Math.sqrt(k), String.format(
-              "gemm %s%s m=%d n=%d k=%d alpha=%s beta=%s", ta ? "T" : "N", tb ? "T" : "N", m, n, k,
-              ab[0], ab[1]));
+          assertClose(
+              expected,
+              actual,
+              1e-4,
+              1e-4 * Math.sqrt(k),
+              String.format(
+                  "gemm %s%s m=%d n=%d k=%d alpha=%s beta=%s",
+                  ta ? "T" : "N", tb ? "T" : "N", m, n, k, ab[0], ab[1]));
         }
       }
     }
@@ -88,7 +103,6 @@ class BackendConformanceTest {
     }
   }
 
-
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
   void gemmLeavesElementsOutsideCUntouched(String name, Backend b) {
@@ -104,8 +118,9 @@ class BackendConformanceTest {
     }
   }
 
-  private static final int[][] ROWS_COLS = {{1, 1}, {3, 10}, {32, 128}, {7, 33}, {512, 129},
-      {1000, 100}};
+  private static final int[][] ROWS_COLS = {
+    {1, 1}, {3, 10}, {32, 128}, {7, 33}, {512, 129}, {1000, 100}
+  };
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
@@ -139,8 +154,8 @@ class BackendConformanceTest {
   @MethodSource("backends")
   void activationsForwardAndBackward(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(5);
-    for (Activation kind : List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID,
-        Activation.TANH)) {
+    for (Activation kind :
+        List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID, Activation.TANH)) {
       for (int n : new int[] {1, 15, 17, 100, 40_000}) {
         Tensor x = random(r, n);
         for (int i = 0; i < n; i++) {
@@ -162,8 +177,8 @@ class BackendConformanceTest {
   @MethodSource("backends")
   void fusedBiasAndActivationMatchTheSeparatePasses(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(11);
-    for (Activation kind : List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID,
-        Activation.TANH)) {
+    for (Activation kind :
+        List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID, Activation.TANH)) {
       for (int[] rc : ROWS_COLS) {
         int rows = rc[0], cols = rc[1];
         for (boolean withBias : new boolean[] {true, false}) {
@@ -174,8 +189,7 @@ class BackendConformanceTest {
           }
           REF.activationForward(kind, ye, ye);
           b.biasActivation(y, bias, kind, rows, cols);
-          assertClose(ye, y, 2e-6, 2e-6,
-              kind + " bias " + withBias + " " + rows + "x" + cols);
+          assertClose(ye, y, 2e-6, 2e-6, kind + " bias " + withBias + " " + rows + "x" + cols);
         }
       }
     }
@@ -242,10 +256,14 @@ class BackendConformanceTest {
       assertEquals(se, s, 1e-5 * se + 1e-6, "squared error" + shape);
       assertClose(ge, g, 1e-5, 1e-7, "squared error grad" + shape);
 
-      assertEquals(REF.countCorrect(x, labels, rows, cols), b.countCorrect(x, labels, rows, cols),
+      assertEquals(
+          REF.countCorrect(x, labels, rows, cols),
+          b.countCorrect(x, labels, rows, cols),
           "countCorrect" + shape);
-      assertEquals(REF.countCorrectDense(x, oneHot, rows, cols),
-          b.countCorrectDense(x, oneHot, rows, cols), "countCorrectDense" + shape);
+      assertEquals(
+          REF.countCorrectDense(x, oneHot, rows, cols),
+          b.countCorrectDense(x, oneHot, rows, cols),
+          "countCorrectDense" + shape);
       int[] ae = new int[rows], a = new int[rows];
       REF.argmax(x, rows, cols, ae);
       b.argmax(x, rows, cols, a);
@@ -255,15 +273,16 @@ class BackendConformanceTest {
 
   // n, c, h, w, f, k, stride, padTop/left (bottom/right follow from the output size), dilation
   private static final int[][] CONV_SHAPES = {
-      {1, 1, 5, 5, 1, 1, 1, 0, 1}, {2, 1, 28, 28, 4, 5, 1, 0, 1}, {3, 3, 9, 7, 5, 3, 1, 1, 1},
-      {2, 4, 11, 10, 3, 3, 2, 1, 1}, {2, 2, 12, 9, 6, 3, 1, 2, 2}, {5, 16, 12, 12, 32, 5, 1, 0, 1},
-      {2, 3, 8, 8, 2, 4, 2, 0, 1}, {1, 2, 7, 7, 3, 2, 3, 1, 2}};
+    {1, 1, 5, 5, 1, 1, 1, 0, 1}, {2, 1, 28, 28, 4, 5, 1, 0, 1}, {3, 3, 9, 7, 5, 3, 1, 1, 1},
+    {2, 4, 11, 10, 3, 3, 2, 1, 1}, {2, 2, 12, 9, 6, 3, 1, 2, 2}, {5, 16, 12, 12, 32, 5, 1, 0, 1},
+    {2, 3, 8, 8, 2, 4, 2, 0, 1}, {1, 2, 7, 7, 3, 2, 3, 1, 2}
+  };
 
   static ConvGeometry conv(int[] s) {
     int out = ConvGeometry.outputSize(s[2], s[5], s[6], s[7], s[7], s[8]);
     int outW = ConvGeometry.outputSize(s[3], s[5], s[6], s[7], s[7], s[8]);
-    return new ConvGeometry(s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7],
-        s[8], s[8], out, outW);
+    return new ConvGeometry(
+        s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], s[8], s[8], out, outW);
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
@@ -293,8 +312,8 @@ class BackendConformanceTest {
       Tensor dwe = random(r, w.size()), dw = dwe.copy();
       REF.conv2dBackwardFilter(g, x, dy, dwe, 0.5f);
       b.conv2dBackwardFilter(g, x, dy, dw, 0.5f);
-      assertClose(dwe, dw, 1e-4, 1e-5 * Math.sqrt(g.n() * g.outputPixels()),
-          "conv backward filter" + what);
+      assertClose(
+          dwe, dw, 1e-4, 1e-5 * Math.sqrt(g.n() * g.outputPixels()), "conv backward filter" + what);
       Tensor dbe = random(r, g.f()), db = dbe.copy();
       REF.conv2dBackwardBias(g, dy, dbe, 1f);
       b.conv2dBackwardBias(g, dy, db, 1f);
@@ -313,13 +332,20 @@ class BackendConformanceTest {
     SplittableRandom r = new SplittableRandom(10);
     // n, c, h, w, window, stride, pad: plain 2×2 (rows of 4, and of 10: vectors and a tail),
     // overlapping, padded, window over the edge
-    int[][] shapes = {{2, 3, 8, 8, 2, 2, 0}, {2, 3, 24, 21, 2, 2, 0}, {1, 2, 9, 7, 3, 2, 0},
-        {2, 2, 6, 7, 3, 1, 1}, {1, 1, 7, 7, 2, 2, 0}, {3, 4, 5, 5, 5, 5, 0}};
+    int[][] shapes = {
+      {2, 3, 8, 8, 2, 2, 0},
+      {2, 3, 24, 21, 2, 2, 0},
+      {1, 2, 9, 7, 3, 2, 0},
+      {2, 2, 6, 7, 3, 1, 1},
+      {1, 1, 7, 7, 2, 2, 0},
+      {3, 4, 5, 5, 5, 5, 0}
+    };
     for (int[] s : shapes) {
       int outH = ConvGeometry.outputSize(s[2], s[4], s[5], s[6], s[6], 1);
       int outW = ConvGeometry.outputSize(s[3], s[4], s[5], s[6], s[6], 1);
-      ConvGeometry g = new ConvGeometry(s[0], s[1], s[2], s[3], s[1], s[4], s[4], s[5], s[5],
-          s[6], s[6], 1, 1, outH, outW);
+      ConvGeometry g =
+          new ConvGeometry(
+              s[0], s[1], s[2], s[3], s[1], s[4], s[4], s[5], s[5], s[6], s[6], 1, 1, outH, outW);
       for (PoolMode mode : PoolMode.values()) {
         String what = " " + mode + " " + g;
         Tensor x = random(r, g.n() * g.inputPlaneSize());
@@ -353,7 +379,8 @@ class BackendConformanceTest {
       Tensor rme = rm.copy(), rve = rv.copy();
       Tensor me = Tensor.zeros(c), m = Tensor.zeros(c), ise = Tensor.zeros(c), is = Tensor.zeros(c);
       Tensor ye = Tensor.zeros(size), y = Tensor.zeros(size);
-      REF.batchNormForwardTraining(n, c, spatial, x, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise, ye);
+      REF.batchNormForwardTraining(
+          n, c, spatial, x, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise, ye);
       b.batchNormForwardTraining(n, c, spatial, x, gamma, beta, rm, rv, 0.1f, 1e-3f, m, is, y);
       assertClose(ye, y, 1e-4, 1e-5, "bn training" + what);
       assertClose(rme, rm, 1e-5, 1e-6, "bn running mean" + what);
@@ -362,7 +389,10 @@ class BackendConformanceTest {
       b.batchNormForwardInference(n, c, spatial, x, gamma, beta, rm, rv, 1e-3f, y);
       assertClose(ye, y, 1e-4, 1e-5, "bn inference" + what);
       Tensor dy = random(r, size), dxe = Tensor.zeros(size), dx = Tensor.zeros(size);
-      Tensor dge = Tensor.zeros(c), dg = Tensor.zeros(c), dbe = Tensor.zeros(c), db = Tensor.zeros(c);
+      Tensor dge = Tensor.zeros(c),
+          dg = Tensor.zeros(c),
+          dbe = Tensor.zeros(c),
+          db = Tensor.zeros(c);
       REF.batchNormBackward(n, c, spatial, x, dy, gamma, me, ise, dxe, dge, dbe);
       b.batchNormBackward(n, c, spatial, x, dy, gamma, m, is, dx, dg, db);
       assertClose(dxe, dx, 1e-3, 1e-5, "bn backward dx" + what);
@@ -375,10 +405,12 @@ class BackendConformanceTest {
   @MethodSource("backends")
   void labelsOutsideTheClassesAreRejected(String name, Backend b) {
     Tensor logits = Tensor.zeros(2, 10), labels = Tensor.of(new float[] {3, 10}, 2);
-    var e = assertThrows(IllegalArgumentException.class,
-        () -> b.softmaxCrossEntropy(logits, labels, null, 2, 10, 1f));
-    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("label 10.0 at row 1"),
-        e.getMessage());
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> b.softmaxCrossEntropy(logits, labels, null, 2, 10, 1f));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().contains("label 10.0 at row 1"), e.getMessage());
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)

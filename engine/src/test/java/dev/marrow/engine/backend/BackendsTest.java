@@ -34,8 +34,10 @@ class BackendsTest {
   void unknownDevicesAreRejectedWithTheChoices() {
     for (String bad : new String[] {"tpu", "cuda:", "cuda:-1", "gpu0", ""}) {
       var e = assertThrows(IllegalArgumentException.class, () -> Backends.open(bad));
-      assertTrue(e.getMessage().contains("unknown device '" + bad + "'")
-          && e.getMessage().contains("expected auto, cpu, cuda or cuda:N"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("unknown device '" + bad + "'")
+              && e.getMessage().contains("expected auto, cpu, cuda or cuda:N"),
+          e.getMessage());
     }
   }
 
@@ -54,17 +56,22 @@ class BackendsTest {
 
   @Test
   void autoWithoutCudaFallsBackAndSaysWhyUnlessStrict() {
-    assumeFalse(CudaLibraries.emulationSelected() || CudaLibraries.locate().allFound(),
+    assumeFalse(
+        CudaLibraries.emulationSelected() || CudaLibraries.locate().allFound(),
         "this run has CUDA (real or emulated)");
     Backends.Selection s = Backends.open("auto");
     try (Backend b = s.backend()) {
       assertEquals("cpu", b.name());
       assertTrue(s.fellBack() && s.reason().contains("auto found no usable CUDA"), s.reason());
     }
-    var strict = assertThrows(BackendUnavailableException.class,
-        () -> Backends.open("auto", Backends.Options.defaults().strict(true)));
-    assertTrue(strict.getMessage().contains("strict device selection")
-        && strict.getMessage().contains("searched"), strict.getMessage());
+    var strict =
+        assertThrows(
+            BackendUnavailableException.class,
+            () -> Backends.open("auto", Backends.Options.defaults().strict(true)));
+    assertTrue(
+        strict.getMessage().contains("strict device selection")
+            && strict.getMessage().contains("searched"),
+        strict.getMessage());
     System.setProperty(Backends.STRICT_PROPERTY, "true");
     assertThrows(BackendUnavailableException.class, () -> Backends.open("auto"));
     var cuda = assertThrows(BackendUnavailableException.class, () -> Backends.open("cuda"));
@@ -86,7 +93,9 @@ class BackendsTest {
       assertFalse(auto.fellBack());
     }
     var e = assertThrows(BackendUnavailableException.class, () -> Backends.open("cuda:7"));
-    assertTrue(e.getMessage().contains("device cuda:7 is not available")
-        && e.getMessage().contains("there is no device cuda:7 (devices: 0..0)"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("device cuda:7 is not available")
+            && e.getMessage().contains("there is no device cuda:7 (devices: 0..0)"),
+        e.getMessage());
   }
 }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The CUDA backend for the shared suites, when there is one: by default the host emulation the
- * test phase builds (system property {@code marrow.cuda.emulation}); with {@code
+ * The CUDA backend for the shared suites, when there is one: by default the host emulation the test
+ * phase builds (system property {@code marrow.cuda.emulation}); with {@code
  * -Dmarrow.cuda=required}, NVIDIA's libraries and a real GPU, or the suite fails; with {@code
  * -Dmarrow.cuda=off}, none.
  */
@@ -17,8 +17,8 @@ public final class TestBackends {
 
   /** The CPU backend on {@code threads} threads, opened through the registry as users do. */
   public static CpuBackend cpu(int threads) {
-    return (CpuBackend) Backends.open("cpu", Backends.Options.defaults().threads(threads))
-        .backend();
+    return (CpuBackend)
+        Backends.open("cpu", Backends.Options.defaults().threads(threads)).backend();
   }
 
   /** The CPU backend on every processor, through the registry. */
@@ -40,8 +40,8 @@ public final class TestBackends {
     try {
       return Optional.of(Backends.open("cuda:0").backend());
     } catch (BackendUnavailableException e) {
-      throw new IllegalStateException("marrow.cuda=" + mode + " but CUDA did not open:\n"
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "marrow.cuda=" + mode + " but CUDA did not open:\n" + e.getMessage(), e);
     }
   }
 

@@ -18,11 +18,14 @@ class ThreadTeamTest {
       for (int n : new int[] {1, 2, 7, 100, 10_001}) {
         for (int rep = 0; rep < 50; rep++) {
           AtomicIntegerArray hits = new AtomicIntegerArray(n);
-          team.parallelFor(n, 1, (from, to) -> {
-            for (int i = from; i < to; i++) {
-              hits.incrementAndGet(i);
-            }
-          });
+          team.parallelFor(
+              n,
+              1,
+              (from, to) -> {
+                for (int i = from; i < to; i++) {
+                  hits.incrementAndGet(i);
+                }
+              });
           for (int i = 0; i < n; i++) {
             assertEquals(1, hits.get(i), "index " + i + " of " + n);
           }
@@ -34,12 +37,18 @@ class ThreadTeamTest {
   @Test
   void aFailingChunkIsRethrownToTheCaller() {
     try (ThreadTeam team = new ThreadTeam(2)) {
-      var e = assertThrows(IllegalStateException.class, () -> team.parallelFor(1000, 1,
-          (from, to) -> {
-            if (from <= 500 && 500 < to) {
-              throw new IllegalStateException("boom at 500");
-            }
-          }));
+      var e =
+          assertThrows(
+              IllegalStateException.class,
+              () ->
+                  team.parallelFor(
+                      1000,
+                      1,
+                      (from, to) -> {
+                        if (from <= 500 && 500 < to) {
+                          throw new IllegalStateException("boom at 500");
+                        }
+                      }));
       assertEquals("boom at 500", e.getMessage());
       int[] sum = {0};
       team.parallelFor(10, 10, (from, to) -> sum[0] += to - from); // still usable
@@ -54,19 +63,24 @@ class ThreadTeamTest {
       try {
         Future<?>[] fs = new Future<?>[8];
         for (int t = 0; t < fs.length; t++) {
-          fs[t] = pool.submit(() -> {
-            for (int rep = 0; rep < 200; rep++) {
-              AtomicIntegerArray hits = new AtomicIntegerArray(97);
-              team.parallelFor(97, 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                  hits.incrementAndGet(i);
-                }
-              });
-              for (int i = 0; i < 97; i++) {
-                assertEquals(1, hits.get(i));
-              }
-            }
-          });
+          fs[t] =
+              pool.submit(
+                  () -> {
+                    for (int rep = 0; rep < 200; rep++) {
+                      AtomicIntegerArray hits = new AtomicIntegerArray(97);
+                      team.parallelFor(
+                          97,
+                          1,
+                          (from, to) -> {
+                            for (int i = from; i < to; i++) {
+                              hits.incrementAndGet(i);
+                            }
+                          });
+                      for (int i = 0; i < 97; i++) {
+                        assertEquals(1, hits.get(i));
+                      }
+                    }
+                  });
         }
         for (Future<?> f : fs) {
           f.get();

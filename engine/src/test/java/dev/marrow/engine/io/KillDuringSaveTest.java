@@ -1,9 +1,9 @@
 package dev.marrow.engine.io;
 
-import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
 import dev.marrow.engine.nn.Dense;
@@ -61,9 +61,18 @@ class KillDuringSaveTest {
     int kills = 0;
     int lastEpoch = 0;
     for (int round = 0; round < 12; round++) {
-      Process child = new ProcessBuilder(List.of(java, "--add-modules", "jdk.incubator.vector",
-          "-cp", System.getProperty("java.class.path"), KillDuringSaveTest.class.getName(),
-          file.toString())).redirectErrorStream(true).start();
+      Process child =
+          new ProcessBuilder(
+                  List.of(
+                      java,
+                      "--add-modules",
+                      "jdk.incubator.vector",
+                      "-cp",
+                      System.getProperty("java.class.path"),
+                      KillDuringSaveTest.class.getName(),
+                      file.toString()))
+              .redirectErrorStream(true)
+              .start();
       BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()));
       String line;
       while ((line = out.readLine()) != null && !line.startsWith("saved")) {

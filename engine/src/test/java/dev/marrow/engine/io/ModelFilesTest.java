@@ -1,12 +1,12 @@
 package dev.marrow.engine.io;
 
-import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.marrow.engine.backend.Activation;
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
 import dev.marrow.engine.nn.ActivationLayer;
@@ -40,12 +40,16 @@ class ModelFilesTest {
 
   static Sequential everyLayer() {
     return new Sequential(1, 10, 10)
-        .add(Conv2D.builder(4, 3).padding(Padding.SAME).activation(Activation.RELU).l2(1e-4)
-            .build())
+        .add(
+            Conv2D.builder(4, 3).padding(Padding.SAME).activation(Activation.RELU).l2(1e-4).build())
         .add(new BatchNormalization(0.9, 1e-3))
         .add(Pooling2D.max(2))
-        .add(Conv2D.builder(3, 2).padding(Padding.explicit(1, 0)).dilation(1, 2).useBias(false)
-            .build())
+        .add(
+            Conv2D.builder(3, 2)
+                .padding(Padding.explicit(1, 0))
+                .dilation(1, 2)
+                .useBias(false)
+                .build())
         .add(Pooling2D.averageIncludingPadding(2, 1, Padding.VALID))
         .add(new ActivationLayer(Activation.TANH))
         .add(new Flatten())
@@ -62,8 +66,8 @@ class ModelFilesTest {
     Sequential model = everyLayer();
     var data = GradientCheck.randomData(model.inputShape(), 64, 5, 3);
     try (CpuBackend cpu = TestBackends.cpu(2)) {
-      Trainer trainer = new Trainer(model, new Adam(1e-2),
-          new SparseCategoricalCrossentropy(true), cpu);
+      Trainer trainer =
+          new Trainer(model, new Adam(1e-2), new SparseCategoricalCrossentropy(true), cpu);
       trainer.fit(data, FitOptions.defaults().epochs(2).batchSize(16)); // moves BN statistics
       ModelFiles.save(model, dir, Map.of("note", "test"));
       Sequential loaded = ModelFiles.load(dir);
@@ -75,8 +79,9 @@ class ModelFilesTest {
         assertArrayEquals(a.get(name).array(), b.get(name).array(), name);
       }
       Tensor expected = trainer.predict(data.features());
-      Tensor actual = new Trainer(loaded, new Adam(1e-3), new SparseCategoricalCrossentropy(true),
-          cpu).predict(data.features());
+      Tensor actual =
+          new Trainer(loaded, new Adam(1e-3), new SparseCategoricalCrossentropy(true), cpu)
+              .predict(data.features());
       assertArrayEquals(expected.array(), actual.array());
     }
     assertEquals("test", SafeTensors.read(dir.resolve(ModelFiles.WEIGHTS)).metadata().get("note"));
@@ -86,19 +91,25 @@ class ModelFilesTest {
   void mismatchedWeightsNameTheTensor() throws IOException {
     ModelFiles.save(everyLayer(), dir, Map.of());
     Sequential other = new Sequential(1, 10, 10).add(new Flatten()).add(new Dense(5)).build(1);
-    var e = assertThrows(IOException.class,
-        () -> ModelFiles.loadWeights(other, dir.resolve(ModelFiles.WEIGHTS)));
-    assertTrue(e.getMessage().contains("dense1.weight") && e.getMessage().contains("(100, 5)"),
+    var e =
+        assertThrows(
+            IOException.class,
+            () -> ModelFiles.loadWeights(other, dir.resolve(ModelFiles.WEIGHTS)));
+    assertTrue(
+        e.getMessage().contains("dense1.weight") && e.getMessage().contains("(100, 5)"),
         e.getMessage());
   }
 
   @Test
   void badModelJsonNamesTheLayerAndField() throws IOException {
-    Files.writeString(dir.resolve(ModelFiles.ARCHITECTURE), "{\"format\":\"marrow.sequential\","
-        + "\"version\":1,\"input_shape\":[4],\"layers\":[{\"type\":\"dense\",\"config\":"
-        + "{\"units\":-3}}]}");
+    Files.writeString(
+        dir.resolve(ModelFiles.ARCHITECTURE),
+        "{\"format\":\"marrow.sequential\","
+            + "\"version\":1,\"input_shape\":[4],\"layers\":[{\"type\":\"dense\",\"config\":"
+            + "{\"units\":-3}}]}");
     var e = assertThrows(IOException.class, () -> ModelFiles.load(dir));
-    assertTrue(e.getMessage().contains("layers[0] (dense)") && e.getMessage().contains("units"),
+    assertTrue(
+        e.getMessage().contains("layers[0] (dense)") && e.getMessage().contains("units"),
         e.getMessage());
     Files.writeString(dir.resolve(ModelFiles.ARCHITECTURE), "[".repeat(10_000));
     var deep = assertThrows(IOException.class, () -> ModelFiles.load(dir));
@@ -117,27 +128,39 @@ class ModelFilesTest {
   @Test
   void hostileSafetensorsAreRejectedWithTheReason() throws IOException {
     String[][] cases = {
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}", "8",
-            "needs more data"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", "8", "outside"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", "16", "needs 12"},
-        {"{\"w\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", "16", "dtype F64"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647],\"data_offsets\":[0,8]}}",
-            "8", "needs more data"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", "0", "dimension 0"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", "12", "overlap"},
-        {"{\"w\":", "0", "not valid JSON"},
+      {
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}",
+        "8",
+        "needs more data"
+      },
+      {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", "8", "outside"},
+      {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", "16", "needs 12"},
+      {"{\"w\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", "16", "dtype F64"},
+      {
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647],\"data_offsets\":[0,8]}}",
+        "8",
+        "needs more data"
+      },
+      {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", "0", "dimension 0"},
+      {
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+        "12",
+        "overlap"
+      },
+      {"{\"w\":", "0", "not valid JSON"},
     };
     for (String[] c : cases) {
       Path p = safetensors(c[0], Integer.parseInt(c[1]));
       var e = assertThrows(SafeTensors.FormatException.class, () -> SafeTensors.read(p), c[0]);
-      assertTrue(e.getMessage().contains(c[2]) && e.getMessage().contains(p.toString()),
+      assertTrue(
+          e.getMessage().contains(c[2]) && e.getMessage().contains(p.toString()),
           c[2] + " in: " + e.getMessage());
     }
     Path huge = dir.resolve("huge.safetensors");
-    Files.write(huge, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
-        .putLong(Long.MAX_VALUE).array());
+    Files.write(
+        huge,
+        ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(Long.MAX_VALUE).array());
     var e = assertThrows(SafeTensors.FormatException.class, () -> SafeTensors.read(huge));
     assertTrue(e.getMessage().contains("header length"), e.getMessage());
   }

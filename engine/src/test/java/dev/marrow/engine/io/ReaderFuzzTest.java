@@ -7,9 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Fuzzes the readers that take files from users: any byte string must either parse or fail with
- * the readers' own exceptions — never an OutOfMemoryError, a stack overflow, an index exception
- * or an endless loop. In the regular test run these replay the committed seed corpus
+ * Fuzzes the readers that take files from users: any byte string must either parse or fail with the
+ * readers' own exceptions — never an OutOfMemoryError, a stack overflow, an index exception or an
+ * endless loop. In the regular test run these replay the committed seed corpus
  * (src/test/resources/dev/marrow/engine/io/ReaderFuzzTestInputs/); with JAZZER_FUZZ=1 they fuzz:
  *
  * <pre>JAZZER_FUZZ=1 ./marrow test -pl engine -Dtest=ReaderFuzzTest#safetensors</pre>

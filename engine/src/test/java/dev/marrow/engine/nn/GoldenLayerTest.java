@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
-import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.reference.ReferenceBackend;
 import dev.marrow.engine.loss.Loss;
@@ -66,8 +65,8 @@ class GoldenLayerTest {
     }
 
     @Override
-    public float compute(Backend backend, Tensor predictions, Tensor targets, Tensor dPred,
-        int rows, int cols) {
+    public float compute(
+        Backend backend, Tensor predictions, Tensor targets, Tensor dPred, int rows, int cols) {
       double s = 0;
       for (int i = 0; i < dy.size(); i++) {
         s += (double) predictions.get(i) * dy.get(i);
@@ -98,15 +97,20 @@ class GoldenLayerTest {
   }
 
   static Padding padding(JsonNode p) {
-    return p.isArray() ? Padding.explicit(p.get(0).asInt(), p.get(1).asInt())
+    return p.isArray()
+        ? Padding.explicit(p.get(0).asInt(), p.get(1).asInt())
         : Padding.parse(p.asText());
   }
 
   static Layer layerFor(JsonNode c) {
     return switch (c.get("layer").asText()) {
-      case "conv2d" -> Conv2D.builder(c.get("filters").asInt(), c.get("kernel").asInt())
-          .strides(c.get("stride").asInt()).padding(padding(c.get("padding")))
-          .dilation(c.get("dilation").asInt()).useBias(c.get("bias").asBoolean()).build();
+      case "conv2d" ->
+          Conv2D.builder(c.get("filters").asInt(), c.get("kernel").asInt())
+              .strides(c.get("stride").asInt())
+              .padding(padding(c.get("padding")))
+              .dilation(c.get("dilation").asInt())
+              .useBias(c.get("bias").asBoolean())
+              .build();
       case "pool" -> {
         int k = c.get("pool").asInt(), s = c.get("stride").asInt();
         Padding p = padding(c.get("padding"));
@@ -117,10 +121,10 @@ class GoldenLayerTest {
         };
       }
       case "global_avg_pool" -> new GlobalAveragePooling2D();
-      case "batch_norm" -> new BatchNormalization(c.get("momentum").asDouble(),
-          c.get("epsilon").asDouble());
-      case "dense" -> new Dense(c.get("units").asInt(),
-          Activation.fromName(c.get("activation").asText()));
+      case "batch_norm" ->
+          new BatchNormalization(c.get("momentum").asDouble(), c.get("epsilon").asDouble());
+      case "dense" ->
+          new Dense(c.get("units").asInt(), Activation.fromName(c.get("activation").asText()));
       default -> throw new IllegalArgumentException("unknown golden layer " + c.get("layer"));
     };
   }
@@ -157,25 +161,33 @@ class GoldenLayerTest {
     assertClose(tensor(c.get("dx")), plan.inputGrad(), RTOL, 1e-5, name + ": input gradient");
     switch (kind) {
       case "conv2d", "dense" -> {
-        assertClose(tensor(c.get("dweight")), params.get(0).grad(), RTOL, 1e-4,
-            name + ": weight gradient");
+        assertClose(
+            tensor(c.get("dweight")), params.get(0).grad(), RTOL, 1e-4, name + ": weight gradient");
         if (c.has("db")) {
-          assertClose(tensor(c.get("db")), params.get(1).grad(), RTOL, 1e-4,
-              name + ": bias gradient");
+          assertClose(
+              tensor(c.get("db")), params.get(1).grad(), RTOL, 1e-4, name + ": bias gradient");
         }
       }
       case "batch_norm" -> {
         assertClose(tensor(c.get("dgamma")), params.get(0).grad(), RTOL, 1e-5, name + ": dγ");
         assertClose(tensor(c.get("dbeta")), params.get(1).grad(), RTOL, 1e-5, name + ": dβ");
-        assertClose(tensor(c.get("running_mean_after")), layer.buffers().get(0).value(), RTOL,
-            1e-6, name + ": running mean");
-        assertClose(tensor(c.get("running_var_after")), layer.buffers().get(1).value(), RTOL,
-            1e-6, name + ": running variance");
+        assertClose(
+            tensor(c.get("running_mean_after")),
+            layer.buffers().get(0).value(),
+            RTOL,
+            1e-6,
+            name + ": running mean");
+        assertClose(
+            tensor(c.get("running_var_after")),
+            layer.buffers().get(1).value(),
+            RTOL,
+            1e-6,
+            name + ": running variance");
         plan.forward(false);
-        assertClose(tensor(c.get("y_eval")), plan.output(), RTOL, 1e-5,
-            name + ": inference output");
+        assertClose(
+            tensor(c.get("y_eval")), plan.output(), RTOL, 1e-5, name + ": inference output");
       }
-      default -> { }
+      default -> {}
     }
   }
 }

@@ -11,8 +11,8 @@ import dev.marrow.engine.train.Plan;
 import java.util.SplittableRandom;
 
 /**
- * The one helper every gradient test goes through: compares each parameter's analytic gradient
- * (one backward pass of a compiled plan) with central finite differences of the loss.
+ * The one helper every gradient test goes through: compares each parameter's analytic gradient (one
+ * backward pass of a compiled plan) with central finite differences of the loss.
  */
 public final class GradientCheck {
   private GradientCheck() {}
@@ -27,7 +27,9 @@ public final class GradientCheck {
     return (up - down) / (2 * eps);
   }
 
-  /** A random data set of {@code n} samples of the model's input shape and {@code classes} labels. */
+  /**
+   * A random data set of {@code n} samples of the model's input shape and {@code classes} labels.
+   */
   public static Dataset randomData(Shape sampleShape, int n, int classes, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     Tensor x = Tensor.zeros(sampleShape.withBatch(n));
@@ -45,8 +47,8 @@ public final class GradientCheck {
    * Checks d(loss)/d(every parameter element) of a built model on a batch. Stochastic layers keep
    * their random draws fixed across the perturbed evaluations (the step seed does not change).
    */
-  public static void check(Sequential model, Loss loss, Backend backend, Dataset batch,
-      double rtol, double atol) {
+  public static void check(
+      Sequential model, Loss loss, Backend backend, Dataset batch, double rtol, double atol) {
     Plan plan = Plan.forTraining(model, backend, batch.size(), loss);
     plan.loadBatch(batch, null, 0);
     plan.setStepSeed(99);
@@ -70,16 +72,22 @@ public final class GradientCheck {
             continue;
           }
           if (!agrees) {
-            fail(String.format("%s[%d]: analytic gradient %.6g, finite difference %.6g (loss %s)",
-                p.name(), i, analytic[i], numeric, loss.name()));
+            fail(
+                String.format(
+                    "%s[%d]: analytic gradient %.6g, finite difference %.6g (loss %s)",
+                    p.name(), i, analytic[i], numeric, loss.name()));
           }
         }
         checked++;
       }
     }
     if (kinks > checked / 20) {
-      fail(kinks + " of " + (checked + kinks) + " elements sit on kinks: the check is not"
-          + " informative for this configuration");
+      fail(
+          kinks
+              + " of "
+              + (checked + kinks)
+              + " elements sit on kinks: the check is not"
+              + " informative for this configuration");
     }
     plan.computeGradients(); // leave the gradients as analytic ones for the caller
   }

@@ -1,8 +1,8 @@
 package dev.marrow.engine.nn;
 
-import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.backend.reference.ReferenceBackend;
 import dev.marrow.engine.init.Initializer;
@@ -45,8 +45,8 @@ class LayerGradientTest {
 
   private static void check(Sequential model, Loss loss) {
     for (Backend b : List.of(CPU, REF)) {
-      GradientCheck.check(model, loss, b, GradientCheck.randomData(model.inputShape(), 7, 4, 11),
-          2e-2, 2e-3);
+      GradientCheck.check(
+          model, loss, b, GradientCheck.randomData(model.inputShape(), 7, 4, 11), 2e-2, 2e-3);
     }
   }
 
@@ -58,8 +58,11 @@ class LayerGradientTest {
 
   @Test
   void denseWithoutBias() {
-    check(sandwich(new Dense(3, Activation.SIGMOID, false, Initializer.glorotNormal(),
-        Initializer.zeros())), new SparseCategoricalCrossentropy(true));
+    check(
+        sandwich(
+            new Dense(
+                3, Activation.SIGMOID, false, Initializer.glorotNormal(), Initializer.zeros())),
+        new SparseCategoricalCrossentropy(true));
   }
 
   @ParameterizedTest
@@ -86,21 +89,30 @@ class LayerGradientTest {
 
   static Stream<Arguments> imageLayers() {
     return Stream.of(
-        Arguments.of("conv 3x3 valid relu", (Supplier<Layer>) () -> Conv2D.builder(4, 3)
-            .activation(Activation.SIGMOID).build()),
-        Arguments.of("conv same stride 2", (Supplier<Layer>) () -> Conv2D.builder(2, 3)
-            .strides(2).padding(Padding.SAME).build()),
-        Arguments.of("conv dilation 2 explicit pad, l2", (Supplier<Layer>) () -> Conv2D
-            .builder(2, 2).dilation(2).padding(Padding.explicit(1, 1)).l2(0.05).build()),
-        Arguments.of("conv no bias", (Supplier<Layer>) () -> Conv2D.builder(2, 1).useBias(false)
-            .build()),
+        Arguments.of(
+            "conv 3x3 valid relu",
+            (Supplier<Layer>) () -> Conv2D.builder(4, 3).activation(Activation.SIGMOID).build()),
+        Arguments.of(
+            "conv same stride 2",
+            (Supplier<Layer>) () -> Conv2D.builder(2, 3).strides(2).padding(Padding.SAME).build()),
+        Arguments.of(
+            "conv dilation 2 explicit pad, l2",
+            (Supplier<Layer>)
+                () ->
+                    Conv2D.builder(2, 2)
+                        .dilation(2)
+                        .padding(Padding.explicit(1, 1))
+                        .l2(0.05)
+                        .build()),
+        Arguments.of(
+            "conv no bias", (Supplier<Layer>) () -> Conv2D.builder(2, 1).useBias(false).build()),
         Arguments.of("max pool 2", (Supplier<Layer>) () -> Pooling2D.max(2)),
-        Arguments.of("max pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.max(3, 2,
-            Padding.SAME)),
-        Arguments.of("avg pool 2/1", (Supplier<Layer>) () -> Pooling2D.average(2, 1,
-            Padding.VALID)),
-        Arguments.of("avg pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.average(3, 2,
-            Padding.SAME)),
+        Arguments.of(
+            "max pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.max(3, 2, Padding.SAME)),
+        Arguments.of(
+            "avg pool 2/1", (Supplier<Layer>) () -> Pooling2D.average(2, 1, Padding.VALID)),
+        Arguments.of(
+            "avg pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.average(3, 2, Padding.SAME)),
         Arguments.of("batch norm (conv)", (Supplier<Layer>) BatchNormalization::new),
         Arguments.of("global average pooling", (Supplier<Layer>) GlobalAveragePooling2D::new));
   }
@@ -115,21 +127,23 @@ class LayerGradientTest {
   void vggStyleStackEndToEnd() {
     // The zoo's vgg in miniature: same-padded bias-free convolutions, BN, ReLU, max-pool, then
     // bias-free Dense + BN + ReLU; checks that the layers compose, not just work alone.
-    Sequential m = new Sequential(1, 6, 6)
-        .add(Conv2D.builder(3, 3).padding(Padding.SAME).useBias(false).build())
-        .add(new BatchNormalization())
-        .add(new ActivationLayer(Activation.RELU))
-        .add(Conv2D.builder(2, 3).padding(Padding.SAME).useBias(false).build())
-        .add(new BatchNormalization())
-        .add(new ActivationLayer(Activation.RELU))
-        .add(Pooling2D.max(2))
-        .add(new Flatten())
-        .add(new Dense(6, Activation.LINEAR, false, Initializer.glorotNormal(),
-            Initializer.zeros()))
-        .add(new BatchNormalization())
-        .add(new ActivationLayer(Activation.RELU))
-        .add(new Dense(4))
-        .build(13);
+    Sequential m =
+        new Sequential(1, 6, 6)
+            .add(Conv2D.builder(3, 3).padding(Padding.SAME).useBias(false).build())
+            .add(new BatchNormalization())
+            .add(new ActivationLayer(Activation.RELU))
+            .add(Conv2D.builder(2, 3).padding(Padding.SAME).useBias(false).build())
+            .add(new BatchNormalization())
+            .add(new ActivationLayer(Activation.RELU))
+            .add(Pooling2D.max(2))
+            .add(new Flatten())
+            .add(
+                new Dense(
+                    6, Activation.LINEAR, false, Initializer.glorotNormal(), Initializer.zeros()))
+            .add(new BatchNormalization())
+            .add(new ActivationLayer(Activation.RELU))
+            .add(new Dense(4))
+            .build(13);
     check(m, new SparseCategoricalCrossentropy(true));
   }
 
@@ -141,29 +155,38 @@ class LayerGradientTest {
 
   @Test
   void reshapeAndFlatten() {
-    Sequential m = new Sequential(5)
-        .add(new Dense(12, Activation.TANH))
-        .add(new Reshape(3, 4))
-        .add(new Flatten())
-        .add(new Dense(4))
-        .build(5);
+    Sequential m =
+        new Sequential(5)
+            .add(new Dense(12, Activation.TANH))
+            .add(new Reshape(3, 4))
+            .add(new Flatten())
+            .add(new Dense(4))
+            .build(5);
     check(m, new SparseCategoricalCrossentropy(true));
   }
 
   static Stream<Arguments> losses() {
-    Supplier<Sequential> logits = () -> new Sequential(5).add(new Dense(6, Activation.TANH))
-        .add(new Dense(4)).build(7);
-    Supplier<Sequential> probabilities = () -> new Sequential(5)
-        .add(new Dense(6, Activation.TANH)).add(new Dense(4, Activation.SOFTMAX)).build(7);
-    Supplier<Sequential> sigmoid = () -> new Sequential(5)
-        .add(new Dense(6, Activation.SIGMOID)).add(new Dense(4, Activation.SIGMOID)).build(7);
+    Supplier<Sequential> logits =
+        () -> new Sequential(5).add(new Dense(6, Activation.TANH)).add(new Dense(4)).build(7);
+    Supplier<Sequential> probabilities =
+        () ->
+            new Sequential(5)
+                .add(new Dense(6, Activation.TANH))
+                .add(new Dense(4, Activation.SOFTMAX))
+                .build(7);
+    Supplier<Sequential> sigmoid =
+        () ->
+            new Sequential(5)
+                .add(new Dense(6, Activation.SIGMOID))
+                .add(new Dense(4, Activation.SIGMOID))
+                .build(7);
     return Stream.of(
         Arguments.of("sparse CE from logits", logits, new SparseCategoricalCrossentropy(true)),
-        Arguments.of("sparse CE of probabilities", probabilities,
-            new SparseCategoricalCrossentropy(false)),
+        Arguments.of(
+            "sparse CE of probabilities", probabilities, new SparseCategoricalCrossentropy(false)),
         Arguments.of("categorical CE from logits", logits, new CategoricalCrossentropy(true)),
-        Arguments.of("categorical CE of probabilities", probabilities,
-            new CategoricalCrossentropy(false)),
+        Arguments.of(
+            "categorical CE of probabilities", probabilities, new CategoricalCrossentropy(false)),
         Arguments.of("mean squared error", logits, MeanSquaredError.mean()),
         Arguments.of("quadratic cost", sigmoid, MeanSquaredError.quadraticCost()));
   }
@@ -178,9 +201,12 @@ class LayerGradientTest {
   void shapesAreInferredAndMismatchesNameTheLayer() {
     Sequential m = new Sequential(1, 28, 28).add(new Flatten()).add(new Dense(10)).build(1);
     org.junit.jupiter.api.Assertions.assertEquals(Shape.of(10), m.outputShape());
-    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> new Sequential(1, 28, 28).add(new Dense(10)).build(1));
-    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("layer dense1")
-        && e.getMessage().contains("Flatten"), e.getMessage());
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> new Sequential(1, 28, 28).add(new Dense(10)).build(1));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().contains("layer dense1") && e.getMessage().contains("Flatten"),
+        e.getMessage());
   }
 }

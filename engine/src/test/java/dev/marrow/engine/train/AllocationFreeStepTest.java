@@ -1,8 +1,8 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
@@ -41,9 +41,11 @@ class AllocationFreeStepTest {
       y[i] = r.nextInt(10);
     }
     Dataset data = new Dataset(dev.marrow.engine.tensor.Tensor.of(x, 32, 784), y, 10);
-    Sequential net = new Sequential(784)
-        .add(new dev.marrow.engine.nn.Dense(128, dev.marrow.engine.backend.Activation.RELU))
-        .add(new dev.marrow.engine.nn.Dense(10)).build(3);
+    Sequential net =
+        new Sequential(784)
+            .add(new dev.marrow.engine.nn.Dense(128, dev.marrow.engine.backend.Activation.RELU))
+            .add(new dev.marrow.engine.nn.Dense(10))
+            .build(3);
     try (CpuBackend cpu = TestBackends.cpu(2)) {
       Adam adam = new Adam(1e-3);
       adam.attach(cpu, net.parameters());
@@ -61,8 +63,8 @@ class AllocationFreeStepTest {
         for (int i = 0; i < steps; i++) {
           plan.trainStep(adam);
         }
-        perStep = Math.min(perStep,
-            (threads.getCurrentThreadAllocatedBytes() - before) / (double) steps);
+        perStep =
+            Math.min(perStep, (threads.getCurrentThreadAllocatedBytes() - before) / (double) steps);
       }
       if (perStep >= 128) { // say where: sample the allocations of a few more steps
         fail(perStep + " bytes allocated per training step, at " + allocationSites(plan, adam));
@@ -83,17 +85,32 @@ class AllocationFreeStepTest {
       Map<String, Long> bytesBySite = new TreeMap<>();
       for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
         RecordedStackTrace stack = e.getStackTrace();
-        String site = e.getClass("objectClass").getName() + " in "
-            + (stack == null ? "?" : stack.getFrames().stream()
-                .filter(f -> !f.getMethod().getType().getName().startsWith("jdk.")).limit(3)
-                .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName()
-                    + ":" + f.getLineNumber() + "(" + f.getType() + ")")
-                .collect(Collectors.joining(" < ")));
+        String site =
+            e.getClass("objectClass").getName()
+                + " in "
+                + (stack == null
+                    ? "?"
+                    : stack.getFrames().stream()
+                        .filter(f -> !f.getMethod().getType().getName().startsWith("jdk."))
+                        .limit(3)
+                        .map(
+                            f ->
+                                f.getMethod().getType().getName()
+                                    + "."
+                                    + f.getMethod().getName()
+                                    + ":"
+                                    + f.getLineNumber()
+                                    + "("
+                                    + f.getType()
+                                    + ")")
+                        .collect(Collectors.joining(" < ")));
         bytesBySite.merge(site, e.getLong("weight"), Long::sum);
       }
       return bytesBySite.entrySet().stream()
-          .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
-          .map(en -> en.getValue() + " B: " + en.getKey()).collect(Collectors.joining("; "));
+          .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+          .limit(5)
+          .map(en -> en.getValue() + " B: " + en.getKey())
+          .collect(Collectors.joining("; "));
     } finally {
       Files.deleteIfExists(file);
     }

@@ -1,12 +1,12 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.Checkpoint;
@@ -60,15 +60,21 @@ class CallbacksAndResumeTest {
     float[] straight;
     try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(3); // has dropout: its masks must line up too
-      trainer(m, new Adam(1e-2), cpu).fit(DATA, FitOptions.defaults().epochs(5).batchSize(32)
-          .seed(9));
+      trainer(m, new Adam(1e-2), cpu)
+          .fit(DATA, FitOptions.defaults().epochs(5).batchSize(32).seed(9));
       straight = weights(m);
     }
     try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(3);
       Adam adam = new Adam(1e-2);
-      trainer(m, adam, cpu).fit(DATA, FitOptions.defaults().epochs(2).batchSize(32).seed(9)
-          .callback(new ModelCheckpoint(cp, Monitor.of("loss"), false, 9, Map.of())));
+      trainer(m, adam, cpu)
+          .fit(
+              DATA,
+              FitOptions.defaults()
+                  .epochs(2)
+                  .batchSize(32)
+                  .seed(9)
+                  .callback(new ModelCheckpoint(cp, Monitor.of("loss"), false, 9, Map.of())));
     }
     try (CpuBackend cpu = TestBackends.cpu(2)) {
       Sequential m = TrainerTest.mlp(777); // different init: everything must come from the file
@@ -77,8 +83,10 @@ class CallbacksAndResumeTest {
       Checkpoint c = Checkpoint.restore(cp, m, adam);
       assertEquals(2, c.epoch());
       assertEquals(9, c.seed());
-      History h = t.fit(DATA, FitOptions.defaults().epochs(5).batchSize(32).seed(c.seed())
-          .initialEpoch(c.epoch()));
+      History h =
+          t.fit(
+              DATA,
+              FitOptions.defaults().epochs(5).batchSize(32).seed(c.seed()).initialEpoch(c.epoch()));
       assertEquals(List.of(3, 4, 5), h.epochs().stream().map(EpochStats::epoch).toList());
       assertArrayEquals(straight, weights(m));
     }
@@ -91,13 +99,22 @@ class CallbacksAndResumeTest {
       // A learning rate this high makes validation loss bounce: patience runs out quickly.
       EarlyStopping stop = new EarlyStopping(Monitor.of("val_loss"), 1, true);
       List<float[]> perEpoch = new ArrayList<>();
-      History h = trainer(m, new Adam(0.3), cpu).fit(DATA, FitOptions.defaults().epochs(40)
-          .batchSize(32).validationSplit(0.3).callback(stop).callback(new Callback() {
-            @Override
-            public void onEpochEnd(TrainingContext ctx, EpochStats s) {
-              perEpoch.add(weights(ctx.model()));
-            }
-          }));
+      History h =
+          trainer(m, new Adam(0.3), cpu)
+              .fit(
+                  DATA,
+                  FitOptions.defaults()
+                      .epochs(40)
+                      .batchSize(32)
+                      .validationSplit(0.3)
+                      .callback(stop)
+                      .callback(
+                          new Callback() {
+                            @Override
+                            public void onEpochEnd(TrainingContext ctx, EpochStats s) {
+                              perEpoch.add(weights(ctx.model()));
+                            }
+                          }));
       assertTrue(h.epochs().size() < 40, "stopped early after " + h.epochs().size());
       assertEquals(h.last().epoch(), stop.stoppedEpoch());
       int best = stop.bestEpoch();
@@ -117,8 +134,9 @@ class CallbacksAndResumeTest {
     try (CpuBackend cpu = TestBackends.cpu(1)) {
       Adam adam = new Adam(0.5);
       ReduceLROnPlateau reduce = new ReduceLROnPlateau(Monitor.of("loss"), 0.5, 0, 1e-3, 0);
-      History h = trainer(TrainerTest.mlp(5), adam, cpu).fit(DATA, FitOptions.defaults()
-          .epochs(8).batchSize(64).callback(reduce));
+      History h =
+          trainer(TrainerTest.mlp(5), adam, cpu)
+              .fit(DATA, FitOptions.defaults().epochs(8).batchSize(64).callback(reduce));
       List<Double> rates = h.epochs().stream().map(EpochStats::learningRate).toList();
       assertTrue(rates.getLast() < 0.5, "rate was lowered: " + rates);
       for (int i = 1; i < rates.size(); i++) {
@@ -130,13 +148,19 @@ class CallbacksAndResumeTest {
     assertEquals(0.1, cosine.rateAt(1), 1e-12);
     assertEquals(0.05, cosine.rateAt(3), 1e-12);
     LearningRateSchedule step = LearningRateSchedule.step(1, 0.5, 2);
-    assertEquals(List.of(1.0, 1.0, 0.5, 0.5, 0.25),
+    assertEquals(
+        List.of(1.0, 1.0, 0.5, 0.5, 0.25),
         List.of(step.rateAt(1), step.rateAt(2), step.rateAt(3), step.rateAt(4), step.rateAt(5)));
     assertEquals(0.81, LearningRateSchedule.exponential(1, 0.9).rateAt(3), 1e-12);
     try (CpuBackend cpu = TestBackends.cpu(1)) {
       Adam adam = new Adam(1);
-      History h = trainer(TrainerTest.mlp(6), adam, cpu).fit(DATA, FitOptions.defaults()
-          .epochs(3).callback(LearningRateSchedule.step(0.02, 0.1, 1)));
+      History h =
+          trainer(TrainerTest.mlp(6), adam, cpu)
+              .fit(
+                  DATA,
+                  FitOptions.defaults()
+                      .epochs(3)
+                      .callback(LearningRateSchedule.step(0.02, 0.1, 1)));
       assertEquals(0.0002, h.last().learningRate(), 1e-9);
     }
   }
@@ -145,14 +169,24 @@ class CallbacksAndResumeTest {
   void modelCheckpointWithSaveBestOnlyKeepsTheBestEpoch() throws IOException {
     Path best = dir.resolve("best.safetensors");
     History h;
-    ModelCheckpoint checkpoint = new ModelCheckpoint(best, Monitor.of("val_loss"), true, 5,
-        Map.of());
+    ModelCheckpoint checkpoint =
+        new ModelCheckpoint(best, Monitor.of("val_loss"), true, 5, Map.of());
     try (CpuBackend cpu = TestBackends.cpu(1)) {
-      h = trainer(TrainerTest.mlp(8), new Adam(0.2), cpu).fit(DATA, FitOptions.defaults()
-          .epochs(8).batchSize(32).validationSplit(0.3).callback(checkpoint));
+      h =
+          trainer(TrainerTest.mlp(8), new Adam(0.2), cpu)
+              .fit(
+                  DATA,
+                  FitOptions.defaults()
+                      .epochs(8)
+                      .batchSize(32)
+                      .validationSplit(0.3)
+                      .callback(checkpoint));
     }
-    int bestEpoch = h.epochs().stream().min(java.util.Comparator.comparingDouble(
-        EpochStats::valLoss)).orElseThrow().epoch();
+    int bestEpoch =
+        h.epochs().stream()
+            .min(java.util.Comparator.comparingDouble(EpochStats::valLoss))
+            .orElseThrow()
+            .epoch();
     try (CpuBackend cpu = TestBackends.cpu(1)) {
       Sequential m = TrainerTest.mlp(8);
       Adam adam = new Adam(1e-3);
@@ -168,13 +202,25 @@ class CallbacksAndResumeTest {
     try (CpuBackend cpu = TestBackends.cpu(1)) {
       Sequential m = TrainerTest.mlp(9);
       dev.marrow.engine.optim.Sgd sgd = new dev.marrow.engine.optim.Sgd(0.05);
-      var e = assertThrows(TrainingDivergedException.class, () -> trainer(m, sgd, cpu).fit(DATA,
-          FitOptions.defaults().epochs(3).batchSize(32)
-              .callback(new LearningRateSchedule(ep -> ep == 1 ? 0.05 : 1e38, "explodes"))
-              .callback(new ModelCheckpoint(cp, Monitor.of("loss"), false, 1, Map.of()))));
+      var e =
+          assertThrows(
+              TrainingDivergedException.class,
+              () ->
+                  trainer(m, sgd, cpu)
+                      .fit(
+                          DATA,
+                          FitOptions.defaults()
+                              .epochs(3)
+                              .batchSize(32)
+                              .callback(
+                                  new LearningRateSchedule(ep -> ep == 1 ? 0.05 : 1e38, "explodes"))
+                              .callback(
+                                  new ModelCheckpoint(
+                                      cp, Monitor.of("loss"), false, 1, Map.of()))));
       assertEquals(2, e.epoch());
-      assertTrue(e.getMessage().contains("first non-finite gradient")
-          && e.getMessage().contains("dense"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("first non-finite gradient") && e.getMessage().contains("dense"),
+          e.getMessage());
       Sequential again = TrainerTest.mlp(9);
       dev.marrow.engine.optim.Sgd sgd2 = new dev.marrow.engine.optim.Sgd(0.05);
       trainer(again, sgd2, cpu);
@@ -191,10 +237,12 @@ class CallbacksAndResumeTest {
   void csvLoggerWritesARowPerEpochAndAppendsOnResume() throws IOException {
     Path csv = dir.resolve("history.csv");
     try (CpuBackend cpu = TestBackends.cpu(1)) {
-      trainer(TrainerTest.mlp(7), new Adam(1e-2), cpu).fit(DATA, FitOptions.defaults().epochs(2)
-          .callback(new CsvLogger(csv, false)));
-      trainer(TrainerTest.mlp(7), new Adam(1e-2), cpu).fit(DATA, FitOptions.defaults().epochs(3)
-          .initialEpoch(2).callback(new CsvLogger(csv, true)));
+      trainer(TrainerTest.mlp(7), new Adam(1e-2), cpu)
+          .fit(DATA, FitOptions.defaults().epochs(2).callback(new CsvLogger(csv, false)));
+      trainer(TrainerTest.mlp(7), new Adam(1e-2), cpu)
+          .fit(
+              DATA,
+              FitOptions.defaults().epochs(3).initialEpoch(2).callback(new CsvLogger(csv, true)));
     }
     List<String> lines = Files.readAllLines(csv);
     assertEquals(CsvLogger.HEADER.strip(), lines.get(0));

@@ -1,8 +1,8 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.ModelFiles;
@@ -67,13 +67,15 @@ class ConcurrencyTest {
       try {
         List<Future<float[]>> results = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-          results.add(pool.submit(() -> {
-            float[] last = null;
-            for (int rep = 0; rep < 20; rep++) {
-              last = t.predict(DATA.features()).array();
-            }
-            return last;
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    float[] last = null;
+                    for (int rep = 0; rep < 20; rep++) {
+                      last = t.predict(DATA.features()).array();
+                    }
+                    return last;
+                  }));
         }
         for (Future<float[]> f : results) {
           assertArrayEquals(expected, f.get());

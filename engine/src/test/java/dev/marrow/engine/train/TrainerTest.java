@@ -1,12 +1,12 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.backend.TestBackends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.marrow.engine.backend.Activation;
+import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.loss.MeanSquaredError;
@@ -56,7 +56,8 @@ public class TrainerTest {
       History h = t.fit(train, FitOptions.defaults().epochs(15).batchSize(50).validationSplit(0.2));
       assertEquals(15, h.epochs().size());
       EpochStats first = h.epochs().getFirst(), last = h.last();
-      assertTrue(last.loss() < first.loss() / 2, "loss fell: " + first.loss() + " → " + last.loss());
+      assertTrue(
+          last.loss() < first.loss() / 2, "loss fell: " + first.loss() + " → " + last.loss());
       assertTrue(last.hasValidation());
       assertTrue(last.valAccuracy() > 0.9, "validation accuracy " + last.valAccuracy());
       assertTrue(last.seconds() > 0 && last.samplesPerSecond() > 0);
@@ -125,20 +126,27 @@ public class TrainerTest {
     int[] batches = {0};
     try (CpuBackend cpu = TestBackends.cpu(1)) {
       Trainer t = new Trainer(mlp(2), new Sgd(0.05), MeanSquaredError.quadraticCost(), cpu);
-      History h = t.fit(data, FitOptions.defaults().epochs(10).batchSize(30)
-          .callback(new Callback() {
-            @Override
-            public void onBatchEnd(TrainingContext ctx, int batch, double loss, double acc) {
-              batches[0]++;
-            }
+      History h =
+          t.fit(
+              data,
+              FitOptions.defaults()
+                  .epochs(10)
+                  .batchSize(30)
+                  .callback(
+                      new Callback() {
+                        @Override
+                        public void onBatchEnd(
+                            TrainingContext ctx, int batch, double loss, double acc) {
+                          batches[0]++;
+                        }
 
-            @Override
-            public void onEpochEnd(TrainingContext ctx, EpochStats stats) {
-              if (stats.epoch() == 2) {
-                ctx.stopTraining();
-              }
-            }
-          }));
+                        @Override
+                        public void onEpochEnd(TrainingContext ctx, EpochStats stats) {
+                          if (stats.epoch() == 2) {
+                            ctx.stopTraining();
+                          }
+                        }
+                      }));
       assertEquals(2, h.epochs().size());
       assertEquals(2 * 4, batches[0], "4 batches of ≤30 per epoch of 100");
     }
@@ -151,8 +159,8 @@ public class TrainerTest {
     assertThrows(IllegalArgumentException.class, () -> FitOptions.defaults().validationSplit(1));
     var e = assertThrows(IllegalArgumentException.class, () -> new Adam(-1));
     assertTrue(e.getMessage().contains("-1"), e.getMessage());
-    assertThrows(IllegalArgumentException.class,
-        () -> new Dataset(Tensor.zeros(2, 3), new int[] {0, 5}, 3));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Dataset(Tensor.zeros(2, 3), new int[] {0, 5}, 3));
   }
 
   private static float[] flatten(Sequential m) {

@@ -9,10 +9,10 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /**
- * Turns a picture of a handwritten digit into what an MNIST model expects, the way the MNIST
- * images were made: grayscale, the digit light on a dark background, its bounding box scaled to
- * fit 20 × 20 (keeping the aspect ratio), placed in a 28 × 28 field with its centre of mass at the
- * centre, values in [0, 1].
+ * Turns a picture of a handwritten digit into what an MNIST model expects, the way the MNIST images
+ * were made: grayscale, the digit light on a dark background, its bounding box scaled to fit 20 ×
+ * 20 (keeping the aspect ratio), placed in a 28 × 28 field with its centre of mass at the centre,
+ * values in [0, 1].
  */
 public final class DigitImages {
   private static final int FIELD = 28;
@@ -35,8 +35,13 @@ public final class DigitImages {
       throw new IOException(file + ": not an image format Java can read (PNG, JPEG, GIF, BMP)");
     }
     if ((long) img.getWidth() * img.getHeight() > 64L * 1024 * 1024) {
-      throw new IOException(file + ": " + img.getWidth() + "×" + img.getHeight()
-          + " pixels is larger than a digit photo needs (limit 64 megapixels)");
+      throw new IOException(
+          file
+              + ": "
+              + img.getWidth()
+              + "×"
+              + img.getHeight()
+              + " pixels is larger than a digit photo needs (limit 64 megapixels)");
     }
     return preprocess(img);
   }
@@ -49,8 +54,11 @@ public final class DigitImages {
       for (int x = 0; x < w; x++) {
         int argb = img.getRGB(x, y);
         float a = ((argb >>> 24) & 0xff) / 255f;
-        float lum = (0.299f * ((argb >> 16) & 0xff) + 0.587f * ((argb >> 8) & 0xff)
-            + 0.114f * (argb & 0xff)) / 255f;
+        float lum =
+            (0.299f * ((argb >> 16) & 0xff)
+                    + 0.587f * ((argb >> 8) & 0xff)
+                    + 0.114f * (argb & 0xff))
+                / 255f;
         gray[y * w + x] = a * lum + (1 - a); // transparent pixels count as white paper
       }
     }
@@ -89,7 +97,8 @@ public final class DigitImages {
     }
     int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
     double scale = (double) BOX / Math.max(bw, bh);
-    int sw = Math.max(1, (int) Math.round(bw * scale)), sh = Math.max(1, (int) Math.round(bh * scale));
+    int sw = Math.max(1, (int) Math.round(bw * scale)),
+        sh = Math.max(1, (int) Math.round(bh * scale));
     BufferedImage crop = new BufferedImage(bw, bh, BufferedImage.TYPE_BYTE_GRAY);
     for (int y = 0; y < bh; y++) {
       for (int x = 0; x < bw; x++) {
@@ -99,8 +108,8 @@ public final class DigitImages {
     }
     BufferedImage small = new BufferedImage(sw, sh, BufferedImage.TYPE_BYTE_GRAY);
     Graphics2D g = small.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION,
-        RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.setRenderingHint(
+        RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
     g.drawImage(crop.getScaledInstance(sw, sh, java.awt.Image.SCALE_AREA_AVERAGING), 0, 0, null);
     g.dispose();

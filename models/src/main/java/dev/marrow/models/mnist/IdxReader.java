@@ -17,6 +17,7 @@ import java.util.zip.GZIPInputStream;
 public final class IdxReader {
   /** The IDX type code for unsigned bytes, the only element type MNIST uses. */
   private static final int UNSIGNED_BYTE = 0x08;
+
   private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
   private static final int MAX_DIMENSION = 1 << 24;
 
@@ -46,8 +47,8 @@ public final class IdxReader {
   }
 
   /**
-   * Reads an IDX stream. {@code knownSize} is the stream's total length when known (raw files),
-   * or −1; {@code source} names the stream in error messages.
+   * Reads an IDX stream. {@code knownSize} is the stream's total length when known (raw files), or
+   * −1; {@code source} names the stream in error messages.
    */
   public static IdxData read(InputStream stream, String source, int expectedRank, long knownSize)
       throws IOException {
@@ -59,14 +60,20 @@ public final class IdxReader {
       throw new IdxFormatException(source + ": file is empty or shorter than the 4-byte IDX magic");
     }
     if ((magic >>> 16) != 0 || ((magic >>> 8) & 0xff) != UNSIGNED_BYTE) {
-      throw new IdxFormatException(String.format(
-          "%s: bad magic number 0x%08x at offset 0; expected 0x%08x (IDX, unsigned bytes, %d"
-              + " dimensions)", source, magic, (UNSIGNED_BYTE << 8) | expectedRank, expectedRank));
+      throw new IdxFormatException(
+          String.format(
+              "%s: bad magic number 0x%08x at offset 0; expected 0x%08x (IDX, unsigned bytes, %d"
+                  + " dimensions)",
+              source, magic, (UNSIGNED_BYTE << 8) | expectedRank, expectedRank));
     }
     int rank = magic & 0xff;
     if (rank != expectedRank) {
-      throw new IdxFormatException(source + ": magic declares " + rank
-          + " dimensions at offset 3; expected " + expectedRank);
+      throw new IdxFormatException(
+          source
+              + ": magic declares "
+              + rank
+              + " dimensions at offset 3; expected "
+              + expectedRank);
     }
     int[] dims = new int[rank];
     long elements = 1;
@@ -74,12 +81,25 @@ public final class IdxReader {
       try {
         dims[i] = in.readInt();
       } catch (EOFException e) {
-        throw new IdxFormatException(source + ": truncated header: dimension " + i + " at offset "
-            + (4 + 4 * i) + " is missing");
+        throw new IdxFormatException(
+            source
+                + ": truncated header: dimension "
+                + i
+                + " at offset "
+                + (4 + 4 * i)
+                + " is missing");
       }
       if (dims[i] <= 0 || dims[i] > MAX_DIMENSION) {
-        throw new IdxFormatException(source + ": dimension " + i + " at offset " + (4 + 4 * i)
-            + " is " + dims[i] + "; expected 1.." + MAX_DIMENSION);
+        throw new IdxFormatException(
+            source
+                + ": dimension "
+                + i
+                + " at offset "
+                + (4 + 4 * i)
+                + " is "
+                + dims[i]
+                + "; expected 1.."
+                + MAX_DIMENSION);
       }
       elements *= dims[i];
       if (elements > MAX_ELEMENTS) {
@@ -89,20 +109,34 @@ public final class IdxReader {
     }
     long headerSize = 4 + 4L * rank;
     if (knownSize >= 0 && knownSize != headerSize + elements) {
-      throw new IdxFormatException(source + ": header declares " + describe(dims) + " = "
-          + elements + " bytes of data after the " + headerSize + "-byte header, but the file"
-          + " has " + (knownSize - headerSize) + (knownSize < headerSize + elements
-              ? " (truncated)" : " (trailing garbage)"));
+      throw new IdxFormatException(
+          source
+              + ": header declares "
+              + describe(dims)
+              + " = "
+              + elements
+              + " bytes of data after the "
+              + headerSize
+              + "-byte header, but the file"
+              + " has "
+              + (knownSize - headerSize)
+              + (knownSize < headerSize + elements ? " (truncated)" : " (trailing garbage)"));
     }
     byte[] data = new byte[(int) elements];
     int read = in.readNBytes(data, 0, data.length);
     if (read != data.length) {
-      throw new IdxFormatException(source + ": truncated: header declares " + describe(dims)
-          + " = " + elements + " bytes of data, but the stream ends after " + read);
+      throw new IdxFormatException(
+          source
+              + ": truncated: header declares "
+              + describe(dims)
+              + " = "
+              + elements
+              + " bytes of data, but the stream ends after "
+              + read);
     }
     if (knownSize < 0 && in.read() != -1) {
-      throw new IdxFormatException(source + ": trailing bytes after the " + elements
-          + " bytes of data the header declares");
+      throw new IdxFormatException(
+          source + ": trailing bytes after the " + elements + " bytes of data the header declares");
     }
     return new IdxData(dims, data);
   }

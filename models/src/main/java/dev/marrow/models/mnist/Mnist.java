@@ -17,10 +17,14 @@ public final class Mnist {
 
   /** Loads from a directory that holds the four files (raw or .gz), as {@link MnistFiles} finds. */
   public static Split load(Path dir) throws IOException {
-    Dataset train = load(MnistFiles.resolve(dir, MnistFiles.File.TRAIN_IMAGES),
-        MnistFiles.resolve(dir, MnistFiles.File.TRAIN_LABELS));
-    Dataset test = load(MnistFiles.resolve(dir, MnistFiles.File.TEST_IMAGES),
-        MnistFiles.resolve(dir, MnistFiles.File.TEST_LABELS));
+    Dataset train =
+        load(
+            MnistFiles.resolve(dir, MnistFiles.File.TRAIN_IMAGES),
+            MnistFiles.resolve(dir, MnistFiles.File.TRAIN_LABELS));
+    Dataset test =
+        load(
+            MnistFiles.resolve(dir, MnistFiles.File.TEST_IMAGES),
+            MnistFiles.resolve(dir, MnistFiles.File.TEST_LABELS));
     return new Split(train, test);
   }
 
@@ -29,8 +33,15 @@ public final class Mnist {
     IdxReader.IdxData images = IdxReader.read(imagesFile, 3);
     IdxReader.IdxData labels = IdxReader.read(labelsFile, 1);
     if (images.count() != labels.count()) {
-      throw new IdxFormatException(imagesFile + " holds " + images.count() + " images but "
-          + labelsFile + " holds " + labels.count() + " labels");
+      throw new IdxFormatException(
+          imagesFile
+              + " holds "
+              + images.count()
+              + " images but "
+              + labelsFile
+              + " holds "
+              + labels.count()
+              + " labels");
     }
     int rows = images.dims()[1], cols = images.dims()[2];
     byte[] px = images.data();
@@ -42,8 +53,15 @@ public final class Mnist {
     for (int i = 0; i < y.length; i++) {
       y[i] = labels.data()[i] & 0xff;
       if (y[i] >= CLASSES) {
-        throw new IdxFormatException(labelsFile + ": label " + y[i] + " of sample " + i
-            + " at offset " + (8 + i) + " is not a digit 0-9");
+        throw new IdxFormatException(
+            labelsFile
+                + ": label "
+                + y[i]
+                + " of sample "
+                + i
+                + " at offset "
+                + (8 + i)
+                + " is not a digit 0-9");
       }
     }
     Tensor features = Tensor.wrap(x, Shape.of(images.count(), 1, rows, cols));

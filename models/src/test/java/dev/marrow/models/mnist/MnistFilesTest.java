@@ -22,9 +22,14 @@ class MnistFilesTest {
     Path cache = dir.resolve("cache");
     List<String> notes = new ArrayList<>();
     // An address on the loopback interface that nothing listens on: refused at once.
-    MnistFiles files = new MnistFiles(MnistFiles.Source.MNIST, data, cache,
-        List.of("http://127.0.0.1:9/mnist/"), false,
-        notes::add);
+    MnistFiles files =
+        new MnistFiles(
+            MnistFiles.Source.MNIST,
+            data,
+            cache,
+            List.of("http://127.0.0.1:9/mnist/"),
+            false,
+            notes::add);
     IOException e = assertThrows(IOException.class, files::locate);
     String m = e.getMessage();
     assertTrue(m.contains("data directory " + data), m);
@@ -38,10 +43,11 @@ class MnistFilesTest {
   @Test
   void aDirectoryMissingFilesSaysWhich() throws IOException {
     Path data = Files.createDirectories(dir.resolve("partial"));
-    MnistFiles files = new MnistFiles(MnistFiles.Source.MNIST, data, dir.resolve("c"),
-        List.of(), false, s -> {});
+    MnistFiles files =
+        new MnistFiles(MnistFiles.Source.MNIST, data, dir.resolve("c"), List.of(), false, s -> {});
     IOException e = assertThrows(IOException.class, files::locate);
-    assertTrue(e.getMessage().contains("missing train-images-idx3-ubyte, train-labels-idx1-ubyte"),
+    assertTrue(
+        e.getMessage().contains("missing train-images-idx3-ubyte, train-labels-idx1-ubyte"),
         e.getMessage());
   }
 
@@ -49,19 +55,24 @@ class MnistFilesTest {
   void fashionMnistChecksTheGzipDigestsZalandoPublishes() throws IOException {
     Path data = Files.createDirectories(dir.resolve("fashion"));
     for (MnistFiles.File f : MnistFiles.File.values()) {
-      byte[] idx = f.fileName.contains("images")
-          ? IdxReaderTest.images(2, 28, 28) : IdxReaderTest.labels(3, 4);
-      try (var out = new java.util.zip.GZIPOutputStream(
-          Files.newOutputStream(data.resolve(f.fileName + ".gz")))) {
+      byte[] idx =
+          f.fileName.contains("images")
+              ? IdxReaderTest.images(2, 28, 28)
+              : IdxReaderTest.labels(3, 4);
+      try (var out =
+          new java.util.zip.GZIPOutputStream(
+              Files.newOutputStream(data.resolve(f.fileName + ".gz")))) {
         out.write(idx);
       }
     }
-    MnistFiles files = MnistFiles.offline(MnistFiles.Source.FASHION_MNIST, data,
-        dir.resolve("fc"), s -> {});
+    MnistFiles files =
+        MnistFiles.offline(MnistFiles.Source.FASHION_MNIST, data, dir.resolve("fc"), s -> {});
     IOException e = assertThrows(IOException.class, files::locate);
     assertTrue(e.getMessage().startsWith("Fashion-MNIST is not available"), e.getMessage());
-    assertTrue(e.getMessage().contains("has MD5") && e.getMessage().contains(
-        "expected 8d4fb7e6c68d591d4c3dfef9ec88bf0d"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("has MD5")
+            && e.getMessage().contains("expected 8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("downloads: not tried (offline)"), e.getMessage());
   }
 }

@@ -1,12 +1,12 @@
 package dev.marrow.models.zoo;
 
-import dev.marrow.engine.backend.Backends;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.optim.Adam;
@@ -38,11 +38,16 @@ class EmulatedCudaTrainingTest {
     assumeTrue(!mode.equals("off"), "-Dmarrow.cuda=off");
     boolean real = mode.equals("required"); // a real GPU instead of the emulation
     String folder = System.getProperty("marrow.test.cuda.emulation");
-    assumeTrue(real || folder != null && Files.isDirectory(Path.of(folder)),
+    assumeTrue(
+        real || folder != null && Files.isDirectory(Path.of(folder)),
         "the engine's test phase builds the CUDA host emulation");
     int images = Integer.getInteger("marrow.test.cuda.images", 30 * 128);
-    Path dir = new MnistFiles(MnistFiles.dataDirFromEnvironment(), MnistFiles.defaultCacheDir(),
-        System.err::println).locate();
+    Path dir =
+        new MnistFiles(
+                MnistFiles.dataDirFromEnvironment(),
+                MnistFiles.defaultCacheDir(),
+                System.err::println)
+            .locate();
     Dataset train = Mnist.load(dir).train().slice(0, images);
 
     List<Double> cpu;
@@ -69,24 +74,40 @@ class EmulatedCudaTrainingTest {
       assertEquals(cpu.get(i), cuda.get(i), 1e-3 * cpu.get(i), "running loss after batch " + i);
     }
     assertTrue(cuda.getLast() < 0.75 * cuda.getFirst(), "the running loss fell on CUDA: " + cuda);
-    System.out.printf(Locale.ROOT, "cnn, %d batches of 128: loss %.4f → %.4f (cpu) vs %.4f → %.4f"
-        + " (%s cuda, %.1f s); largest relative difference %.2e%n", cpu.size(), cpu.getFirst(),
-        cpu.getLast(), cuda.getFirst(), cuda.getLast(), real ? "real" : "emulated", seconds, worst);
+    System.out.printf(
+        Locale.ROOT,
+        "cnn, %d batches of 128: loss %.4f → %.4f (cpu) vs %.4f → %.4f"
+            + " (%s cuda, %.1f s); largest relative difference %.2e%n",
+        cpu.size(),
+        cpu.getFirst(),
+        cpu.getLast(),
+        cuda.getFirst(),
+        cuda.getLast(),
+        real ? "real" : "emulated",
+        seconds,
+        worst);
   }
 
   /** The running mean loss after every batch of one epoch, from the zoo's seed. */
   private static List<Double> curve(Backend backend, Dataset train) {
     ModelSpec cnn = ModelZoo.find("cnn").orElseThrow();
-    Trainer t = new Trainer(cnn.build(cnn.seed()), new Adam(cnn.learningRate()),
-        cnn.loss().get(), backend);
+    Trainer t =
+        new Trainer(cnn.build(cnn.seed()), new Adam(cnn.learningRate()), cnn.loss().get(), backend);
     List<Double> losses = new ArrayList<>();
-    t.fit(train, FitOptions.defaults().epochs(1).batchSize(cnn.batchSize()).seed(cnn.seed())
-        .callback(new Callback() {
-          @Override
-          public void onBatchEnd(TrainingContext c, int batch, double loss, double accuracy) {
-            losses.add(loss);
-          }
-        }));
+    t.fit(
+        train,
+        FitOptions.defaults()
+            .epochs(1)
+            .batchSize(cnn.batchSize())
+            .seed(cnn.seed())
+            .callback(
+                new Callback() {
+                  @Override
+                  public void onBatchEnd(
+                      TrainingContext c, int batch, double loss, double accuracy) {
+                    losses.add(loss);
+                  }
+                }));
     return losses;
   }
 }

@@ -2,8 +2,8 @@ package dev.marrow.engine.backend.cpu;
 
 /**
  * Batch normalisation over x of shape (n, c, spatial): statistics per channel c over n·spatial
- * values. Channels are split over the team; each channel's sums run in double, in a fixed order.
- * A call allocates nothing: its arguments go into the calling thread's {@link Call}, whose loop
+ * values. Channels are split over the team; each channel's sums run in double, in a fixed order. A
+ * call allocates nothing: its arguments go into the calling thread's {@link Call}, whose loop
  * bodies are built once.
  */
 final class BatchNormKernels {
@@ -15,9 +15,20 @@ final class BatchNormKernels {
     this.team = team;
   }
 
-  void forwardTraining(int n, int c, int spatial, float[] x, float[] gamma, float[] beta,
-      float[] runningMean, float[] runningVar, float factor, float eps, float[] savedMean,
-      float[] savedInvStd, float[] y) {
+  void forwardTraining(
+      int n,
+      int c,
+      int spatial,
+      float[] x,
+      float[] gamma,
+      float[] beta,
+      float[] runningMean,
+      float[] runningVar,
+      float factor,
+      float eps,
+      float[] savedMean,
+      float[] savedInvStd,
+      float[] y) {
     Call k = CALLS.get().shape(n, c, spatial, x, gamma);
     k.beta = beta;
     k.runningMean = runningMean;
@@ -31,8 +42,17 @@ final class BatchNormKernels {
     k.release();
   }
 
-  void forwardInference(int n, int c, int spatial, float[] x, float[] gamma, float[] beta,
-      float[] runningMean, float[] runningVar, float eps, float[] y) {
+  void forwardInference(
+      int n,
+      int c,
+      int spatial,
+      float[] x,
+      float[] gamma,
+      float[] beta,
+      float[] runningMean,
+      float[] runningVar,
+      float eps,
+      float[] y) {
     Call k = CALLS.get().shape(n, c, spatial, x, gamma);
     k.beta = beta;
     k.runningMean = runningMean;
@@ -44,8 +64,18 @@ final class BatchNormKernels {
   }
 
   // dx = γ·invStd/N · (N·dy − Σdy − x̂·Σ(dy·x̂)), dγ = Σ(dy·x̂), dβ = Σdy
-  void backward(int n, int c, int spatial, float[] x, float[] dy, float[] gamma,
-      float[] savedMean, float[] savedInvStd, float[] dx, float[] dGamma, float[] dBeta) {
+  void backward(
+      int n,
+      int c,
+      int spatial,
+      float[] x,
+      float[] dy,
+      float[] gamma,
+      float[] savedMean,
+      float[] savedInvStd,
+      float[] dx,
+      float[] dGamma,
+      float[] dBeta) {
     Call k = CALLS.get().shape(n, c, spatial, x, gamma);
     k.dy = dy;
     k.savedMean = savedMean;

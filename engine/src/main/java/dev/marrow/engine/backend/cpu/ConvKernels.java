@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Convolution as im2col + GEMM, batched over the mini-batch: each thread takes whole images, lays
  * out one image's patches as a (c·kh·kw) × (outH·outW) matrix in its own buffer and runs a serial
- * GEMM against the filters. Splitting by image keeps both cores busy even when one image's GEMM
- * is too small to split (the first layer of the MNIST CNNs has 16 filters over 25 weights).
+ * GEMM against the filters. Splitting by image keeps both cores busy even when one image's GEMM is
+ * too small to split (the first layer of the MNIST CNNs has 16 filters over 25 weights).
  *
  * <p>The filter gradient is reduced over images: each of a fixed number of parts sums its images
  * into its own partial buffer and the parts are added in order, so results do not depend on
@@ -19,12 +19,9 @@ final class ConvKernels {
   private final ThreadTeam team;
   private final Gemm gemm;
   private final ElementwiseKernels elementwise;
-  private static final ThreadLocal<float[]> COLUMNS =
-      ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> PARTIALS =
-      ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> BIAS_SUMS =
-      ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> BIAS_SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
 
@@ -44,8 +41,8 @@ final class ConvKernels {
   }
 
   // x is (n, c, h, w), w is (f, c, kh, kw), y is (n, f, outH, outW); y = f(conv + bias)
-  void forward(ConvGeometry g, float[] x, float[] w, float[] bias, Activation activation,
-      float[] y) {
+  void forward(
+      ConvGeometry g, float[] x, float[] w, float[] bias, Activation activation, float[] y) {
     Call c = CALLS.get();
     c.gemm = gemm;
     c.g = g;
@@ -131,8 +128,8 @@ final class ConvKernels {
 
   /**
    * One thread's convolution call in flight and its loop bodies, built once, so a convolution
-   * allocates nothing. Team workers read the caller's fields (published by the team's hand-off)
-   * and use their own column buffers.
+   * allocates nothing. Team workers read the caller's fields (published by the team's hand-off) and
+   * use their own column buffers.
    */
   private static final class Call {
     private Gemm gemm;
@@ -146,6 +143,7 @@ final class ConvKernels {
     private float[] dx;
     private float[] sums;
     private int parts;
+
     /** The shared-operand token of wᵀ in a backward-data call. */
     private long filters;
 
@@ -167,13 +165,14 @@ final class ConvKernels {
       for (int n = n0; n < n1; n++) {
         im2col(g, x, n * g.inputPlaneSize(), col);
         int out = n * g.outputImageSize();
-        gemm.runSerial(false, false, g.f(), pixels, patch, 1f, w, 0, patch, col, 0, pixels, 0f, y,
-            out, pixels);
+        gemm.runSerial(
+            false, false, g.f(), pixels, patch, 1f, w, 0, patch, col, 0, pixels, 0f, y, out,
+            pixels);
         // Bias and activation while this image's output is still in cache.
         if (bias != null || activation != Activation.LINEAR) {
           for (int f = 0; f < g.f(); f++) {
-            ElementwiseKernels.biasActivate(activation, y, out + f * pixels, pixels, null, 0,
-                bias == null ? 0f : bias[f]);
+            ElementwiseKernels.biasActivate(
+                activation, y, out + f * pixels, pixels, null, 0, bias == null ? 0f : bias[f]);
           }
         }
       }
@@ -183,8 +182,21 @@ final class ConvKernels {
       int patch = g.patchSize(), pixels = g.outputPixels();
       float[] col = columnBuffer(patch * pixels);
       for (int n = n0; n < n1; n++) {
-        gemm.runSerialSharedA(filters, true, patch, pixels, g.f(), w, 0, patch, dy,
-            n * g.outputImageSize(), pixels, col, 0, pixels);
+        gemm.runSerialSharedA(
+            filters,
+            true,
+            patch,
+            pixels,
+            g.f(),
+            w,
+            0,
+            patch,
+            dy,
+            n * g.outputImageSize(),
+            pixels,
+            col,
+            0,
+            pixels);
         col2im(g, col, dx, n * g.inputPlaneSize());
       }
     }
@@ -197,8 +209,23 @@ final class ConvKernels {
         int to = (int) ((long) g.n() * (part + 1) / parts);
         for (int n = from; n < to; n++) {
           im2col(g, x, n * g.inputPlaneSize(), col);
-          gemm.runSerial(false, true, patch, g.f(), pixels, 1f, col, 0, pixels, dy,
-              n * g.outputImageSize(), pixels, n == from ? 0f : 1f, sums, part * size, g.f());
+          gemm.runSerial(
+              false,
+              true,
+              patch,
+              g.f(),
+              pixels,
+              1f,
+              col,
+              0,
+              pixels,
+              dy,
+              n * g.outputImageSize(),
+              pixels,
+              n == from ? 0f : 1f,
+              sums,
+              part * size,
+              g.f());
         }
       }
     }
@@ -213,8 +240,23 @@ final class ConvKernels {
         int to = (int) ((long) g.n() * (part + 1) / parts);
         for (int n = from; n < to; n++) {
           im2row(g, x, n * g.inputPlaneSize(), rows);
-          gemm.runSerial(false, false, g.f(), patch, pixels, 1f, dy, n * g.outputImageSize(),
-              pixels, rows, 0, patch, n == from ? 0f : 1f, sums, part * size, patch);
+          gemm.runSerial(
+              false,
+              false,
+              g.f(),
+              patch,
+              pixels,
+              1f,
+              dy,
+              n * g.outputImageSize(),
+              pixels,
+              rows,
+              0,
+              patch,
+              n == from ? 0f : 1f,
+              sums,
+              part * size,
+              patch);
         }
       }
     }
@@ -286,8 +328,8 @@ final class ConvKernels {
             int src = plane + r * g.w() + c0;
             for (int j = 0; j < kw; j++) {
               int cc = c0 + j * g.dilationW();
-              rows[d + j] = r >= 0 && r < g.h() && cc >= 0 && cc < g.w()
-                  ? x[src + j * g.dilationW()] : 0f;
+              rows[d + j] =
+                  r >= 0 && r < g.h() && cc >= 0 && cc < g.w() ? x[src + j * g.dilationW()] : 0f;
             }
           }
         }
@@ -297,8 +339,13 @@ final class ConvKernels {
 
   /** Stride 1, no dilation, no padding: every patch row is an unclipped run of the input row. */
   private static boolean isValidUnitStride(ConvGeometry g) {
-    return g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1
-        && g.padTop() == 0 && g.padLeft() == 0 && g.outH() + g.kh() - 1 <= g.h()
+    return g.strideH() == 1
+        && g.strideW() == 1
+        && g.dilationH() == 1
+        && g.dilationW() == 1
+        && g.padTop() == 0
+        && g.padLeft() == 0
+        && g.outH() + g.kh() - 1 <= g.h()
         && g.outW() + g.kw() - 1 <= g.w();
   }
 
@@ -384,7 +431,8 @@ final class ConvKernels {
   static void addRow(float[] src, int s, float[] dst, int d, int len) {
     int i = 0;
     for (int bound = Vectors.loopBound(ROW, len); i < bound; i += ROW.length()) {
-      FloatVector.fromArray(ROW, dst, d + i).add(FloatVector.fromArray(ROW, src, s + i))
+      FloatVector.fromArray(ROW, dst, d + i)
+          .add(FloatVector.fromArray(ROW, src, s + i))
           .intoArray(dst, d + i);
     }
     for (; i < len; i++) {

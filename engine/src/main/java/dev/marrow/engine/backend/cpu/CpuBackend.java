@@ -57,11 +57,26 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
-      int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c, int cOffset,
+  public void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Tensor a,
+      int aOffset,
+      int lda,
+      Tensor b,
+      int bOffset,
+      int ldb,
+      float beta,
+      Tensor c,
+      int cOffset,
       int ldc) {
-    gemm.run(transA, transB, m, n, k, alpha, a.array(), aOffset, lda, b.array(), bOffset, ldb,
-        beta, c.array(), cOffset, ldc);
+    gemm.run(
+        transA, transB, m, n, k, alpha, a.array(), aOffset, lda, b.array(), bOffset, ldb, beta,
+        c.array(), cOffset, ldc);
   }
 
   @Override
@@ -70,13 +85,13 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind,
-      Tensor y) {
+  public void conv2dForward(
+      ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind, Tensor y) {
     // im2col + GEMM for every shape: it beat DirectConv on all the zoo's layer shapes, by
     // 3-29× (bench/run ConvBenchmark; figures in the README).
     requireElementwise(kind);
-    convolutions.forward(g, x.array(), w.array(), bias == null ? null : bias.array(), kind,
-        y.array());
+    convolutions.forward(
+        g, x.array(), w.array(), bias == null ? null : bias.array(), kind, y.array());
   }
 
   /** im2col + GEMM forward regardless of shape (for benchmarks and tests). */
@@ -89,8 +104,8 @@ public final class CpuBackend implements Backend {
     if (g.strideH() != 1 || g.strideW() != 1 || g.dilationH() != 1 || g.dilationW() != 1) {
       throw new IllegalArgumentException("direct convolution needs stride 1 and no dilation");
     }
-    directConvolution.forward(g, x.array(), w.array(), bias == null ? null : bias.array(),
-        y.array());
+    directConvolution.forward(
+        g, x.array(), w.array(), bias == null ? null : bias.array(), y.array());
   }
 
   @Override
@@ -114,32 +129,92 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy,
-      Tensor dx) {
+  public void poolBackward(
+      PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx) {
     pooling.backward(mode, g, x.array(), y.array(), dy.array(), dx.array());
   }
 
   @Override
-  public void batchNormForwardTraining(int n, int c, int spatial, Tensor x, Tensor gamma,
-      Tensor beta, Tensor runningMean, Tensor runningVar, float factor, float epsilon,
-      Tensor savedMean, Tensor savedInvStd, Tensor y) {
-    batchNorm.forwardTraining(n, c, spatial, x.array(), gamma.array(), beta.array(),
-        runningMean.array(), runningVar.array(), factor, epsilon, savedMean.array(),
-        savedInvStd.array(), y.array());
+  public void batchNormForwardTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y) {
+    batchNorm.forwardTraining(
+        n,
+        c,
+        spatial,
+        x.array(),
+        gamma.array(),
+        beta.array(),
+        runningMean.array(),
+        runningVar.array(),
+        factor,
+        epsilon,
+        savedMean.array(),
+        savedInvStd.array(),
+        y.array());
   }
 
   @Override
-  public void batchNormForwardInference(int n, int c, int spatial, Tensor x, Tensor gamma,
-      Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon, Tensor y) {
-    batchNorm.forwardInference(n, c, spatial, x.array(), gamma.array(), beta.array(),
-        runningMean.array(), runningVar.array(), epsilon, y.array());
+  public void batchNormForwardInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      Tensor y) {
+    batchNorm.forwardInference(
+        n,
+        c,
+        spatial,
+        x.array(),
+        gamma.array(),
+        beta.array(),
+        runningMean.array(),
+        runningVar.array(),
+        epsilon,
+        y.array());
   }
 
   @Override
-  public void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
-      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
-    batchNorm.backward(n, c, spatial, x.array(), dy.array(), gamma.array(), savedMean.array(),
-        savedInvStd.array(), dx.array(), dGamma.array(), dBeta.array());
+  public void batchNormBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor dy,
+      Tensor gamma,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta) {
+    batchNorm.backward(
+        n,
+        c,
+        spatial,
+        x.array(),
+        dy.array(),
+        gamma.array(),
+        savedMean.array(),
+        savedInvStd.array(),
+        dx.array(),
+        dGamma.array(),
+        dBeta.array());
   }
 
   @Override
@@ -210,31 +285,51 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public float softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows,
-      int cols, float gradScale) {
-    return losses.softmaxCrossEntropy(logits.array(), labels.array(), null,
-        dLogits == null ? null : dLogits.array(), rows, cols, gradScale);
+  public float softmaxCrossEntropy(
+      Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols, float gradScale) {
+    return losses.softmaxCrossEntropy(
+        logits.array(),
+        labels.array(),
+        null,
+        dLogits == null ? null : dLogits.array(),
+        rows,
+        cols,
+        gradScale);
   }
 
   @Override
-  public float softmaxCrossEntropyDense(Tensor logits, Tensor targets, Tensor dLogits, int rows,
-      int cols, float gradScale) {
-    return losses.softmaxCrossEntropy(logits.array(), null, targets.array(),
-        dLogits == null ? null : dLogits.array(), rows, cols, gradScale);
+  public float softmaxCrossEntropyDense(
+      Tensor logits, Tensor targets, Tensor dLogits, int rows, int cols, float gradScale) {
+    return losses.softmaxCrossEntropy(
+        logits.array(),
+        null,
+        targets.array(),
+        dLogits == null ? null : dLogits.array(),
+        rows,
+        cols,
+        gradScale);
   }
 
   @Override
-  public float crossEntropyOfProbabilities(Tensor probs, Tensor targets, Tensor dProbs, int rows,
-      int cols, float gradScale) {
-    return losses.crossEntropyOfProbabilities(probs.array(), targets.array(),
-        dProbs == null ? null : dProbs.array(), rows * cols, gradScale);
+  public float crossEntropyOfProbabilities(
+      Tensor probs, Tensor targets, Tensor dProbs, int rows, int cols, float gradScale) {
+    return losses.crossEntropyOfProbabilities(
+        probs.array(),
+        targets.array(),
+        dProbs == null ? null : dProbs.array(),
+        rows * cols,
+        gradScale);
   }
 
   @Override
-  public float squaredError(Tensor predictions, Tensor targets, Tensor dPredictions,
-      float gradScale) {
-    return losses.squaredError(predictions.array(), targets.array(),
-        dPredictions == null ? null : dPredictions.array(), predictions.size(), gradScale);
+  public float squaredError(
+      Tensor predictions, Tensor targets, Tensor dPredictions, float gradScale) {
+    return losses.squaredError(
+        predictions.array(),
+        targets.array(),
+        dPredictions == null ? null : dPredictions.array(),
+        predictions.size(),
+        gradScale);
   }
 
   @Override
@@ -265,17 +360,51 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-      boolean nesterov, float weightDecay) {
-    optimizers.sgd(param.array(), grad.array(), velocity == null ? null : velocity.array(),
-        param.size(), lr, momentum, nesterov, weightDecay);
+  public void sgdUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor velocity,
+      float lr,
+      float momentum,
+      boolean nesterov,
+      float weightDecay) {
+    optimizers.sgd(
+        param.array(),
+        grad.array(),
+        velocity == null ? null : velocity.array(),
+        param.size(),
+        lr,
+        momentum,
+        nesterov,
+        weightDecay);
   }
 
   @Override
-  public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-      float beta2, float epsilon, int step, float weightDecay, boolean decoupledWeightDecay) {
-    optimizers.adam(param.array(), grad.array(), m.array(), v.array(), param.size(), lr, beta1,
-        beta2, epsilon, step, weightDecay, decoupledWeightDecay);
+  public void adamUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float epsilon,
+      int step,
+      float weightDecay,
+      boolean decoupledWeightDecay) {
+    optimizers.adam(
+        param.array(),
+        grad.array(),
+        m.array(),
+        v.array(),
+        param.size(),
+        lr,
+        beta1,
+        beta2,
+        epsilon,
+        step,
+        weightDecay,
+        decoupledWeightDecay);
   }
 
   @Override

@@ -18,8 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
 final class ElementwiseKernels {
   private static final VectorSpecies<Float> S = Vectors.FLOAT;
   private static final int L = Vectors.LANES;
+
   /** Elements below which a pass stays on the calling thread. */
   private static final int PARALLEL_MIN = 1 << 15;
+
   private static final ThreadLocal<Pass> PASSES = ThreadLocal.withInitial(Pass::new);
 
   private final ThreadTeam team;
@@ -32,7 +34,6 @@ final class ElementwiseKernels {
   void biasAdd(float[] y, float[] bias, int rows, int cols) {
     biasActivation(y, bias, Activation.LINEAR, rows, cols);
   }
-
 
   // y[r, c] = f(y[r, c] + bias[c]), bias optional: one pass instead of two.
   void biasActivation(float[] y, float[] bias, Activation kind, int rows, int cols) {
@@ -49,27 +50,29 @@ final class ElementwiseKernels {
   /**
    * {@code y[off .. off + len) = f(y + b)}, b being {@code bias[biasOff ..]} element by element or,
    * when bias is null, the scalar {@code constant}: the epilogue of dense and convolution layers.
-   * Element for element the same arithmetic as a bias pass then an activation pass. One small
-   * loop per activation: a single loop switching on the kind grew past what C2 inlines, and its
-   * vectors were then allocated (52 KiB per MLP training step).
+   * Element for element the same arithmetic as a bias pass then an activation pass. One small loop
+   * per activation: a single loop switching on the kind grew past what C2 inlines, and its vectors
+   * were then allocated (52 KiB per MLP training step).
    */
-  static void biasActivate(Activation kind, float[] y, int off, int len, float[] bias,
-      int biasOff, float constant) {
+  static void biasActivate(
+      Activation kind, float[] y, int off, int len, float[] bias, int biasOff, float constant) {
     switch (kind) {
       case RELU -> biasRelu(y, off, len, bias, biasOff, constant);
       case LINEAR -> biasOnly(y, off, len, bias, biasOff, constant);
-      case SIGMOID, TANH -> biasTranscendental(kind == Activation.SIGMOID, y, off, len, bias,
-          biasOff, constant);
+      case SIGMOID, TANH ->
+          biasTranscendental(kind == Activation.SIGMOID, y, off, len, bias, biasOff, constant);
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise");
     }
   }
 
-  private static void biasRelu(float[] y, int off, int len, float[] bias, int biasOff,
-      float constant) {
+  private static void biasRelu(
+      float[] y, int off, int len, float[] bias, int biasOff, float constant) {
     int i = 0;
     for (int bound = Vectors.loopBound(len); i < bound; i += L) {
-      FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
-          : FloatVector.fromArray(S, bias, biasOff + i);
+      FloatVector b =
+          bias == null
+              ? FloatVector.broadcast(S, constant)
+              : FloatVector.fromArray(S, bias, biasOff + i);
       FloatVector.fromArray(S, y, off + i).add(b).max(0f).intoArray(y, off + i);
     }
     for (; i < len; i++) {
@@ -77,12 +80,14 @@ final class ElementwiseKernels {
     }
   }
 
-  private static void biasOnly(float[] y, int off, int len, float[] bias, int biasOff,
-      float constant) {
+  private static void biasOnly(
+      float[] y, int off, int len, float[] bias, int biasOff, float constant) {
     int i = 0;
     for (int bound = Vectors.loopBound(len); i < bound; i += L) {
-      FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
-          : FloatVector.fromArray(S, bias, biasOff + i);
+      FloatVector b =
+          bias == null
+              ? FloatVector.broadcast(S, constant)
+              : FloatVector.fromArray(S, bias, biasOff + i);
       FloatVector.fromArray(S, y, off + i).add(b).intoArray(y, off + i);
     }
     for (; i < len; i++) {
@@ -91,12 +96,14 @@ final class ElementwiseKernels {
   }
 
   // Tails masked, as in Pass#transcendental, so every element gets the same rounding.
-  private static void biasTranscendental(boolean sigmoid, float[] y, int off, int len,
-      float[] bias, int biasOff, float constant) {
+  private static void biasTranscendental(
+      boolean sigmoid, float[] y, int off, int len, float[] bias, int biasOff, float constant) {
     for (int i = 0; i < len; i += L) {
       VectorMask<Float> m = S.indexInRange(i, len);
-      FloatVector b = bias == null ? FloatVector.broadcast(S, constant)
-          : FloatVector.fromArray(S, bias, biasOff + i, m);
+      FloatVector b =
+          bias == null
+              ? FloatVector.broadcast(S, constant)
+              : FloatVector.fromArray(S, bias, biasOff + i, m);
       FloatVector v = FloatVector.fromArray(S, y, off + i, m).add(b);
       (sigmoid ? VectorMath.sigmoid(v) : VectorMath.tanh(v)).intoArray(y, off + i, m);
     }
@@ -156,7 +163,8 @@ final class ElementwiseKernels {
       case RELU -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.RELU_BACKWARD);
       case SIGMOID -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.SIGMOID_BACKWARD);
       case TANH -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.TANH_BACKWARD);
-      case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
+      case SOFTMAX ->
+          throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
     }
   }
 
@@ -174,14 +182,22 @@ final class ElementwiseKernels {
 
   /** The element-wise operations of {@link Pass#elementwise}. */
   private enum Op {
-    AXPY, SCALE, MULTIPLY, RELU, SIGMOID, TANH, RELU_BACKWARD, SIGMOID_BACKWARD, TANH_BACKWARD,
+    AXPY,
+    SCALE,
+    MULTIPLY,
+    RELU,
+    SIGMOID,
+    TANH,
+    RELU_BACKWARD,
+    SIGMOID_BACKWARD,
+    TANH_BACKWARD,
     DROPOUT
   }
 
   /**
    * One thread's pass in flight: inputs {@code a} and {@code b}, output {@code out}, scalars, and
-   * the loop bodies over them, built once. Team workers read the caller's fields, published by
-   * the team's hand-off.
+   * the loop bodies over them, built once. Team workers read the caller's fields, published by the
+   * team's hand-off.
    */
   private static final class Pass {
     private float[] a;
@@ -262,7 +278,9 @@ final class ElementwiseKernels {
     private void axpy(int from, int to) {
       int i = from;
       for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
-        FloatVector.fromArray(S, a, i).mul(alpha).add(FloatVector.fromArray(S, out, i))
+        FloatVector.fromArray(S, a, i)
+            .mul(alpha)
+            .add(FloatVector.fromArray(S, out, i))
             .intoArray(out, i);
       }
       for (; i < to; i++) {
@@ -315,7 +333,8 @@ final class ElementwiseKernels {
       int i = from;
       for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
         FloatVector y = FloatVector.fromArray(S, a, i);
-        FloatVector.fromArray(S, b, i).blend(0f, y.compare(VectorOperators.LE, 0f))
+        FloatVector.fromArray(S, b, i)
+            .blend(0f, y.compare(VectorOperators.LE, 0f))
             .intoArray(out, i);
       }
       for (; i < to; i++) {

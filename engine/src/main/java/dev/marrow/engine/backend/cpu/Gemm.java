@@ -13,9 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * from 165 to 230 GFLOP/s. The others are handled here with both operands read in place, a
  * transposed B packed into a k × n workspace: C is cut into register tiles of {@link #MR} rows ×
  * {@link #NR} columns (two vectors), and the micro-kernel keeps a tile's 16 accumulators in
- * registers over a slice of k, broadcasting one element of each of the 8 rows of op(A) per step
- * and multiplying it into two vectors of op(B). Eight rows divide the 16 and 32 filters of the
- * MNIST CNNs, which six left as 6 + 6 + 4 and 5 × 6 + 2 with an edge tile per column block.
+ * registers over a slice of k, broadcasting one element of each of the 8 rows of op(A) per step and
+ * multiplying it into two vectors of op(B). Eight rows divide the 16 and 32 filters of the MNIST
+ * CNNs, which six left as 6 + 6 + 4 and 5 × 6 + 2 with an edge tile per column block.
  *
  * <p>The micro-kernels are deliberately branch-free. C2 compiles one version of each for all
  * shapes, and in measurements a kernel with edge-case branches ran 5-10× slower on short-k products
@@ -32,6 +32,7 @@ final class Gemm {
   static final int L = Vectors.LANES;
   static final int MR = 8;
   static final int NR = 2 * L;
+
   /** Depth of one k slice: a KC × NR panel of B is 32 KiB, an L1 data cache. */
   static final int KC = PackedGemm.KC;
 
@@ -43,9 +44,9 @@ final class Gemm {
   private static final long PARALLEL_MIN_FLOPS = 1024 * 1024;
 
   /**
-   * Both operands are packed when op(A) has at least this many rows and op(B) more than one
-   * column block, so that every panel is reused; below that the copy costs more than it saves
-   * (a 32×784 · 784×128 product: 121 GFLOP/s in place, 86 packed).
+   * Both operands are packed when op(A) has at least this many rows and op(B) more than one column
+   * block, so that every panel is reused; below that the copy costs more than it saves (a 32×784 ·
+   * 784×128 product: 121 GFLOP/s in place, 86 packed).
    */
   private static final int PACK_MIN_ROWS = 48;
 
@@ -53,9 +54,11 @@ final class Gemm {
   // Per-thread state, not per-backend: per-instance ThreadLocals would leave one stale entry per
   // discarded backend in every thread that used it.
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
+
   /** The edge-tile scratch of the thread that runs a tile (a worker or the caller). */
   private static final ThreadLocal<float[]> SCRATCH_TILE =
       ThreadLocal.withInitial(() -> new float[MR * NR]);
+
   private static final AtomicLong SHARED_OPERANDS = new AtomicLong();
 
   Gemm(ThreadTeam team) {
@@ -63,30 +66,82 @@ final class Gemm {
   }
 
   // a is m×k (or k×m when transA), b is k×n (or n×k when transB), c is m×n; all row-major.
-  void run(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff,
-      int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-    CALLS.get().run(team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-        cOff, ldc, true, 0);
+  void run(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float beta,
+      float[] c,
+      int cOff,
+      int ldc) {
+    CALLS
+        .get()
+        .run(
+            team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+            true, 0);
   }
 
   /**
-   * The same product on the calling thread only: for kernels that already split their work over
-   * the team (a convolution runs one image per thread) and call GEMM from inside that split.
+   * The same product on the calling thread only: for kernels that already split their work over the
+   * team (a convolution runs one image per thread) and call GEMM from inside that split.
    */
-  void runSerial(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a,
-      int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-    CALLS.get().run(team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-        cOff, ldc, false, 0);
+  void runSerial(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float beta,
+      float[] c,
+      int cOff,
+      int ldc) {
+    CALLS
+        .get()
+        .run(
+            team, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc,
+            false, 0);
   }
 
   /**
-   * {@link #runSerial} for a series of products sharing op(A), contents included, named by a
-   * token no other series uses ({@link #newSharedOperand}): a thread packs it once per series.
+   * {@link #runSerial} for a series of products sharing op(A), contents included, named by a token
+   * no other series uses ({@link #newSharedOperand}): a thread packs it once per series.
    */
-  void runSerialSharedA(long aToken, boolean transA, int m, int n, int k, float[] a, int aOff,
-      int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-    CALLS.get().run(team, transA, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff,
-        ldc, false, aToken);
+  void runSerialSharedA(
+      long aToken,
+      boolean transA,
+      int m,
+      int n,
+      int k,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc) {
+    CALLS
+        .get()
+        .run(
+            team, transA, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc, false,
+            aToken);
   }
 
   /** A token for {@link #runSerialSharedA}, never returned before. */
@@ -101,9 +156,9 @@ final class Gemm {
 
   /**
    * One thread's GEMM: its workspaces, the arguments of the step in flight, and the loop bodies
-   * over them, built once. A product therefore allocates nothing (a capturing lambda per loop
-   * was ~0.5 KiB per call, 60-110 KiB per convolutional training step). Team workers run the
-   * bodies against the caller's fields, published by the team's hand-off.
+   * over them, built once. A product therefore allocates nothing (a capturing lambda per loop was
+   * ~0.5 KiB per call, 60-110 KiB per convolutional training step). Team workers run the bodies
+   * against the caller's fields, published by the team's hand-off.
    */
   private static final class Call {
     private float[] packedB = new float[0];
@@ -130,6 +185,7 @@ final class Gemm {
     private int inPlaceBlocks;
     private float alpha;
     private float beta;
+
     /** This k slice zeroes each tile before adding into it (beta = 0, first slice). */
     private boolean overwrite;
 
@@ -137,9 +193,26 @@ final class Gemm {
     private final ThreadTeam.RangeBody packTransposedRange = this::packTransposedRange;
     private final ThreadTeam.RangeBody tiles = this::tiles;
 
-    void run(ThreadTeam team, boolean transA, boolean transB, int m, int n, int k, float alpha,
-        float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c,
-        int cOff, int ldc, boolean parallel, long aToken) {
+    void run(
+        ThreadTeam team,
+        boolean transA,
+        boolean transB,
+        int m,
+        int n,
+        int k,
+        float alpha,
+        float[] a,
+        int aOff,
+        int lda,
+        float[] b,
+        int bOff,
+        int ldb,
+        float beta,
+        float[] c,
+        int cOff,
+        int ldc,
+        boolean parallel,
+        long aToken) {
       if (m == 0 || n == 0) {
         return;
       }
@@ -160,8 +233,9 @@ final class Gemm {
         return;
       }
       if (usePacked) {
-        packed.run(team, big, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb,
-            beta == 0, c, cOff, ldc, aToken);
+        packed.run(
+            team, big, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta == 0, c,
+            cOff, ldc, aToken);
         release();
         return;
       }
@@ -224,13 +298,13 @@ final class Gemm {
     }
 
     // One k slice of the product, op(B) read in place.
-    private void runSlice(ThreadTeam team, float[] bp, int bpOff, int ldbp, int nBlocks,
-        boolean big) {
+    private void runSlice(
+        ThreadTeam team, float[] bp, int bpOff, int ldbp, int nBlocks, boolean big) {
       // When the array extends far enough, a partial last column block reads B in place: the
       // columns past n hold other data, but they only feed scratch columns that are never added
       // to C. Otherwise it is copied into a zero-padded k × NR panel.
-      boolean edgeInPlace = n % NR == 0
-          || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
+      boolean edgeInPlace =
+          n % NR == 0 || bpOff + (long) (k - 1) * ldbp + (long) nBlocks * NR <= bp.length;
       inPlaceBlocks = edgeInPlace ? nBlocks : n / NR;
       edge = edgeInPlace ? null : packEdge(bp, bpOff, ldbp, inPlaceBlocks * NR);
       panel = bp;
@@ -266,13 +340,31 @@ final class Gemm {
           if (overwrite) {
             zeroTile(c, cOff + i0 * ldc + j0, ldc, MR);
           }
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, c,
-              cOff + i0 * ldc + j0, ldc);
+          kernel(
+              k,
+              alpha,
+              a,
+              a0,
+              a1,
+              a2,
+              a3,
+              a4,
+              a5,
+              a6,
+              a7,
+              kStride,
+              p,
+              panelOff,
+              panelLd,
+              c,
+              cOff + i0 * ldc + j0,
+              ldc);
         } else {
           float[] scratch = scratchTile();
           Arrays.fill(scratch, 0f);
-          kernel(k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd,
-              scratch, 0, NR);
+          kernel(
+              k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, scratch,
+              0, NR);
           addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc, overwrite);
         }
       }
@@ -291,8 +383,8 @@ final class Gemm {
     }
 
     // packedB[p][j] = op(B)[p][j] = b[j·ldb + p], for all of k (before slicing).
-    private float[] packTransposed(ThreadTeam team, float[] b, int bOff, int ldb, int k,
-        boolean parallel) {
+    private float[] packTransposed(
+        ThreadTeam team, float[] b, int bOff, int ldb, int k, boolean parallel) {
       if (packedB.length < k * n + NR) { // NR spare floats let the edge block be read in place
         packedB = new float[k * n + NR];
       }
@@ -335,8 +427,8 @@ final class Gemm {
    * C[rows × cols at co] += (or, overwriting, =) the valid part of an edge tile computed into
    * scratch (row stride NR).
    */
-  static void addTile(float[] scratch, int rows, int cols, float[] c, int co, int ldc,
-      boolean overwrite) {
+  static void addTile(
+      float[] scratch, int rows, int cols, float[] c, int co, int ldc, boolean overwrite) {
     for (int r = 0; r < rows; r++, co += ldc) {
       for (int j = 0; j < cols; j++) {
         c[co + j] = overwrite ? scratch[r * NR + j] : c[co + j] + scratch[r * NR + j];
@@ -345,9 +437,25 @@ final class Gemm {
   }
 
   // C[8 × NR at cOff, row stride ldc] += alpha · A[rows a0..a7, k] · B[k × NR at bOff, stride ldb]
-  private static void kernel(int k, float alpha, float[] a, int a0, int a1, int a2, int a3,
-      int a4, int a5, int a6, int a7, int kStride, float[] b, int bOff, int ldb, float[] c,
-      int cOff, int ldc) {
+  private static void kernel(
+      int k,
+      float alpha,
+      float[] a,
+      int a0,
+      int a1,
+      int a2,
+      int a3,
+      int a4,
+      int a5,
+      int a6,
+      int a7,
+      int kStride,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -410,7 +518,4 @@ final class Gemm {
     c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
     c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
-
-
-
 }

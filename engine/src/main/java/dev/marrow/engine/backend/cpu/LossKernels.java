@@ -46,8 +46,14 @@ final class LossKernels {
    * Softmax cross-entropy on logits against integer labels (when labels != null) or target
    * distributions. Returns the summed loss; writes gradScale · (softmax · Σt − t) into dLogits.
    */
-  float softmaxCrossEntropy(float[] logits, float[] labels, float[] targets, float[] dLogits,
-      int rows, int cols, float gradScale) {
+  float softmaxCrossEntropy(
+      float[] logits,
+      float[] labels,
+      float[] targets,
+      float[] dLogits,
+      int rows,
+      int cols,
+      float gradScale) {
     double loss = 0;
     for (int r = 0; r < rows; r++) {
       int o = r * cols;
@@ -82,8 +88,8 @@ final class LossKernels {
     return (float) loss;
   }
 
-  float crossEntropyOfProbabilities(float[] probs, float[] targets, float[] dProbs, int n,
-      float gradScale) {
+  float crossEntropyOfProbabilities(
+      float[] probs, float[] targets, float[] dProbs, int n, float gradScale) {
     double loss = 0;
     for (int i = 0; i < n; i++) {
       float p = probs[i];
@@ -113,7 +119,8 @@ final class LossKernels {
   int countCorrect(float[] scores, float[] labels, float[] targets, int rows, int cols) {
     int correct = 0;
     for (int r = 0; r < rows; r++) {
-      int expected = labels != null ? checkedLabel(labels[r], r, cols) : argmax(targets, r * cols, cols);
+      int expected =
+          labels != null ? checkedLabel(labels[r], r, cols) : argmax(targets, r * cols, cols);
       correct += argmax(scores, r * cols, cols) == expected ? 1 : 0;
     }
     return correct;

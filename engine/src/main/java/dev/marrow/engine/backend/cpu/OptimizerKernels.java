@@ -27,7 +27,14 @@ final class OptimizerKernels {
     this.team = team;
   }
 
-  void sgd(float[] p, float[] g, float[] v, int n, float lr, float momentum, boolean nesterov,
+  void sgd(
+      float[] p,
+      float[] g,
+      float[] v,
+      int n,
+      float lr,
+      float momentum,
+      boolean nesterov,
       float weightDecay) {
     Update u = UPDATES.get();
     u.p = p;
@@ -41,8 +48,19 @@ final class OptimizerKernels {
     u.release();
   }
 
-  void adam(float[] p, float[] g, float[] m, float[] v, int n, float lr, float beta1, float beta2,
-      float epsilon, int step, float weightDecay, boolean decoupled) {
+  void adam(
+      float[] p,
+      float[] g,
+      float[] m,
+      float[] v,
+      int n,
+      float lr,
+      float beta1,
+      float beta2,
+      float epsilon,
+      int step,
+      float weightDecay,
+      boolean decoupled) {
     Update u = UPDATES.get();
     u.p = p;
     u.g = g;
@@ -97,7 +115,8 @@ final class OptimizerKernels {
         }
         FloatVector step = gv;
         if (momentum != 0) {
-          FloatVector vv = FloatVector.fromArray(S, v, i).fma(FloatVector.broadcast(S, momentum), gv);
+          FloatVector vv =
+              FloatVector.fromArray(S, v, i).fma(FloatVector.broadcast(S, momentum), gv);
           vv = vv.blend(0f, vv.abs().compare(VectorOperators.LT, FLUSH));
           vv.intoArray(v, i);
           step = nesterov ? vv.fma(FloatVector.broadcast(S, momentum), gv) : vv;

@@ -9,27 +9,30 @@ import jdk.incubator.vector.VectorSpecies;
  * with both operands packed first, GotoBLAS style.
  *
  * <p>For each slice of KC along k, op(A) is packed into blocks of {@link #MR} rows interleaved
- * along k ({@code a[(ib·kc + p)·MR + r]}) and op(B) into blocks of {@link Gemm#NR} columns
- * ({@code b[(jb·kc + p)·NR + j]}), zero-padded past m and n. The micro-kernel then walks both with
- * constant strides, which lets C2 prove every index in bounds before the loop (read in place, 15%
- * of GEMM time was bounds checks), and a transposed operand costs nothing beyond its packing.
+ * along k ({@code a[(ib·kc + p)·MR + r]}) and op(B) into blocks of {@link Gemm#NR} columns ({@code
+ * b[(jb·kc + p)·NR + j]}), zero-padded past m and n. The micro-kernel then walks both with constant
+ * strides, which lets C2 prove every index in bounds before the loop (read in place, 15% of GEMM
+ * time was bounds checks), and a transposed operand costs nothing beyond its packing.
  *
  * <p>Work is split statically: the product is cut into one part per team member along its longer
  * block dimension, and each part packs what it needs into its own thread's buffers and multiplies
- * them at once. The other operand is therefore packed once per part, but nothing a core packed
- * has to travel to the other core: with shared buffers packing took 3.4× longer in place than in
- * isolation (128×784 · 784×128: 78 µs of packing against 23), and each product needed two
- * hand-offs instead of one.
+ * them at once. The other operand is therefore packed once per part, but nothing a core packed has
+ * to travel to the other core: with shared buffers packing took 3.4× longer in place than in
+ * isolation (128×784 · 784×128: 78 µs of packing against 23), and each product needed two hand-offs
+ * instead of one.
  */
 final class PackedGemm {
   static final VectorSpecies<Float> S = Gemm.S;
   static final int L = Gemm.L;
+
   /**
-   * Rows of a tile: 8 × 2 vectors, 16 accumulators; divides the usual 2ⁿ layer widths. The same
-   * as the in-place path's, so both share one edge-tile scratch.
+   * Rows of a tile: 8 × 2 vectors, 16 accumulators; divides the usual 2ⁿ layer widths. The same as
+   * the in-place path's, so both share one edge-tile scratch.
    */
   static final int MR = Gemm.MR;
+
   static final int NR = Gemm.NR;
+
   /** Depth of one k slice: a KC × NR block of B is 32 KiB and stays in L1 while A streams. */
   static final int KC = 256;
 
@@ -37,8 +40,10 @@ final class PackedGemm {
   private static final class Buffers {
     float[] a = new float[0];
     float[] b = new float[0];
+
     /** What a holds: row blocks [aFrom, aTo) of the op(A) of token aToken (0: nothing reusable). */
     long aToken;
+
     int aFrom;
     int aTo;
   }
@@ -65,8 +70,10 @@ final class PackedGemm {
   private int colBlocks;
   private int parts;
   private boolean splitRows;
+
   /** beta = 0: the first k slice zeroes each tile of C just before adding into it (no pass). */
   private boolean overwrite;
+
   /** Names op(A) across calls (see {@link #run}); 0 for a one-off product. */
   private long aToken;
 
@@ -77,9 +84,26 @@ final class PackedGemm {
    * call with this token: a thread that still holds it packed (one k slice only) skips packing it.
    * Convolution backward-data multiplies the same Wᵀ into every image of a batch.
    */
-  void run(ThreadTeam team, boolean parallel, boolean transA, boolean transB, int m, int n,
-      int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-      boolean overwrite, float[] c, int cOff, int ldc, long aToken) {
+  void run(
+      ThreadTeam team,
+      boolean parallel,
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      int lda,
+      float[] b,
+      int bOff,
+      int ldb,
+      boolean overwrite,
+      float[] c,
+      int cOff,
+      int ldc,
+      long aToken) {
     this.overwrite = overwrite;
     this.aToken = aToken;
     this.transA = transA;
@@ -133,8 +157,8 @@ final class PackedGemm {
       buf.b = new float[(c1 - c0) * NR * kcMax];
     }
     float[] pa = buf.a, pb = buf.b;
-    boolean packedAlready = aToken != 0 && k <= KC && buf.aToken == aToken && buf.aFrom == r0
-        && buf.aTo == r1;
+    boolean packedAlready =
+        aToken != 0 && k <= KC && buf.aToken == aToken && buf.aFrom == r0 && buf.aTo == r1;
     for (int k0 = 0; k0 < k; k0 += KC) {
       int kc = Math.min(KC, k - k0);
       for (int ib = r0; ib < r1 && !packedAlready; ib++) {
@@ -244,8 +268,8 @@ final class PackedGemm {
   // cutoff), and boxing them made GEMM 20× slower. For the same reason there is one store path
   // only: a second one (store instead of add, for beta = 0) pushed the method past what C2
   // inlines, and the last rows' vector operations then ran boxed.
-  private static void kernel(int k, float alpha, float[] a, int aOff, float[] b, int bOff,
-      float[] c, int cOff, int ldc) {
+  private static void kernel(
+      int k, float alpha, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);

@@ -16,12 +16,16 @@ final class PoolKernels {
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
   private static final VectorSpecies<Float> S = Vectors.FLOAT;
   private static final int L = Vectors.LANES;
+
   /** Lane i takes lane i ^ 1: each lane meets its neighbour in the same window. */
   private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+
   /** Lanes 0, 2, 4, … into the lower half (the upper half is not stored). */
   private static final VectorShuffle<Float> EVEN_LANES_FIRST =
       VectorShuffle.fromOp(S, i -> 2 * i % L);
+
   private static final VectorMask<Float> LOWER_HALF = S.indexInRange(0, L / 2);
+
   /** Input elements below which pooling stays on the calling thread. */
   private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
 
@@ -33,9 +37,16 @@ final class PoolKernels {
 
   // The CNNs' case: 2×2 windows, stride 2, no padding, no dilation.
   private static boolean isPlain2x2(ConvGeometry g) {
-    return g.kh() == 2 && g.kw() == 2 && g.strideH() == 2 && g.strideW() == 2 && g.padTop() == 0
-        && g.padLeft() == 0 && g.dilationH() == 1 && g.dilationW() == 1
-        && 2 * g.outH() <= g.h() && 2 * g.outW() <= g.w(); // no window hangs over the edge
+    return g.kh() == 2
+        && g.kw() == 2
+        && g.strideH() == 2
+        && g.strideW() == 2
+        && g.padTop() == 0
+        && g.padLeft() == 0
+        && g.dilationH() == 1
+        && g.dilationW() == 1
+        && 2 * g.outH() <= g.h()
+        && 2 * g.outW() <= g.w(); // no window hangs over the edge
   }
 
   // x is (n, c, h, w), y is (n, c, outH, outW)
@@ -119,11 +130,12 @@ final class PoolKernels {
                 }
               }
             }
-            y[yo + oh * g.outW() + ow] = switch (mode) {
-              case MAX -> max;
-              case AVERAGE_EXCLUDE_PADDING -> sum / count;
-              case AVERAGE_INCLUDE_PADDING -> sum / (g.kh() * g.kw());
-            };
+            y[yo + oh * g.outW() + ow] =
+                switch (mode) {
+                  case MAX -> max;
+                  case AVERAGE_EXCLUDE_PADDING -> sum / count;
+                  case AVERAGE_INCLUDE_PADDING -> sum / (g.kh() * g.kw());
+                };
           }
         }
       }
@@ -140,9 +152,9 @@ final class PoolKernels {
           int ow = 0;
           for (; ow + half <= g.outW(); ow += half) {
             int t = top + 2 * ow;
-            FloatVector v =
-                FloatVector.fromArray(S, x, t).max(FloatVector.fromArray(S, x, t + w));
-            v.max(v.rearrange(SWAP_PAIRS)).rearrange(EVEN_LANES_FIRST)
+            FloatVector v = FloatVector.fromArray(S, x, t).max(FloatVector.fromArray(S, x, t + w));
+            v.max(v.rearrange(SWAP_PAIRS))
+                .rearrange(EVEN_LANES_FIRST)
                 .intoArray(y, out + ow, LOWER_HALF);
           }
           for (; ow < g.outW(); ow++) {

@@ -5,12 +5,12 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A fixed team of threads for data-parallel loops: the calling thread plus {@code size − 1}
- * daemon workers. A loop is cut into chunks that the members take in turn.
+ * A fixed team of threads for data-parallel loops: the calling thread plus {@code size − 1} daemon
+ * workers. A loop is cut into chunks that the members take in turn.
  *
- * <p>Why not ForkJoinPool: a training step runs a few dozen small kernels, so the hand-off must cost
- * microseconds and allocate nothing. Workers spin briefly after a loop (the next kernel usually
- * follows at once) and then park, so an idle team costs no CPU.
+ * <p>Why not ForkJoinPool: a training step runs a few dozen small kernels, so the hand-off must
+ * cost microseconds and allocate nothing. Workers spin briefly after a loop (the next kernel
+ * usually follows at once) and then park, so an idle team costs no CPU.
  *
  * <p>One loop runs at a time. A second thread that calls {@link #parallelFor} while a loop is in
  * flight runs its loop on its own thread instead of waiting, which keeps concurrent inference from
@@ -27,9 +27,9 @@ public final class ThreadTeam implements AutoCloseable {
   /**
    * How long a worker spins for the next loop before parking. Between two training steps the
    * trainer copies the next batch (~60 µs for the MLP at batch 128): with a 50 µs spin the worker
-   * had parked by then and every step paid a wake-up; 500 µs took that MLP's epoch (a bare fit
-   * loop over 60,000 samples, median of 7 epochs) from 0.285 to 0.25 s. OpenMP runtimes spin far
-   * longer by default.
+   * had parked by then and every step paid a wake-up; 500 µs took that MLP's epoch (a bare fit loop
+   * over 60,000 samples, median of 7 epochs) from 0.285 to 0.25 s. OpenMP runtimes spin far longer
+   * by default.
    */
   private static final long SPIN_NANOS = 500_000;
 

@@ -6,12 +6,12 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * exp, sigmoid and tanh on float vectors, built from IEEE add, multiply and fused multiply-add
- * only (Cephes' single-precision polynomials), so results are bit-identical whether the JIT has
- * compiled the caller or not. The Vector API's own EXP and TANH are not: compiled code calls an
- * intrinsic math library whose last bit differs from the interpreter's fallback, which made
- * training results depend on when the JIT reached a kernel. Accuracy (tested against Math.exp and
- * Math.tanh): exp within 2 ulp, sigmoid and tanh within 3.
+ * exp, sigmoid and tanh on float vectors, built from IEEE add, multiply and fused multiply-add only
+ * (Cephes' single-precision polynomials), so results are bit-identical whether the JIT has compiled
+ * the caller or not. The Vector API's own EXP and TANH are not: compiled code calls an intrinsic
+ * math library whose last bit differs from the interpreter's fallback, which made training results
+ * depend on when the JIT reached a kernel. Accuracy (tested against Math.exp and Math.tanh): exp
+ * within 2 ulp, sigmoid and tanh within 3.
  */
 final class VectorMath {
   private VectorMath() {}
@@ -19,8 +19,10 @@ final class VectorMath {
   private static final float LOG2E = 1.44269504088896341f;
   private static final float LN2_HI = 0.693359375f;
   private static final float LN2_LO = -2.12194440e-4f;
+
   /** 1.5·2²³: adding it rounds to the nearest integer and leaves that integer in the low bits. */
   private static final float ROUNDER = 12582912f;
+
   private static final int ROUNDER_BITS = 0x4B400000;
 
   /** e^x, clamped to the finite normal range (e^x for x ≤ −87.3 is 2⁻¹²⁶·…, not 0). */
@@ -37,8 +39,8 @@ final class VectorMath {
     p = horner(p, r, 5.0000001201e-1f);
     FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
     IntVector k = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS);
-    FloatVector scale = (FloatVector) k.add(127).lanewise(VectorOperators.LSHL, 23)
-        .reinterpretAsFloats();
+    FloatVector scale =
+        (FloatVector) k.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     return y.mul(scale);
   }
 

@@ -10,13 +10,13 @@ import jdk.incubator.vector.VectorSpecies;
  * and benchmark agrees on it, and so that it can be changed for a whole run:
  *
  * <ul>
- *   <li>{@code -Dmarrow.cpu.vectorBits=128|256|512} forces a vector width (default: the
- *       machine's preferred one, 512 bits on AVX-512, 256 on AVX2). On an AVX-512 machine, 256
- *       together with {@code -XX:UseAVX=2} runs the AVX2 code path;
+ *   <li>{@code -Dmarrow.cpu.vectorBits=128|256|512} forces a vector width (default: the machine's
+ *       preferred one, 512 bits on AVX-512, 256 on AVX2). On an AVX-512 machine, 256 together with
+ *       {@code -XX:UseAVX=2} runs the AVX2 code path;
  *   <li>{@code -Dmarrow.cpu.scalar=true} runs every loop that has a scalar tail entirely in that
  *       tail (element-wise, optimizer, direct-convolution and row-copy kernels), to tell a vector
- *       loop's result from the scalar one's. The GEMM micro-kernels and 2×2 pooling have no
- *       scalar form and stay vectorized.
+ *       loop's result from the scalar one's. The GEMM micro-kernels and 2×2 pooling have no scalar
+ *       form and stay vectorized.
  * </ul>
  *
  * Both are read once, when the CPU backend's first class loads: constants the JIT can fold.
@@ -34,8 +34,7 @@ public final class Vectors {
    * Rows of a convolution's patches are as short as its output is wide (8 floats in the second
    * layer of the MNIST CNNs), so they are moved in vectors of at most 8 floats.
    */
-  static final VectorSpecies<Float> ROW =
-      LANES >= 8 ? FloatVector.SPECIES_256 : FLOAT;
+  static final VectorSpecies<Float> ROW = LANES >= 8 ? FloatVector.SPECIES_256 : FLOAT;
 
   /** True when loops with a scalar tail run only that tail. */
   public static final boolean SCALAR = Boolean.getBoolean("marrow.cpu.scalar");
@@ -68,8 +67,12 @@ public final class Vectors {
     }
     int max = FloatVector.SPECIES_MAX.vectorBitSize();
     if (wanted != 128 && wanted != 256 && wanted != 512 || wanted > max) {
-      throw new IllegalArgumentException("-Dmarrow.cpu.vectorBits=" + bits
-          + ": expected 128, 256 or 512, at most this machine's " + max + " bits");
+      throw new IllegalArgumentException(
+          "-Dmarrow.cpu.vectorBits="
+              + bits
+              + ": expected 128, 256 or 512, at most this machine's "
+              + max
+              + " bits");
     }
     return VectorSpecies.of(float.class, VectorShape.forBitSize(wanted));
   }

@@ -1,9 +1,9 @@
 package dev.marrow.engine.backend.cuda;
 
-import dev.marrow.JvmFlags;
 import static dev.marrow.bindings.CudaStatus.cublas;
 import static dev.marrow.bindings.CudaStatus.cudnn;
 
+import dev.marrow.JvmFlags;
 import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.bindings.cublas.cublas_h;
 import dev.marrow.bindings.cudnn.cudnn_h;
@@ -49,12 +49,16 @@ public final class CudaBackend implements Backend {
   private final CudaKernels kernels;
   private final MemorySegment one;
   private final MemorySegment zero;
+
   /** Host scalars for cuBLAS/cuDNN (host pointer mode); calls are serialised on the backend. */
   private final MemorySegment scalar;
+
   private final MemorySegment alphaSlot;
   private final MemorySegment betaSlot;
+
   /** Explicitly padded inputs and their gradients, per geometry (see padded). */
   private final Map<List<Object>, Tensor> paddingBuffers = new HashMap<>();
+
   private final Set<CudaBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
   private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
   private CudaBuffer scratch;
@@ -69,8 +73,12 @@ public final class CudaBackend implements Backend {
     cublas(cublas_h.cublasCreate_v2(slot), "cublasCreate_v2");
     this.cublasHandle = slot.get(ValueLayout.ADDRESS, 0);
     // cuBLAS defaults to FP32 math; TF32 tensor cores are opt-in.
-    cublas(cublas_h.cublasSetMathMode(cublasHandle, Boolean.getBoolean("marrow.cuda.tf32")
-        ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH() : cublas_h.CUBLAS_DEFAULT_MATH()),
+    cublas(
+        cublas_h.cublasSetMathMode(
+            cublasHandle,
+            Boolean.getBoolean("marrow.cuda.tf32")
+                ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH()
+                : cublas_h.CUBLAS_DEFAULT_MATH()),
         "cublasSetMathMode");
     this.cudnn = new Cudnn();
     this.kernels = new CudaKernels(ordinal, info.major(), info.minor());
@@ -97,14 +105,19 @@ public final class CudaBackend implements Backend {
     }
     int count = CudaRuntime.deviceCount();
     if (ordinal < 0 || ordinal >= count) {
-      whyNot.accept("the CUDA libraries loaded, but " + (count == 0 ? "no CUDA device is visible"
-          : "there is no device cuda:" + ordinal + " (devices: 0.." + (count - 1) + ")"));
+      whyNot.accept(
+          "the CUDA libraries loaded, but "
+              + (count == 0
+                  ? "no CUDA device is visible"
+                  : "there is no device cuda:" + ordinal + " (devices: 0.." + (count - 1) + ")"));
       return Optional.empty();
     }
     return Optional.of(new CudaBackend(ordinal));
   }
 
-  /** One line per visible device, with the runtime and library versions (for {@code marrow info}). */
+  /**
+   * One line per visible device, with the runtime and library versions (for {@code marrow info}).
+   */
   public static List<String> describeDevices() {
     List<String> lines = new ArrayList<>();
     lines.add("CUDA " + CudaRuntime.versions() + ", cuDNN " + Cudnn.version());
@@ -232,9 +245,23 @@ public final class CudaBackend implements Backend {
   // ---- BLAS -----------------------------------------------------------------------------------
 
   @Override
-  public synchronized void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-      Tensor a, int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c,
-      int cOffset, int ldc) {
+  public synchronized void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Tensor a,
+      int aOffset,
+      int lda,
+      Tensor b,
+      int bOffset,
+      int ldb,
+      float beta,
+      Tensor c,
+      int cOffset,
+      int ldc) {
     makeCurrent();
     // Row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap the operands, keep the
     // transposes, and the row strides become the column-major leading dimensions.
@@ -242,26 +269,53 @@ public final class CudaBackend implements Backend {
     MemorySegment cPtr = overwritesAllOfC ? out(c) : inout(c);
     alphaSlot.set(ValueLayout.JAVA_FLOAT, 0, alpha);
     betaSlot.set(ValueLayout.JAVA_FLOAT, 0, beta);
-    cublas(cublas_h.cublasSgemm_v2(cublasHandle,
-        transB ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
-        transA ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(), n, m, k, alphaSlot,
-        CudaRuntime.offset(in(b), bOffset), ldb, CudaRuntime.offset(in(a), aOffset), lda,
-        betaSlot, CudaRuntime.offset(cPtr, cOffset), ldc), "cublasSgemm_v2");
+    cublas(
+        cublas_h.cublasSgemm_v2(
+            cublasHandle,
+            transB ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
+            transA ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
+            n,
+            m,
+            k,
+            alphaSlot,
+            CudaRuntime.offset(in(b), bOffset),
+            ldb,
+            CudaRuntime.offset(in(a), aOffset),
+            lda,
+            betaSlot,
+            CudaRuntime.offset(cPtr, cOffset),
+            ldc),
+        "cublasSgemm_v2");
   }
 
   @Override
   public synchronized void biasAdd(Tensor y, Tensor bias, int rows, int cols) {
     makeCurrent();
-    cudnn(cudnn_h.cudnnAddTensor(cudnn.handle, one, cudnn.tensor(1, cols, 1, 1), in(bias), one,
-        cudnn.tensor(rows, cols, 1, 1), inout(y)), "cudnnAddTensor");
+    cudnn(
+        cudnn_h.cudnnAddTensor(
+            cudnn.handle,
+            one,
+            cudnn.tensor(1, cols, 1, 1),
+            in(bias),
+            one,
+            cudnn.tensor(rows, cols, 1, 1),
+            inout(y)),
+        "cudnnAddTensor");
   }
 
   @Override
   public synchronized void biasGrad(Tensor dy, Tensor dBias, int rows, int cols, float beta) {
     makeCurrent();
     MemorySegment db = beta == 0 ? out(dBias) : inout(dBias);
-    cudnn(cudnn_h.cudnnConvolutionBackwardBias(cudnn.handle, one, cudnn.tensor(rows, cols, 1, 1),
-        in(dy), hostFloat(beta), cudnn.tensor(1, cols, 1, 1), db),
+    cudnn(
+        cudnn_h.cudnnConvolutionBackwardBias(
+            cudnn.handle,
+            one,
+            cudnn.tensor(rows, cols, 1, 1),
+            in(dy),
+            hostFloat(beta),
+            cudnn.tensor(1, cols, 1, 1),
+            db),
         "cudnnConvolutionBackwardBias");
   }
 
@@ -277,8 +331,9 @@ public final class CudaBackend implements Backend {
   @Override
   public synchronized void axpy(float alpha, Tensor x, Tensor y) {
     makeCurrent();
-    cublas(cublas_h.cublasSaxpy_v2(cublasHandle, y.size(), hostFloat(alpha), in(x), 1, inout(y),
-        1), "cublasSaxpy_v2");
+    cublas(
+        cublas_h.cublasSaxpy_v2(cublasHandle, y.size(), hostFloat(alpha), in(x), 1, inout(y), 1),
+        "cublasSaxpy_v2");
   }
 
   @Override
@@ -295,7 +350,8 @@ public final class CudaBackend implements Backend {
     if (alpha == 0) { // writes zeros even over NaN, which scal by 0 would keep
       CudaRuntime.memset(out(x), 4L * x.size());
     } else {
-      cublas(cublas_h.cublasSscal_v2(cublasHandle, x.size(), hostFloat(alpha), inout(x), 1),
+      cublas(
+          cublas_h.cublasSscal_v2(cublasHandle, x.size(), hostFloat(alpha), inout(x), 1),
           "cublasSscal_v2");
     }
   }
@@ -303,8 +359,8 @@ public final class CudaBackend implements Backend {
   // ---- convolution ----------------------------------------------------------------------------
 
   @Override
-  public synchronized void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias,
-      Tensor y) {
+  public synchronized void conv2dForward(
+      ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
     makeCurrent();
     if (!Cudnn.symmetric(g)) {
       conv2dForward(unpadded(g), padded(g, x, 0f), w, bias, y);
@@ -313,10 +369,25 @@ public final class CudaBackend implements Backend {
     Cudnn.Convolution c = cudnn.convolution(g, WORKSPACE_LIMIT);
     MemorySegment ws = workspace(c.workspaceBytes());
     MemorySegment yPtr = out(y);
-    cudnn(cudnn_h.cudnnConvolutionForward(cudnn.handle, one, c.x(), in(x), c.w(), in(w), c.conv(),
-        c.forwardAlgo(), ws, c.workspaceBytes(), zero, c.y(), yPtr), "cudnnConvolutionForward");
+    cudnn(
+        cudnn_h.cudnnConvolutionForward(
+            cudnn.handle,
+            one,
+            c.x(),
+            in(x),
+            c.w(),
+            in(w),
+            c.conv(),
+            c.forwardAlgo(),
+            ws,
+            c.workspaceBytes(),
+            zero,
+            c.y(),
+            yPtr),
+        "cudnnConvolutionForward");
     if (bias != null) {
-      cudnn(cudnn_h.cudnnAddTensor(cudnn.handle, one, c.bias(), in(bias), one, c.y(), yPtr),
+      cudnn(
+          cudnn_h.cudnnAddTensor(cudnn.handle, one, c.bias(), in(bias), one, c.y(), yPtr),
           "cudnnAddTensor");
     }
   }
@@ -332,14 +403,27 @@ public final class CudaBackend implements Backend {
     }
     Cudnn.Convolution c = cudnn.convolution(g, WORKSPACE_LIMIT);
     MemorySegment ws = workspace(c.workspaceBytes());
-    cudnn(cudnn_h.cudnnConvolutionBackwardData(cudnn.handle, one, c.w(), in(w), c.y(), in(dy),
-        c.conv(), c.backwardDataAlgo(), ws, c.workspaceBytes(), zero, c.x(), out(dx)),
+    cudnn(
+        cudnn_h.cudnnConvolutionBackwardData(
+            cudnn.handle,
+            one,
+            c.w(),
+            in(w),
+            c.y(),
+            in(dy),
+            c.conv(),
+            c.backwardDataAlgo(),
+            ws,
+            c.workspaceBytes(),
+            zero,
+            c.x(),
+            out(dx)),
         "cudnnConvolutionBackwardData");
   }
 
   @Override
-  public synchronized void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw,
-      float beta) {
+  public synchronized void conv2dBackwardFilter(
+      ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
     makeCurrent();
     if (!Cudnn.symmetric(g)) {
       conv2dBackwardFilter(unpadded(g), padded(g, x, 0f), dy, dw, beta);
@@ -348,8 +432,21 @@ public final class CudaBackend implements Backend {
     Cudnn.Convolution c = cudnn.convolution(g, WORKSPACE_LIMIT);
     MemorySegment ws = workspace(c.workspaceBytes());
     MemorySegment dwPtr = beta == 0 ? out(dw) : inout(dw);
-    cudnn(cudnn_h.cudnnConvolutionBackwardFilter(cudnn.handle, one, c.x(), in(x), c.y(), in(dy),
-        c.conv(), c.backwardFilterAlgo(), ws, c.workspaceBytes(), hostFloat(beta), c.w(), dwPtr),
+    cudnn(
+        cudnn_h.cudnnConvolutionBackwardFilter(
+            cudnn.handle,
+            one,
+            c.x(),
+            in(x),
+            c.y(),
+            in(dy),
+            c.conv(),
+            c.backwardFilterAlgo(),
+            ws,
+            c.workspaceBytes(),
+            hostFloat(beta),
+            c.w(),
+            dwPtr),
         "cudnnConvolutionBackwardFilter");
   }
 
@@ -357,9 +454,16 @@ public final class CudaBackend implements Backend {
   public synchronized void conv2dBackwardBias(ConvGeometry g, Tensor dy, Tensor db, float beta) {
     makeCurrent();
     MemorySegment dbPtr = beta == 0 ? out(db) : inout(db);
-    cudnn(cudnn_h.cudnnConvolutionBackwardBias(cudnn.handle, one,
-        cudnn.tensor(g.n(), g.f(), g.outH(), g.outW()), in(dy), hostFloat(beta),
-        cudnn.tensor(1, g.f(), 1, 1), dbPtr), "cudnnConvolutionBackwardBias");
+    cudnn(
+        cudnn_h.cudnnConvolutionBackwardBias(
+            cudnn.handle,
+            one,
+            cudnn.tensor(g.n(), g.f(), g.outH(), g.outW()),
+            in(dy),
+            hostFloat(beta),
+            cudnn.tensor(1, g.f(), 1, 1),
+            dbPtr),
+        "cudnnConvolutionBackwardBias");
   }
 
   // ---- pooling --------------------------------------------------------------------------------
@@ -371,14 +475,22 @@ public final class CudaBackend implements Backend {
       poolForward(mode, unpadded(g), padded(g, x, poolPadValue(mode, g)), y);
       return;
     }
-    cudnn(cudnn_h.cudnnPoolingForward(cudnn.handle, cudnn.pooling(mode, g), one,
-        cudnn.tensor(g.n(), g.c(), g.h(), g.w()), in(x), zero,
-        cudnn.tensor(g.n(), g.c(), g.outH(), g.outW()), out(y)), "cudnnPoolingForward");
+    cudnn(
+        cudnn_h.cudnnPoolingForward(
+            cudnn.handle,
+            cudnn.pooling(mode, g),
+            one,
+            cudnn.tensor(g.n(), g.c(), g.h(), g.w()),
+            in(x),
+            zero,
+            cudnn.tensor(g.n(), g.c(), g.outH(), g.outW()),
+            out(y)),
+        "cudnnPoolingForward");
   }
 
   @Override
-  public synchronized void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y,
-      Tensor dy, Tensor dx) {
+  public synchronized void poolBackward(
+      PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx) {
     makeCurrent();
     if (!Cudnn.symmetric(g)) {
       Tensor dPadded = paddingBuffer(g, 1);
@@ -388,8 +500,21 @@ public final class CudaBackend implements Backend {
     }
     MemorySegment xd = cudnn.tensor(g.n(), g.c(), g.h(), g.w());
     MemorySegment yd = cudnn.tensor(g.n(), g.c(), g.outH(), g.outW());
-    cudnn(cudnn_h.cudnnPoolingBackward(cudnn.handle, cudnn.pooling(mode, g), one, yd, in(y), yd,
-        in(dy), xd, in(x), zero, xd, out(dx)), "cudnnPoolingBackward");
+    cudnn(
+        cudnn_h.cudnnPoolingBackward(
+            cudnn.handle,
+            cudnn.pooling(mode, g),
+            one,
+            yd,
+            in(y),
+            yd,
+            in(dy),
+            xd,
+            in(x),
+            zero,
+            xd,
+            out(dx)),
+        "cudnnPoolingBackward");
   }
 
   // ---- explicit padding for geometries cuDNN's symmetric padding cannot express --------------
@@ -398,77 +523,191 @@ public final class CudaBackend implements Backend {
   private static ConvGeometry unpadded(ConvGeometry g) {
     int ph = (g.outH() - 1) * g.strideH() + g.dilationH() * (g.kh() - 1) + 1;
     int pw = (g.outW() - 1) * g.strideW() + g.dilationW() * (g.kw() - 1) + 1;
-    return new ConvGeometry(g.n(), g.c(), ph, pw, g.f(), g.kh(), g.kw(), g.strideH(),
-        g.strideW(), 0, 0, g.dilationH(), g.dilationW(), g.outH(), g.outW());
+    return new ConvGeometry(
+        g.n(),
+        g.c(),
+        ph,
+        pw,
+        g.f(),
+        g.kh(),
+        g.kw(),
+        g.strideH(),
+        g.strideW(),
+        0,
+        0,
+        g.dilationH(),
+        g.dilationW(),
+        g.outH(),
+        g.outW());
   }
 
   private static float poolPadValue(PoolMode mode, ConvGeometry g) {
     return switch (mode) {
       case MAX -> Float.NEGATIVE_INFINITY; // never a window's maximum
-      case AVERAGE_INCLUDE_PADDING -> 0f;  // counted, as zeros
-      case AVERAGE_EXCLUDE_PADDING -> throw new UnsupportedOperationException("average pooling "
-          + "that excludes padding needs top/left and bottom/right padding alike on CUDA: " + g);
+      case AVERAGE_INCLUDE_PADDING -> 0f; // counted, as zeros
+      case AVERAGE_EXCLUDE_PADDING ->
+          throw new UnsupportedOperationException(
+              "average pooling "
+                  + "that excludes padding needs top/left and bottom/right padding alike on CUDA: "
+                  + g);
     };
   }
 
   /** A device buffer for the explicitly padded input (slot 0) or its gradient (slot 1). */
   private Tensor paddingBuffer(ConvGeometry g, int slot) {
     ConvGeometry u = unpadded(g);
-    return paddingBuffers.computeIfAbsent(List.of(g, slot),
-        k -> allocate(Shape.of(g.n(), g.c(), u.h(), u.w())));
+    return paddingBuffers.computeIfAbsent(
+        List.of(g, slot), k -> allocate(Shape.of(g.n(), g.c(), u.h(), u.w())));
   }
 
   private Tensor padded(ConvGeometry g, Tensor x, float value) {
     ConvGeometry u = unpadded(g);
     Tensor p = paddingBuffer(g, 0);
-    kernels.launch("pad_planes", p.size(), new CudaKernels.Args().ptr(in(x)).ptr(out(p))
-        .i(g.n() * g.c()).i(g.h()).i(g.w()).i(g.padTop()).i(g.padLeft()).i(u.h()).i(u.w())
-        .f(value));
+    kernels.launch(
+        "pad_planes",
+        p.size(),
+        new CudaKernels.Args()
+            .ptr(in(x))
+            .ptr(out(p))
+            .i(g.n() * g.c())
+            .i(g.h())
+            .i(g.w())
+            .i(g.padTop())
+            .i(g.padLeft())
+            .i(u.h())
+            .i(u.w())
+            .f(value));
     return p;
   }
 
   private void crop(ConvGeometry g, Tensor padded, Tensor dx) {
     ConvGeometry u = unpadded(g);
-    kernels.launch("crop_planes", dx.size(), new CudaKernels.Args().ptr(in(padded)).ptr(out(dx))
-        .i(g.n() * g.c()).i(g.h()).i(g.w()).i(g.padTop()).i(g.padLeft()).i(u.h()).i(u.w()));
+    kernels.launch(
+        "crop_planes",
+        dx.size(),
+        new CudaKernels.Args()
+            .ptr(in(padded))
+            .ptr(out(dx))
+            .i(g.n() * g.c())
+            .i(g.h())
+            .i(g.w())
+            .i(g.padTop())
+            .i(g.padLeft())
+            .i(u.h())
+            .i(u.w()));
   }
 
   // ---- batch normalisation --------------------------------------------------------------------
 
   @Override
-  public synchronized void batchNormForwardTraining(int n, int c, int spatial, Tensor x,
-      Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float factor,
-      float epsilon, Tensor savedMean, Tensor savedInvStd, Tensor y) {
+  public synchronized void batchNormForwardTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y) {
     makeCurrent();
     MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
-    cudnn(cudnn_h.cudnnBatchNormalizationForwardTraining(cudnn.handle,
-        cudnn_h.CUDNN_BATCHNORM_SPATIAL(), one, zero, xd, in(x), xd, out(y),
-        cudnn.tensor(1, c, 1, 1), in(gamma), in(beta), factor, inout(runningMean),
-        inout(runningVar), epsilon, out(savedMean), out(savedInvStd)),
+    cudnn(
+        cudnn_h.cudnnBatchNormalizationForwardTraining(
+            cudnn.handle,
+            cudnn_h.CUDNN_BATCHNORM_SPATIAL(),
+            one,
+            zero,
+            xd,
+            in(x),
+            xd,
+            out(y),
+            cudnn.tensor(1, c, 1, 1),
+            in(gamma),
+            in(beta),
+            factor,
+            inout(runningMean),
+            inout(runningVar),
+            epsilon,
+            out(savedMean),
+            out(savedInvStd)),
         "cudnnBatchNormalizationForwardTraining");
   }
 
   @Override
-  public synchronized void batchNormForwardInference(int n, int c, int spatial, Tensor x,
-      Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon, Tensor y) {
+  public synchronized void batchNormForwardInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      Tensor y) {
     makeCurrent();
     MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
-    cudnn(cudnn_h.cudnnBatchNormalizationForwardInference(cudnn.handle,
-        cudnn_h.CUDNN_BATCHNORM_SPATIAL(), one, zero, xd, in(x), xd, out(y),
-        cudnn.tensor(1, c, 1, 1), in(gamma), in(beta), in(runningMean), in(runningVar), epsilon),
+    cudnn(
+        cudnn_h.cudnnBatchNormalizationForwardInference(
+            cudnn.handle,
+            cudnn_h.CUDNN_BATCHNORM_SPATIAL(),
+            one,
+            zero,
+            xd,
+            in(x),
+            xd,
+            out(y),
+            cudnn.tensor(1, c, 1, 1),
+            in(gamma),
+            in(beta),
+            in(runningMean),
+            in(runningVar),
+            epsilon),
         "cudnnBatchNormalizationForwardInference");
   }
 
   @Override
-  public synchronized void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy,
-      Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma,
+  public synchronized void batchNormBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor dy,
+      Tensor gamma,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor dx,
+      Tensor dGamma,
       Tensor dBeta) {
     makeCurrent();
     MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
     // epsilon is unused when the saved statistics are passed; cuDNN still checks its minimum.
-    cudnn(cudnn_h.cudnnBatchNormalizationBackward(cudnn.handle, cudnn_h.CUDNN_BATCHNORM_SPATIAL(),
-        one, zero, one, zero, xd, in(x), xd, in(dy), xd, out(dx), cudnn.tensor(1, c, 1, 1),
-        in(gamma), out(dGamma), out(dBeta), 1e-5, in(savedMean), in(savedInvStd)),
+    cudnn(
+        cudnn_h.cudnnBatchNormalizationBackward(
+            cudnn.handle,
+            cudnn_h.CUDNN_BATCHNORM_SPATIAL(),
+            one,
+            zero,
+            one,
+            zero,
+            xd,
+            in(x),
+            xd,
+            in(dy),
+            xd,
+            out(dx),
+            cudnn.tensor(1, c, 1, 1),
+            in(gamma),
+            out(dGamma),
+            out(dBeta),
+            1e-5,
+            in(savedMean),
+            in(savedInvStd)),
         "cudnnBatchNormalizationBackward");
   }
 
@@ -495,8 +734,10 @@ public final class CudaBackend implements Backend {
     }
     MemorySegment d = cudnn.tensor(1, x.size(), 1, 1);
     MemorySegment yPtr = x == y ? inout(y) : out(y);
-    cudnn(cudnn_h.cudnnActivationForward(cudnn.handle, cudnn.activation(cudnnMode(kind)), one, d,
-        in(x), zero, d, yPtr), "cudnnActivationForward");
+    cudnn(
+        cudnn_h.cudnnActivationForward(
+            cudnn.handle, cudnn.activation(cudnnMode(kind)), one, d, in(x), zero, d, yPtr),
+        "cudnnActivationForward");
   }
 
   @Override
@@ -511,8 +752,21 @@ public final class CudaBackend implements Backend {
     MemorySegment dxPtr = dx == dy ? inout(dx) : out(dx);
     // The Backend gives y only. For relu, sigmoid and tanh the derivative is a function of y (and
     // relu's x > 0 exactly where y > 0), so y stands in for cuDNN's x argument.
-    cudnn(cudnn_h.cudnnActivationBackward(cudnn.handle, cudnn.activation(cudnnMode(kind)), one, d,
-        yPtr, d, in(dy), d, yPtr, zero, d, dxPtr), "cudnnActivationBackward");
+    cudnn(
+        cudnn_h.cudnnActivationBackward(
+            cudnn.handle,
+            cudnn.activation(cudnnMode(kind)),
+            one,
+            d,
+            yPtr,
+            d,
+            in(dy),
+            d,
+            yPtr,
+            zero,
+            d,
+            dxPtr),
+        "cudnnActivationBackward");
   }
 
   @Override
@@ -520,8 +774,17 @@ public final class CudaBackend implements Backend {
     makeCurrent();
     MemorySegment d = cudnn.tensor(rows, cols, 1, 1);
     MemorySegment yPtr = x == y ? inout(y) : out(y);
-    cudnn(cudnn_h.cudnnSoftmaxForward(cudnn.handle, cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
-        cudnn_h.CUDNN_SOFTMAX_MODE_INSTANCE(), one, d, in(x), zero, d, yPtr),
+    cudnn(
+        cudnn_h.cudnnSoftmaxForward(
+            cudnn.handle,
+            cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
+            cudnn_h.CUDNN_SOFTMAX_MODE_INSTANCE(),
+            one,
+            d,
+            in(x),
+            zero,
+            d,
+            yPtr),
         "cudnnSoftmaxForward");
   }
 
@@ -530,8 +793,19 @@ public final class CudaBackend implements Backend {
     makeCurrent();
     MemorySegment d = cudnn.tensor(rows, cols, 1, 1);
     MemorySegment dxPtr = dx == dy ? inout(dx) : out(dx);
-    cudnn(cudnn_h.cudnnSoftmaxBackward(cudnn.handle, cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
-        cudnn_h.CUDNN_SOFTMAX_MODE_INSTANCE(), one, d, in(y), d, in(dy), zero, d, dxPtr),
+    cudnn(
+        cudnn_h.cudnnSoftmaxBackward(
+            cudnn.handle,
+            cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
+            cudnn_h.CUDNN_SOFTMAX_MODE_INSTANCE(),
+            one,
+            d,
+            in(y),
+            d,
+            in(dy),
+            zero,
+            d,
+            dxPtr),
         "cudnnSoftmaxBackward");
   }
 
@@ -543,13 +817,21 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public synchronized float softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits,
-      int rows, int cols, float gradScale) {
+  public synchronized float softmaxCrossEntropy(
+      Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols, float gradScale) {
     makeCurrent();
     MemorySegment rowLoss = scratch(rows);
-    kernels.launch("softmax_xent_sparse", rows, new CudaKernels.Args().ptr(in(logits))
-        .ptr(in(labels)).ptr(dLogits == null ? null : out(dLogits)).ptr(rowLoss).i(rows).i(cols)
-        .f(gradScale));
+    kernels.launch(
+        "softmax_xent_sparse",
+        rows,
+        new CudaKernels.Args()
+            .ptr(in(logits))
+            .ptr(in(labels))
+            .ptr(dLogits == null ? null : out(dLogits))
+            .ptr(rowLoss)
+            .i(rows)
+            .i(cols)
+            .f(gradScale));
     float loss = sum(rowLoss, rows);
     if (Float.isNaN(loss)) {
       requireClassIndices(labels, rows, cols);
@@ -568,36 +850,59 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public synchronized float softmaxCrossEntropyDense(Tensor logits, Tensor targets,
-      Tensor dLogits, int rows, int cols, float gradScale) {
+  public synchronized float softmaxCrossEntropyDense(
+      Tensor logits, Tensor targets, Tensor dLogits, int rows, int cols, float gradScale) {
     makeCurrent();
     MemorySegment rowLoss = scratch(rows);
-    kernels.launch("softmax_xent_dense", rows, new CudaKernels.Args().ptr(in(logits))
-        .ptr(in(targets)).ptr(dLogits == null ? null : out(dLogits)).ptr(rowLoss).i(rows)
-        .i(cols).f(gradScale));
+    kernels.launch(
+        "softmax_xent_dense",
+        rows,
+        new CudaKernels.Args()
+            .ptr(in(logits))
+            .ptr(in(targets))
+            .ptr(dLogits == null ? null : out(dLogits))
+            .ptr(rowLoss)
+            .i(rows)
+            .i(cols)
+            .f(gradScale));
     return sum(rowLoss, rows);
   }
 
   @Override
-  public synchronized float crossEntropyOfProbabilities(Tensor probs, Tensor targets,
-      Tensor dProbs, int rows, int cols, float gradScale) {
+  public synchronized float crossEntropyOfProbabilities(
+      Tensor probs, Tensor targets, Tensor dProbs, int rows, int cols, float gradScale) {
     makeCurrent();
     int n = rows * cols;
     MemorySegment terms = scratch(n);
-    kernels.launch("xent_probabilities", n, new CudaKernels.Args().ptr(in(probs))
-        .ptr(in(targets)).ptr(dProbs == null ? null : out(dProbs)).ptr(terms).i(n).f(gradScale));
+    kernels.launch(
+        "xent_probabilities",
+        n,
+        new CudaKernels.Args()
+            .ptr(in(probs))
+            .ptr(in(targets))
+            .ptr(dProbs == null ? null : out(dProbs))
+            .ptr(terms)
+            .i(n)
+            .f(gradScale));
     return sum(terms, n);
   }
 
   @Override
-  public synchronized float squaredError(Tensor predictions, Tensor targets, Tensor dPredictions,
-      float gradScale) {
+  public synchronized float squaredError(
+      Tensor predictions, Tensor targets, Tensor dPredictions, float gradScale) {
     makeCurrent();
     int n = predictions.size();
     MemorySegment terms = scratch(n);
-    kernels.launch("squared_error", n, new CudaKernels.Args().ptr(in(predictions))
-        .ptr(in(targets)).ptr(dPredictions == null ? null : out(dPredictions)).ptr(terms).i(n)
-        .f(gradScale));
+    kernels.launch(
+        "squared_error",
+        n,
+        new CudaKernels.Args()
+            .ptr(in(predictions))
+            .ptr(in(targets))
+            .ptr(dPredictions == null ? null : out(dPredictions))
+            .ptr(terms)
+            .i(n)
+            .f(gradScale));
     return sum(terms, n);
   }
 
@@ -611,12 +916,14 @@ public final class CudaBackend implements Backend {
     return countCorrect(scores, null, in(targets), rows, cols);
   }
 
-  private int countCorrect(Tensor scores, MemorySegment labels, MemorySegment targets, int rows,
-      int cols) {
+  private int countCorrect(
+      Tensor scores, MemorySegment labels, MemorySegment targets, int rows, int cols) {
     makeCurrent();
     MemorySegment hits = scratch(rows);
-    kernels.launch("count_correct", rows, new CudaKernels.Args().ptr(in(scores)).ptr(labels)
-        .ptr(targets).ptr(hits).i(rows).i(cols));
+    kernels.launch(
+        "count_correct",
+        rows,
+        new CudaKernels.Args().ptr(in(scores)).ptr(labels).ptr(targets).ptr(hits).i(rows).i(cols));
     return Math.round(sum(hits, rows));
   }
 
@@ -624,8 +931,8 @@ public final class CudaBackend implements Backend {
   public synchronized void argmax(Tensor scores, int rows, int cols, int[] out) {
     makeCurrent();
     MemorySegment indices = scratch(rows);
-    kernels.launch("argmax_rows", rows, new CudaKernels.Args().ptr(in(scores)).ptr(indices)
-        .i(rows).i(cols));
+    kernels.launch(
+        "argmax_rows", rows, new CudaKernels.Args().ptr(in(scores)).ptr(indices).i(rows).i(cols));
     try (Arena call = Arena.ofConfined()) {
       MemorySegment host = call.allocate(ValueLayout.JAVA_FLOAT, rows);
       CudaRuntime.copyToHost(host, indices, 4L * rows);
@@ -638,39 +945,79 @@ public final class CudaBackend implements Backend {
   // ---- regularisation and optimizers ----------------------------------------------------------
 
   @Override
-  public synchronized void dropoutForward(Tensor x, Tensor y, Tensor mask, float rate,
-      long seed) {
+  public synchronized void dropoutForward(Tensor x, Tensor y, Tensor mask, float rate, long seed) {
     makeCurrent();
-    kernels.launch("dropout_forward", x.size(), new CudaKernels.Args().ptr(in(x)).ptr(out(y))
-        .ptr(out(mask)).f(rate).l(seed).i(x.size()));
+    kernels.launch(
+        "dropout_forward",
+        x.size(),
+        new CudaKernels.Args().ptr(in(x)).ptr(out(y)).ptr(out(mask)).f(rate).l(seed).i(x.size()));
   }
 
   @Override
   public synchronized void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
     makeCurrent();
     MemorySegment dxPtr = dx == dy ? inout(dx) : out(dx);
-    kernels.launch("multiply", dx.size(), new CudaKernels.Args().ptr(in(dy)).ptr(in(mask))
-        .ptr(dxPtr).i(dx.size()));
+    kernels.launch(
+        "multiply",
+        dx.size(),
+        new CudaKernels.Args().ptr(in(dy)).ptr(in(mask)).ptr(dxPtr).i(dx.size()));
   }
 
   @Override
-  public synchronized void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr,
-      float momentum, boolean nesterov, float weightDecay) {
+  public synchronized void sgdUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor velocity,
+      float lr,
+      float momentum,
+      boolean nesterov,
+      float weightDecay) {
     makeCurrent();
-    kernels.launch("sgd_update", param.size(), new CudaKernels.Args().ptr(inout(param))
-        .ptr(in(grad)).ptr(velocity == null ? null : inout(velocity)).f(lr).f(momentum)
-        .i(nesterov ? 1 : 0).f(weightDecay).i(param.size()));
+    kernels.launch(
+        "sgd_update",
+        param.size(),
+        new CudaKernels.Args()
+            .ptr(inout(param))
+            .ptr(in(grad))
+            .ptr(velocity == null ? null : inout(velocity))
+            .f(lr)
+            .f(momentum)
+            .i(nesterov ? 1 : 0)
+            .f(weightDecay)
+            .i(param.size()));
   }
 
   @Override
-  public synchronized void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr,
-      float beta1, float beta2, float epsilon, int step, float weightDecay,
+  public synchronized void adamUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float epsilon,
+      int step,
+      float weightDecay,
       boolean decoupledWeightDecay) {
     makeCurrent();
-    kernels.launch("adam_update", param.size(), new CudaKernels.Args().ptr(inout(param))
-        .ptr(in(grad)).ptr(inout(m)).ptr(inout(v)).f(lr).f(beta1).f(beta2).f(epsilon)
-        .d(1 - Math.pow(beta1, step)).d(1 - Math.pow(beta2, step)).f(weightDecay)
-        .i(decoupledWeightDecay ? 1 : 0).i(param.size()));
+    kernels.launch(
+        "adam_update",
+        param.size(),
+        new CudaKernels.Args()
+            .ptr(inout(param))
+            .ptr(in(grad))
+            .ptr(inout(m))
+            .ptr(inout(v))
+            .f(lr)
+            .f(beta1)
+            .f(beta2)
+            .f(epsilon)
+            .d(1 - Math.pow(beta1, step))
+            .d(1 - Math.pow(beta2, step))
+            .f(weightDecay)
+            .i(decoupledWeightDecay ? 1 : 0)
+            .i(param.size()));
   }
 
   // ---- lifetime -------------------------------------------------------------------------------

@@ -78,8 +78,16 @@ final class CudaKernels implements AutoCloseable {
     } catch (jcuda.CudaException e) {
       String[] log = new String[1];
       JNvrtc.nvrtcGetProgramLog(program, log);
-      throw new IllegalStateException("NVRTC could not compile " + SOURCE_RESOURCE + " for "
-          + architecture + ": " + e.getMessage() + "\n" + log[0], e);
+      throw new IllegalStateException(
+          "NVRTC could not compile "
+              + SOURCE_RESOURCE
+              + " for "
+              + architecture
+              + ": "
+              + e.getMessage()
+              + "\n"
+              + log[0],
+          e);
     } finally {
       JNvrtc.nvrtcDestroyProgram(program);
     }
@@ -95,11 +103,14 @@ final class CudaKernels implements AutoCloseable {
     if (items <= 0) {
       return;
     }
-    CUfunction f = functions.computeIfAbsent(name, n -> {
-      CUfunction fn = new CUfunction();
-      cuModuleGetFunction(fn, module, n);
-      return fn;
-    });
+    CUfunction f =
+        functions.computeIfAbsent(
+            name,
+            n -> {
+              CUfunction fn = new CUfunction();
+              cuModuleGetFunction(fn, module, n);
+              return fn;
+            });
     int blocks = (items + BLOCK - 1) / BLOCK;
     cuLaunchKernel(f, blocks, 1, 1, BLOCK, 1, 1, 0, null, args.pointer(), null);
   }

@@ -16,12 +16,13 @@ final class CudaRuntime {
   private CudaRuntime() {}
 
   /** What the runtime reports about one device. */
-  record DeviceInfo(int ordinal, String name, int major, int minor, int multiprocessors,
-      long totalMemory) {
+  record DeviceInfo(
+      int ordinal, String name, int major, int minor, int multiprocessors, long totalMemory) {
     @Override
     public String toString() {
-      return String.format("cuda:%d %s (compute capability %d.%d, %d SMs, %.1f GiB)", ordinal,
-          name, major, minor, multiprocessors, totalMemory / (double) (1L << 30));
+      return String.format(
+          "cuda:%d %s (compute capability %d.%d, %d SMs, %.1f GiB)",
+          ordinal, name, major, minor, multiprocessors, totalMemory / (double) (1L << 30));
     }
   }
 
@@ -30,7 +31,8 @@ final class CudaRuntime {
       MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
       int status = cudart_h.cudaGetDeviceCount(count);
       // "no device" and "no driver" mean zero devices here, not a failure.
-      if (status == cudart_h.cudaErrorNoDevice() || status == cudart_h.cudaErrorInsufficientDriver()) {
+      if (status == cudart_h.cudaErrorNoDevice()
+          || status == cudart_h.cudaErrorInsufficientDriver()) {
         return 0;
       }
       runtime(status, "cudaGetDeviceCount");
@@ -42,7 +44,9 @@ final class CudaRuntime {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment prop = cudaDeviceProp.allocate(arena);
       runtime(cudart_h.cudaGetDeviceProperties_v2(prop, ordinal), "cudaGetDeviceProperties_v2");
-      return new DeviceInfo(ordinal, cudaDeviceProp.name(prop).getString(0),
+      return new DeviceInfo(
+          ordinal,
+          cudaDeviceProp.name(prop).getString(0),
           attribute(arena, cudart_h.cudaDevAttrComputeCapabilityMajor(), ordinal),
           attribute(arena, cudart_h.cudaDevAttrComputeCapabilityMinor(), ordinal),
           attribute(arena, cudart_h.cudaDevAttrMultiProcessorCount(), ordinal),
@@ -64,7 +68,13 @@ final class CudaRuntime {
       int rt = v.get(ValueLayout.JAVA_INT, 0);
       runtime(cudart_h.cudaDriverGetVersion(v), "cudaDriverGetVersion");
       int drv = v.get(ValueLayout.JAVA_INT, 0);
-      return "runtime " + rt / 1000 + "." + rt % 1000 / 10 + ", driver " + drv / 1000 + "."
+      return "runtime "
+          + rt / 1000
+          + "."
+          + rt % 1000 / 10
+          + ", driver "
+          + drv / 1000
+          + "."
           + drv % 1000 / 10;
     }
   }
@@ -91,17 +101,20 @@ final class CudaRuntime {
   }
 
   static void copyToDevice(MemorySegment device, MemorySegment host, long bytes) {
-    runtime(cudart_h.cudaMemcpy(device, host, bytes, cudart_h.cudaMemcpyHostToDevice()),
+    runtime(
+        cudart_h.cudaMemcpy(device, host, bytes, cudart_h.cudaMemcpyHostToDevice()),
         "cudaMemcpy(host to device)");
   }
 
   static void copyToHost(MemorySegment host, MemorySegment device, long bytes) {
-    runtime(cudart_h.cudaMemcpy(host, device, bytes, cudart_h.cudaMemcpyDeviceToHost()),
+    runtime(
+        cudart_h.cudaMemcpy(host, device, bytes, cudart_h.cudaMemcpyDeviceToHost()),
         "cudaMemcpy(device to host)");
   }
 
   static void copyOnDevice(MemorySegment dst, MemorySegment src, long bytes) {
-    runtime(cudart_h.cudaMemcpy(dst, src, bytes, cudart_h.cudaMemcpyDeviceToDevice()),
+    runtime(
+        cudart_h.cudaMemcpy(dst, src, bytes, cudart_h.cudaMemcpyDeviceToDevice()),
         "cudaMemcpy(device to device)");
   }
 

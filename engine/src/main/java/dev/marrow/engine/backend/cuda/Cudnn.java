@@ -18,8 +18,8 @@ import java.util.Map;
 
 /**
  * The cuDNN handle and every descriptor the backend has needed, created once per shape and
- * destroyed with the handle. Convolutions also cache their algorithm choices (cuDNN's own
- * {@code _v7} heuristics ranking) and workspace sizes.
+ * destroyed with the handle. Convolutions also cache their algorithm choices (cuDNN's own {@code
+ * _v7} heuristics ranking) and workspace sizes.
  */
 final class Cudnn implements AutoCloseable {
   final MemorySegment handle;
@@ -31,8 +31,15 @@ final class Cudnn implements AutoCloseable {
   private final List<Runnable> destroyers = new ArrayList<>();
 
   /** The descriptors and algorithm choices of one convolution geometry. */
-  record Convolution(MemorySegment x, MemorySegment w, MemorySegment y, MemorySegment conv,
-      MemorySegment bias, int forwardAlgo, int backwardDataAlgo, int backwardFilterAlgo,
+  record Convolution(
+      MemorySegment x,
+      MemorySegment w,
+      MemorySegment y,
+      MemorySegment conv,
+      MemorySegment bias,
+      int forwardAlgo,
+      int backwardDataAlgo,
+      int backwardFilterAlgo,
       long workspaceBytes) {}
 
   Cudnn() {
@@ -48,13 +55,20 @@ final class Cudnn implements AutoCloseable {
 
   /** A float NCHW descriptor for (n, c, h, w). */
   MemorySegment tensor(int n, int c, int h, int w) {
-    return tensors.computeIfAbsent(List.of(n, c, h, w), k -> {
-      MemorySegment d = create(cudnn_h::cudnnCreateTensorDescriptor,
-          cudnn_h::cudnnDestroyTensorDescriptor, "cudnnCreateTensorDescriptor");
-      cudnn(cudnn_h.cudnnSetTensor4dDescriptor(d, cudnn_h.CUDNN_TENSOR_NCHW(),
-          cudnn_h.CUDNN_DATA_FLOAT(), n, c, h, w), "cudnnSetTensor4dDescriptor(" + k + ")");
-      return d;
-    });
+    return tensors.computeIfAbsent(
+        List.of(n, c, h, w),
+        k -> {
+          MemorySegment d =
+              create(
+                  cudnn_h::cudnnCreateTensorDescriptor,
+                  cudnn_h::cudnnDestroyTensorDescriptor,
+                  "cudnnCreateTensorDescriptor");
+          cudnn(
+              cudnn_h.cudnnSetTensor4dDescriptor(
+                  d, cudnn_h.CUDNN_TENSOR_NCHW(), cudnn_h.CUDNN_DATA_FLOAT(), n, c, h, w),
+              "cudnnSetTensor4dDescriptor(" + k + ")");
+          return d;
+        });
   }
 
   Convolution convolution(ConvGeometry g, long workspaceLimit) {
@@ -64,65 +78,120 @@ final class Cudnn implements AutoCloseable {
     }
     MemorySegment x = tensor(g.n(), g.c(), g.h(), g.w());
     MemorySegment y = tensor(g.n(), g.f(), g.outH(), g.outW());
-    MemorySegment w = create(cudnn_h::cudnnCreateFilterDescriptor,
-        cudnn_h::cudnnDestroyFilterDescriptor, "cudnnCreateFilterDescriptor");
+    MemorySegment w =
+        create(
+            cudnn_h::cudnnCreateFilterDescriptor,
+            cudnn_h::cudnnDestroyFilterDescriptor,
+            "cudnnCreateFilterDescriptor");
     // Filter descriptors take (dataType, format); tensor descriptors (format, dataType).
-    cudnn(cudnn_h.cudnnSetFilter4dDescriptor(w, cudnn_h.CUDNN_DATA_FLOAT(),
-        cudnn_h.CUDNN_TENSOR_NCHW(), g.f(), g.c(), g.kh(), g.kw()), "cudnnSetFilter4dDescriptor");
-    MemorySegment conv = create(cudnn_h::cudnnCreateConvolutionDescriptor,
-        cudnn_h::cudnnDestroyConvolutionDescriptor, "cudnnCreateConvolutionDescriptor");
-    cudnn(cudnn_h.cudnnSetConvolution2dDescriptor(conv, g.padTop(), g.padLeft(), g.strideH(),
-        g.strideW(), g.dilationH(), g.dilationW(), cudnn_h.CUDNN_CROSS_CORRELATION(),
-        cudnn_h.CUDNN_DATA_FLOAT()), "cudnnSetConvolution2dDescriptor");
+    cudnn(
+        cudnn_h.cudnnSetFilter4dDescriptor(
+            w,
+            cudnn_h.CUDNN_DATA_FLOAT(),
+            cudnn_h.CUDNN_TENSOR_NCHW(),
+            g.f(),
+            g.c(),
+            g.kh(),
+            g.kw()),
+        "cudnnSetFilter4dDescriptor");
+    MemorySegment conv =
+        create(
+            cudnn_h::cudnnCreateConvolutionDescriptor,
+            cudnn_h::cudnnDestroyConvolutionDescriptor,
+            "cudnnCreateConvolutionDescriptor");
+    cudnn(
+        cudnn_h.cudnnSetConvolution2dDescriptor(
+            conv,
+            g.padTop(),
+            g.padLeft(),
+            g.strideH(),
+            g.strideW(),
+            g.dilationH(),
+            g.dilationW(),
+            cudnn_h.CUDNN_CROSS_CORRELATION(),
+            cudnn_h.CUDNN_DATA_FLOAT()),
+        "cudnnSetConvolution2dDescriptor");
     // FP32 stays FP32 unless the user opts into tensor-op math (TF32).
-    cudnn(cudnn_h.cudnnSetConvolutionMathType(conv, Boolean.getBoolean("marrow.cuda.tf32")
-        ? cudnn_h.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION() : cudnn_h.CUDNN_DEFAULT_MATH()),
+    cudnn(
+        cudnn_h.cudnnSetConvolutionMathType(
+            conv,
+            Boolean.getBoolean("marrow.cuda.tf32")
+                ? cudnn_h.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION()
+                : cudnn_h.CUDNN_DEFAULT_MATH()),
         "cudnnSetConvolutionMathType");
     try (Arena a = Arena.ofConfined()) {
       MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
       MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
       int requested = 8;
       MemorySegment fwd = a.allocate(cudnnConvolutionFwdAlgoPerfStruct.layout(), requested);
-      cudnn(cudnn_h.cudnnGetConvolutionForwardAlgorithm_v7(handle, x, w, conv, y, requested,
-          count, fwd), "cudnnGetConvolutionForwardAlgorithm_v7");
-      int fa = pick(fwd, count, cudnnConvolutionFwdAlgoPerfStruct.layout().byteSize(),
-          workspaceLimit, cudnnConvolutionFwdAlgoPerfStruct::status,
-          cudnnConvolutionFwdAlgoPerfStruct::memory, cudnnConvolutionFwdAlgoPerfStruct::algo);
-      cudnn(cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, x, w, conv, y, fa, size),
+      cudnn(
+          cudnn_h.cudnnGetConvolutionForwardAlgorithm_v7(
+              handle, x, w, conv, y, requested, count, fwd),
+          "cudnnGetConvolutionForwardAlgorithm_v7");
+      int fa =
+          pick(
+              fwd,
+              count,
+              cudnnConvolutionFwdAlgoPerfStruct.layout().byteSize(),
+              workspaceLimit,
+              cudnnConvolutionFwdAlgoPerfStruct::status,
+              cudnnConvolutionFwdAlgoPerfStruct::memory,
+              cudnnConvolutionFwdAlgoPerfStruct::algo);
+      cudnn(
+          cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, x, w, conv, y, fa, size),
           "cudnnGetConvolutionForwardWorkspaceSize");
       long workspace = size.get(ValueLayout.JAVA_LONG, 0);
 
       MemorySegment bwdData = a.allocate(cudnnConvolutionBwdDataAlgoPerfStruct.layout(), requested);
-      cudnn(cudnn_h.cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, w, y, conv, x, requested,
-          count, bwdData), "cudnnGetConvolutionBackwardDataAlgorithm_v7");
-      int da = pick(bwdData, count, cudnnConvolutionBwdDataAlgoPerfStruct.layout().byteSize(),
-          workspaceLimit, cudnnConvolutionBwdDataAlgoPerfStruct::status,
-          cudnnConvolutionBwdDataAlgoPerfStruct::memory, cudnnConvolutionBwdDataAlgoPerfStruct::algo);
-      cudnn(cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w, y, conv, x, da, size),
+      cudnn(
+          cudnn_h.cudnnGetConvolutionBackwardDataAlgorithm_v7(
+              handle, w, y, conv, x, requested, count, bwdData),
+          "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+      int da =
+          pick(
+              bwdData,
+              count,
+              cudnnConvolutionBwdDataAlgoPerfStruct.layout().byteSize(),
+              workspaceLimit,
+              cudnnConvolutionBwdDataAlgoPerfStruct::status,
+              cudnnConvolutionBwdDataAlgoPerfStruct::memory,
+              cudnnConvolutionBwdDataAlgoPerfStruct::algo);
+      cudnn(
+          cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w, y, conv, x, da, size),
           "cudnnGetConvolutionBackwardDataWorkspaceSize");
       workspace = Math.max(workspace, size.get(ValueLayout.JAVA_LONG, 0));
 
       MemorySegment bwdFilter =
           a.allocate(cudnnConvolutionBwdFilterAlgoPerfStruct.layout(), requested);
-      cudnn(cudnn_h.cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, x, y, conv, w,
-          requested, count, bwdFilter), "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
-      int wa = pick(bwdFilter, count, cudnnConvolutionBwdFilterAlgoPerfStruct.layout().byteSize(),
-          workspaceLimit, cudnnConvolutionBwdFilterAlgoPerfStruct::status,
-          cudnnConvolutionBwdFilterAlgoPerfStruct::memory,
-          cudnnConvolutionBwdFilterAlgoPerfStruct::algo);
-      cudnn(cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, x, y, conv, w, wa,
-          size), "cudnnGetConvolutionBackwardFilterWorkspaceSize");
+      cudnn(
+          cudnn_h.cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+              handle, x, y, conv, w, requested, count, bwdFilter),
+          "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+      int wa =
+          pick(
+              bwdFilter,
+              count,
+              cudnnConvolutionBwdFilterAlgoPerfStruct.layout().byteSize(),
+              workspaceLimit,
+              cudnnConvolutionBwdFilterAlgoPerfStruct::status,
+              cudnnConvolutionBwdFilterAlgoPerfStruct::memory,
+              cudnnConvolutionBwdFilterAlgoPerfStruct::algo);
+      cudnn(
+          cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, x, y, conv, w, wa, size),
+          "cudnnGetConvolutionBackwardFilterWorkspaceSize");
       workspace = Math.max(workspace, size.get(ValueLayout.JAVA_LONG, 0));
 
-      Convolution c = new Convolution(x, w, y, conv, tensor(1, g.f(), 1, 1), fa, da, wa,
-          workspace);
+      Convolution c = new Convolution(x, w, y, conv, tensor(1, g.f(), 1, 1), fa, da, wa, workspace);
       convolutions.put(g, c);
       return c;
     }
   }
 
   /** The first algorithm in cuDNN's ranking that succeeded and fits the workspace limit. */
-  private static int pick(MemorySegment results, MemorySegment count, long stride,
+  private static int pick(
+      MemorySegment results,
+      MemorySegment count,
+      long stride,
       long workspaceLimit,
       java.util.function.ToIntFunction<MemorySegment> status,
       java.util.function.ToLongFunction<MemorySegment> memory,
@@ -135,39 +204,67 @@ final class Cudnn implements AutoCloseable {
         return algo.applyAsInt(r);
       }
     }
-    throw new IllegalStateException("cuDNN offered no convolution algorithm that fits "
-        + workspaceLimit + " bytes of workspace (" + n + " candidates)");
+    throw new IllegalStateException(
+        "cuDNN offered no convolution algorithm that fits "
+            + workspaceLimit
+            + " bytes of workspace ("
+            + n
+            + " candidates)");
   }
 
   MemorySegment pooling(PoolMode mode, ConvGeometry g) {
-    return poolings.computeIfAbsent(List.of(mode, g.kh(), g.kw(), g.padTop(), g.padLeft(),
-        g.strideH(), g.strideW()), k -> {
-      if (g.dilationH() != 1 || g.dilationW() != 1) {
-        throw new UnsupportedOperationException("cuDNN pooling has no dilation: " + g);
-      }
-      MemorySegment d = create(cudnn_h::cudnnCreatePoolingDescriptor,
-          cudnn_h::cudnnDestroyPoolingDescriptor, "cudnnCreatePoolingDescriptor");
-      int cudnnMode = switch (mode) {
-        // The deterministic max mode routes each gradient to one maximum, as the Backend says.
-        case MAX -> cudnn_h.CUDNN_POOLING_MAX_DETERMINISTIC();
-        case AVERAGE_EXCLUDE_PADDING -> cudnn_h.CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING();
-        case AVERAGE_INCLUDE_PADDING -> cudnn_h.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING();
-      };
-      cudnn(cudnn_h.cudnnSetPooling2dDescriptor(d, cudnnMode, cudnn_h.CUDNN_NOT_PROPAGATE_NAN(),
-          g.kh(), g.kw(), g.padTop(), g.padLeft(), g.strideH(), g.strideW()),
-          "cudnnSetPooling2dDescriptor");
-      return d;
-    });
+    return poolings.computeIfAbsent(
+        List.of(mode, g.kh(), g.kw(), g.padTop(), g.padLeft(), g.strideH(), g.strideW()),
+        k -> {
+          if (g.dilationH() != 1 || g.dilationW() != 1) {
+            throw new UnsupportedOperationException("cuDNN pooling has no dilation: " + g);
+          }
+          MemorySegment d =
+              create(
+                  cudnn_h::cudnnCreatePoolingDescriptor,
+                  cudnn_h::cudnnDestroyPoolingDescriptor,
+                  "cudnnCreatePoolingDescriptor");
+          int cudnnMode =
+              switch (mode) {
+                // The deterministic max mode routes each gradient to one maximum, as the Backend
+                // says.
+                case MAX -> cudnn_h.CUDNN_POOLING_MAX_DETERMINISTIC();
+                case AVERAGE_EXCLUDE_PADDING ->
+                    cudnn_h.CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING();
+                case AVERAGE_INCLUDE_PADDING ->
+                    cudnn_h.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING();
+              };
+          cudnn(
+              cudnn_h.cudnnSetPooling2dDescriptor(
+                  d,
+                  cudnnMode,
+                  cudnn_h.CUDNN_NOT_PROPAGATE_NAN(),
+                  g.kh(),
+                  g.kw(),
+                  g.padTop(),
+                  g.padLeft(),
+                  g.strideH(),
+                  g.strideW()),
+              "cudnnSetPooling2dDescriptor");
+          return d;
+        });
   }
 
   MemorySegment activation(int cudnnMode) {
-    return activations.computeIfAbsent(cudnnMode, k -> {
-      MemorySegment d = create(cudnn_h::cudnnCreateActivationDescriptor,
-          cudnn_h::cudnnDestroyActivationDescriptor, "cudnnCreateActivationDescriptor");
-      cudnn(cudnn_h.cudnnSetActivationDescriptor(d, cudnnMode, cudnn_h.CUDNN_NOT_PROPAGATE_NAN(),
-          0.0), "cudnnSetActivationDescriptor");
-      return d;
-    });
+    return activations.computeIfAbsent(
+        cudnnMode,
+        k -> {
+          MemorySegment d =
+              create(
+                  cudnn_h::cudnnCreateActivationDescriptor,
+                  cudnn_h::cudnnDestroyActivationDescriptor,
+                  "cudnnCreateActivationDescriptor");
+          cudnn(
+              cudnn_h.cudnnSetActivationDescriptor(
+                  d, cudnnMode, cudnn_h.CUDNN_NOT_PROPAGATE_NAN(), 0.0),
+              "cudnnSetActivationDescriptor");
+          return d;
+        });
   }
 
   /**
@@ -176,10 +273,12 @@ final class Cudnn implements AutoCloseable {
    * geometries whose last rows are dropped; the backend pads those explicitly.
    */
   static boolean symmetric(ConvGeometry g) {
-    return ConvGeometry.outputSize(g.h(), g.kh(), g.strideH(), g.padTop(), g.padTop(),
-        g.dilationH()) == g.outH()
-        && ConvGeometry.outputSize(g.w(), g.kw(), g.strideW(), g.padLeft(), g.padLeft(),
-        g.dilationW()) == g.outW();
+    return ConvGeometry.outputSize(
+                g.h(), g.kh(), g.strideH(), g.padTop(), g.padTop(), g.dilationH())
+            == g.outH()
+        && ConvGeometry.outputSize(
+                g.w(), g.kw(), g.strideW(), g.padLeft(), g.padLeft(), g.dilationW())
+            == g.outW();
   }
 
   private interface Creator {

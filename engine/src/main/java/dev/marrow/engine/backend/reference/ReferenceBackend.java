@@ -3,8 +3,8 @@ package dev.marrow.engine.backend.reference;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;
-import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.backend.DropoutMask;
+import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 
@@ -33,8 +33,22 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
-      int aOffset, int lda, Tensor b, int bOffset, int ldb, float beta, Tensor c, int cOffset,
+  public void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Tensor a,
+      int aOffset,
+      int lda,
+      Tensor b,
+      int bOffset,
+      int ldb,
+      float beta,
+      Tensor c,
+      int cOffset,
       int ldc) {
     float[] av = a.array(), bv = b.array(), cv = c.array();
     for (int i = 0; i < m; i++) {
@@ -77,31 +91,73 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy,
-      Tensor dx) {
+  public void poolBackward(
+      PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx) {
     ReferenceConv.poolBackward(mode, g, x, dy, dx);
   }
 
   @Override
-  public void batchNormForwardTraining(int n, int c, int spatial, Tensor x, Tensor gamma,
-      Tensor beta, Tensor runningMean, Tensor runningVar, float factor, float epsilon,
-      Tensor savedMean, Tensor savedInvStd, Tensor y) {
-    ReferenceConv.batchNormTraining(n, c, spatial, x, gamma, beta, runningMean, runningVar,
-        factor, epsilon, savedMean, savedInvStd, y);
+  public void batchNormForwardTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y) {
+    ReferenceConv.batchNormTraining(
+        n,
+        c,
+        spatial,
+        x,
+        gamma,
+        beta,
+        runningMean,
+        runningVar,
+        factor,
+        epsilon,
+        savedMean,
+        savedInvStd,
+        y);
   }
 
   @Override
-  public void batchNormForwardInference(int n, int c, int spatial, Tensor x, Tensor gamma,
-      Tensor beta, Tensor runningMean, Tensor runningVar, float epsilon, Tensor y) {
-    ReferenceConv.batchNormInference(n, c, spatial, x, gamma, beta, runningMean, runningVar,
-        epsilon, y);
+  public void batchNormForwardInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      Tensor y) {
+    ReferenceConv.batchNormInference(
+        n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, y);
   }
 
   @Override
-  public void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
-      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
-    ReferenceConv.batchNormBackward(n, c, spatial, x, dy, gamma, savedMean, savedInvStd, dx,
-        dGamma, dBeta);
+  public void batchNormBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor dy,
+      Tensor gamma,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta) {
+    ReferenceConv.batchNormBackward(
+        n, c, spatial, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
   }
 
   @Override
@@ -157,13 +213,16 @@ public final class ReferenceBackend implements Backend {
   public void activationForward(Activation kind, Tensor x, Tensor y) {
     for (int i = 0; i < x.size(); i++) {
       double v = x.array()[i];
-      y.array()[i] = (float) switch (kind) {
-        case LINEAR -> v;
-        case RELU -> Math.max(v, 0);
-        case SIGMOID -> 1 / (1 + Math.exp(-v));
-        case TANH -> Math.tanh(v);
-        case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
-      };
+      y.array()[i] =
+          (float)
+              switch (kind) {
+                case LINEAR -> v;
+                case RELU -> Math.max(v, 0);
+                case SIGMOID -> 1 / (1 + Math.exp(-v));
+                case TANH -> Math.tanh(v);
+                case SOFTMAX ->
+                    throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
+              };
     }
   }
 
@@ -171,13 +230,16 @@ public final class ReferenceBackend implements Backend {
   public void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx) {
     for (int i = 0; i < y.size(); i++) {
       double out = y.array()[i], g = dy.array()[i];
-      dx.array()[i] = (float) switch (kind) {
-        case LINEAR -> g;
-        case RELU -> out > 0 ? g : 0;
-        case SIGMOID -> g * out * (1 - out);
-        case TANH -> g * (1 - out * out);
-        case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
-      };
+      dx.array()[i] =
+          (float)
+              switch (kind) {
+                case LINEAR -> g;
+                case RELU -> out > 0 ? g : 0;
+                case SIGMOID -> g * out * (1 - out);
+                case TANH -> g * (1 - out * out);
+                case SOFTMAX ->
+                    throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
+              };
     }
   }
 
@@ -213,8 +275,8 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public float softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows,
-      int cols, float gradScale) {
+  public float softmaxCrossEntropy(
+      Tensor logits, Tensor labels, Tensor dLogits, int rows, int cols, float gradScale) {
     Tensor targets = Tensor.zeros(rows, cols);
     for (int r = 0; r < rows; r++) {
       targets.array()[r * cols + label(labels, r, cols)] = 1;
@@ -223,8 +285,8 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public float softmaxCrossEntropyDense(Tensor logits, Tensor targets, Tensor dLogits, int rows,
-      int cols, float gradScale) {
+  public float softmaxCrossEntropyDense(
+      Tensor logits, Tensor targets, Tensor dLogits, int rows, int cols, float gradScale) {
     double loss = 0;
     for (int r = 0; r < rows; r++) {
       double max = Double.NEGATIVE_INFINITY;
@@ -251,8 +313,8 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public float crossEntropyOfProbabilities(Tensor probs, Tensor targets, Tensor dProbs, int rows,
-      int cols, float gradScale) {
+  public float crossEntropyOfProbabilities(
+      Tensor probs, Tensor targets, Tensor dProbs, int rows, int cols, float gradScale) {
     double eps = 1e-7, loss = 0;
     for (int i = 0; i < rows * cols; i++) {
       double p = probs.array()[i], t = targets.array()[i];
@@ -267,8 +329,8 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public float squaredError(Tensor predictions, Tensor targets, Tensor dPredictions,
-      float gradScale) {
+  public float squaredError(
+      Tensor predictions, Tensor targets, Tensor dPredictions, float gradScale) {
     double sum = 0;
     for (int i = 0; i < predictions.size(); i++) {
       double d = (double) predictions.array()[i] - targets.array()[i];
@@ -334,8 +396,14 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-      boolean nesterov, float weightDecay) {
+  public void sgdUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor velocity,
+      float lr,
+      float momentum,
+      boolean nesterov,
+      float weightDecay) {
     for (int i = 0; i < param.size(); i++) {
       float g = grad.array()[i] + weightDecay * param.array()[i];
       float step = g;
@@ -350,8 +418,18 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-      float beta2, float epsilon, int step, float weightDecay, boolean decoupledWeightDecay) {
+  public void adamUpdate(
+      Tensor param,
+      Tensor grad,
+      Tensor m,
+      Tensor v,
+      float lr,
+      float beta1,
+      float beta2,
+      float epsilon,
+      int step,
+      float weightDecay,
+      boolean decoupledWeightDecay) {
     double correction1 = 1 - Math.pow(beta1, step), correction2 = 1 - Math.pow(beta2, step);
     for (int i = 0; i < param.size(); i++) {
       float p = param.array()[i];

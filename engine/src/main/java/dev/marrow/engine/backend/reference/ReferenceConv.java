@@ -35,8 +35,9 @@ final class ReferenceConv {
                 for (int j = 0; j < g.kw(); j++) {
                   int col = inCol(g, ow, j);
                   if (r >= 0 && col >= 0) {
-                    sum += (double) xv[((n * g.c() + c) * g.h() + r) * g.w() + col]
-                        * wv[((f * g.c() + c) * g.kh() + i) * g.kw() + j];
+                    sum +=
+                        (double) xv[((n * g.c() + c) * g.h() + r) * g.w() + col]
+                            * wv[((f * g.c() + c) * g.kh() + i) * g.kw() + j];
                   }
                 }
               }
@@ -90,8 +91,9 @@ final class ReferenceConv {
                 for (int ow = 0; ow < g.outW(); ow++) {
                   int col = inCol(g, ow, j);
                   if (r >= 0 && col >= 0) {
-                    sum += (double) xv[((n * g.c() + c) * g.h() + r) * g.w() + col]
-                        * dyv[((n * g.f() + f) * g.outH() + oh) * g.outW() + ow];
+                    sum +=
+                        (double) xv[((n * g.c() + c) * g.h() + r) * g.w() + col]
+                            * dyv[((n * g.f() + f) * g.outH() + oh) * g.outW() + ow];
                   }
                 }
               }
@@ -181,9 +183,20 @@ final class ReferenceConv {
     }
   }
 
-  static void batchNormTraining(int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
-      Tensor runningMean, Tensor runningVar, float factor, float eps, Tensor savedMean,
-      Tensor savedInvStd, Tensor y) {
+  static void batchNormTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float eps,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y) {
     int count = n * spatial;
     for (int ch = 0; ch < c; ch++) {
       double sum = 0, sq = 0;
@@ -209,29 +222,50 @@ final class ReferenceConv {
       for (int i = 0; i < n; i++) {
         for (int s = 0; s < spatial; s++) {
           int k = (i * c + ch) * spatial + s;
-          y.array()[k] = (float) ((x.array()[k] - mean) * invStd * gamma.array()[ch]
-              + beta.array()[ch]);
+          y.array()[k] =
+              (float) ((x.array()[k] - mean) * invStd * gamma.array()[ch] + beta.array()[ch]);
         }
       }
     }
   }
 
-  static void batchNormInference(int n, int c, int spatial, Tensor x, Tensor gamma, Tensor beta,
-      Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
+  static void batchNormInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float eps,
+      Tensor y) {
     for (int i = 0; i < n; i++) {
       for (int ch = 0; ch < c; ch++) {
         double invStd = 1 / Math.sqrt(runningVar.array()[ch] + eps);
         for (int s = 0; s < spatial; s++) {
           int k = (i * c + ch) * spatial + s;
-          y.array()[k] = (float) ((x.array()[k] - runningMean.array()[ch]) * invStd
-              * gamma.array()[ch] + beta.array()[ch]);
+          y.array()[k] =
+              (float)
+                  ((x.array()[k] - runningMean.array()[ch]) * invStd * gamma.array()[ch]
+                      + beta.array()[ch]);
         }
       }
     }
   }
 
-  static void batchNormBackward(int n, int c, int spatial, Tensor x, Tensor dy, Tensor gamma,
-      Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
+  static void batchNormBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor dy,
+      Tensor gamma,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta) {
     int count = n * spatial;
     for (int ch = 0; ch < c; ch++) {
       double mean = savedMean.array()[ch], invStd = savedInvStd.array()[ch];
@@ -251,8 +285,8 @@ final class ReferenceConv {
         for (int s = 0; s < spatial; s++) {
           int k = (i * c + ch) * spatial + s;
           double xhat = (x.array()[k] - mean) * invStd;
-          dx.array()[k] = (float) (g * invStd / count
-              * (count * dy.array()[k] - sumDy - xhat * sumDyXhat));
+          dx.array()[k] =
+              (float) (g * invStd / count * (count * dy.array()[k] - sumDy - xhat * sumDyXhat));
         }
       }
     }

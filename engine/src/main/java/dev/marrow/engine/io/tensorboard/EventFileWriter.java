@@ -18,12 +18,14 @@ import java.util.zip.CRC32C;
  * TensorBoard reads: a sequence of TFRecords, each a length, the masked CRC32C of the length, a
  * serialized {@code tensorflow.Event} and the masked CRC32C of that. The first event is the file
  * version. Events are kept in memory until {@link #flush}, which appends them in one write and
- * syncs, so a crash loses at most the events since the last flush and leaves whole records.
- * IO errors are thrown as {@link UncheckedIOException}s that name the file.
+ * syncs, so a crash loses at most the events since the last flush and leaves whole records. IO
+ * errors are thrown as {@link UncheckedIOException}s that name the file.
  */
 public final class EventFileWriter implements AutoCloseable {
   // tensorflow.Event's fields (tensorflow/core/util/event.proto).
-  private static final int EVENT_WALL_TIME = 1, EVENT_STEP = 2, EVENT_FILE_VERSION = 3,
+  private static final int EVENT_WALL_TIME = 1,
+      EVENT_STEP = 2,
+      EVENT_FILE_VERSION = 3,
       EVENT_SUMMARY = 5;
   // tensorflow.Summary and Summary.Value (tensorflow/core/framework/summary.proto).
   private static final int SUMMARY_VALUE = 1, VALUE_TAG = 1, VALUE_SIMPLE = 2, VALUE_HISTO = 5;
@@ -50,8 +52,7 @@ public final class EventFileWriter implements AutoCloseable {
       // Two writers started in the same second in one folder must not share a file.
       for (int n = 1; channel == null; n++) {
         try {
-          channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE);
+          channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (FileAlreadyExistsException e) {
           file = dir.resolve(name + "." + n);
         }
@@ -77,9 +78,15 @@ public final class EventFileWriter implements AutoCloseable {
   /** A histogram ({@code histo}) at a step. */
   public void histogram(String tag, long step, Histogram h) {
     // tensorflow.HistogramProto's fields, in order.
-    ProtoWriter histo = new ProtoWriter().float64(1, h.min()).float64(2, h.max())
-        .float64(3, h.num()).float64(4, h.sum()).float64(5, h.sumSquares())
-        .packedDoubles(6, h.bucketLimits()).packedDoubles(7, h.bucketCounts());
+    ProtoWriter histo =
+        new ProtoWriter()
+            .float64(1, h.min())
+            .float64(2, h.max())
+            .float64(3, h.num())
+            .float64(4, h.sum())
+            .float64(5, h.sumSquares())
+            .packedDoubles(6, h.bucketLimits())
+            .packedDoubles(7, h.bucketCounts());
     summary(step, new ProtoWriter().string(VALUE_TAG, tag).message(VALUE_HISTO, histo));
   }
 
@@ -115,8 +122,8 @@ public final class EventFileWriter implements AutoCloseable {
   }
 
   private static ProtoWriter event(long step) {
-    ProtoWriter event = new ProtoWriter().float64(EVENT_WALL_TIME,
-        System.currentTimeMillis() / 1000.0);
+    ProtoWriter event =
+        new ProtoWriter().float64(EVENT_WALL_TIME, System.currentTimeMillis() / 1000.0);
     return step == 0 ? event : event.int64(EVENT_STEP, step); // proto3 leaves 0 out
   }
 
@@ -128,8 +135,11 @@ public final class EventFileWriter implements AutoCloseable {
     header.putInt(maskedCrc(header.array(), 0, 8));
     pending.writeBytes(header.array());
     pending.writeBytes(data);
-    pending.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
-        .putInt(maskedCrc(data, 0, data.length)).array());
+    pending.writeBytes(
+        ByteBuffer.allocate(4)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .putInt(maskedCrc(data, 0, data.length))
+            .array());
   }
 
   static int maskedCrc(byte[] bytes, int offset, int length) {

@@ -2,11 +2,17 @@ package dev.marrow.engine.io.tensorboard;
 
 /**
  * A summary of a tensor's values in TensorFlow's {@code HistogramProto} form: {@code bucketLimits}
- * are the right edges of the buckets, {@code bucketCounts} how many values each holds.
- * TensorBoard takes the first bucket's left edge from {@code min}.
+ * are the right edges of the buckets, {@code bucketCounts} how many values each holds. TensorBoard
+ * takes the first bucket's left edge from {@code min}.
  */
-public record Histogram(double min, double max, double num, double sum, double sumSquares,
-    double[] bucketLimits, double[] bucketCounts) {
+public record Histogram(
+    double min,
+    double max,
+    double num,
+    double sum,
+    double sumSquares,
+    double[] bucketLimits,
+    double[] bucketCounts) {
   /** TensorFlow 2's {@code tf.summary.histogram} default. */
   public static final int BUCKETS = 30;
 

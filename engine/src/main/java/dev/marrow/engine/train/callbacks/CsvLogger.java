@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Writes one CSV row per epoch (epoch, loss, accuracy, val_loss, val_accuracy, seconds,
- * samples/s, learning rate), like Keras' CSVLogger. The file is rewritten atomically after each
- * epoch, so it is complete at every moment; with {@code append} the rows of an earlier run are
- * kept (for resumed training).
+ * Writes one CSV row per epoch (epoch, loss, accuracy, val_loss, val_accuracy, seconds, samples/s,
+ * learning rate), like Keras' CSVLogger. The file is rewritten atomically after each epoch, so it
+ * is complete at every moment; with {@code append} the rows of an earlier run are kept (for resumed
+ * training).
  */
 public final class CsvLogger implements Callback {
   public static final String HEADER =
@@ -53,9 +53,16 @@ public final class CsvLogger implements Callback {
   }
 
   public static String row(EpochStats s) {
-    return String.format(Locale.ROOT, "%d,%.6f,%.6f,%s,%s,%.4f,%.1f,%g%n", s.epoch(), s.loss(),
-        s.accuracy(), s.hasValidation() ? String.format(Locale.ROOT, "%.6f", s.valLoss()) : "",
+    return String.format(
+        Locale.ROOT,
+        "%d,%.6f,%.6f,%s,%s,%.4f,%.1f,%g%n",
+        s.epoch(),
+        s.loss(),
+        s.accuracy(),
+        s.hasValidation() ? String.format(Locale.ROOT, "%.6f", s.valLoss()) : "",
         s.hasValidation() ? String.format(Locale.ROOT, "%.6f", s.valAccuracy()) : "",
-        s.seconds(), s.samplesPerSecond(), s.learningRate());
+        s.seconds(),
+        s.samplesPerSecond(),
+        s.learningRate());
   }
 }

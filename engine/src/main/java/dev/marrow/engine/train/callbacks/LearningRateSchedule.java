@@ -22,7 +22,8 @@ public final class LearningRateSchedule implements Callback {
     if (every < 1 || !(drop > 0)) {
       throw new IllegalArgumentException("step schedule needs every >= 1 and drop > 0");
     }
-    return new LearningRateSchedule(e -> lr * Math.pow(drop, (e - 1) / every),
+    return new LearningRateSchedule(
+        e -> lr * Math.pow(drop, (e - 1) / every),
         "step(lr=" + lr + ", drop=" + drop + ", every=" + every + ")");
   }
 
@@ -31,8 +32,8 @@ public final class LearningRateSchedule implements Callback {
     if (!(rate > 0)) {
       throw new IllegalArgumentException("exponential schedule needs rate > 0");
     }
-    return new LearningRateSchedule(e -> lr * Math.pow(rate, e - 1),
-        "exponential(lr=" + lr + ", rate=" + rate + ")");
+    return new LearningRateSchedule(
+        e -> lr * Math.pow(rate, e - 1), "exponential(lr=" + lr + ", rate=" + rate + ")");
   }
 
   /** Cosine decay from lr to minLr over {@code epochs} epochs. */

@@ -9,9 +9,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Writes a {@link Checkpoint} (weights, optimizer state, epoch, seed) at the end of every epoch,
- * or with {@code saveBestOnly} only when the monitored quantity improved, like Keras'
- * ModelCheckpoint. Each write replaces the file atomically.
+ * Writes a {@link Checkpoint} (weights, optimizer state, epoch, seed) at the end of every epoch, or
+ * with {@code saveBestOnly} only when the monitored quantity improved, like Keras' ModelCheckpoint.
+ * Each write replaces the file atomically.
  */
 public final class ModelCheckpoint extends Monitor {
   private final Path file;
@@ -20,7 +20,11 @@ public final class ModelCheckpoint extends Monitor {
   private final Map<String, String> metadata;
   private int saves;
 
-  public ModelCheckpoint(Path file, Monitor.Quantity monitor, boolean saveBestOnly, long seed,
+  public ModelCheckpoint(
+      Path file,
+      Monitor.Quantity monitor,
+      boolean saveBestOnly,
+      long seed,
       Map<String, String> metadata) {
     super(monitor);
     this.file = file;

@@ -9,13 +9,15 @@ import java.util.Objects;
 /**
  * The base of every callback that watches one quantity across epochs (Keras' {@code
  * MonitorCallback}): EarlyStopping, ReduceLROnPlateau and ModelCheckpoint. It owns the best value
- * seen and the number of epochs waited since it improved, and resets both when training begins;
- * a subclass calls {@link #improved} once per epoch and acts on {@link #best()} and {@link
+ * seen and the number of epochs waited since it improved, and resets both when training begins; a
+ * subclass calls {@link #improved} once per epoch and acts on {@link #best()} and {@link
  * #waited()}.
  */
 public abstract class Monitor implements Callback {
 
-  /** Whether lower or higher is better; {@code AUTO}: higher for anything with "acc" in its name. */
+  /**
+   * Whether lower or higher is better; {@code AUTO}: higher for anything with "acc" in its name.
+   */
   public enum Mode {
     MIN,
     MAX,
@@ -23,16 +25,17 @@ public abstract class Monitor implements Callback {
   }
 
   /**
-   * The quantity watched, as Keras names it ({@code val_loss}, {@code accuracy}, …), its mode,
-   * and by how much it must change to count as an improvement.
+   * The quantity watched, as Keras names it ({@code val_loss}, {@code accuracy}, …), its mode, and
+   * by how much it must change to count as an improvement.
    */
   public record Quantity(String name, Mode mode, double minDelta) {
     public Quantity {
       Objects.requireNonNull(name, "name");
       switch (name) {
         case "loss", "accuracy", "val_loss", "val_accuracy" -> {}
-        default -> throw new IllegalArgumentException("cannot monitor '" + name
-            + "'; expected loss, accuracy, val_loss or val_accuracy");
+        default ->
+            throw new IllegalArgumentException(
+                "cannot monitor '" + name + "'; expected loss, accuracy, val_loss or val_accuracy");
       }
       if (mode == Mode.AUTO) {
         mode = name.toLowerCase(Locale.ROOT).contains("acc") ? Mode.MAX : Mode.MIN;
@@ -67,8 +70,11 @@ public abstract class Monitor implements Callback {
     public double require(EpochStats s) {
       double v = value(s);
       if (Double.isNaN(v) && name.startsWith("val_")) {
-        throw new IllegalStateException("monitoring " + name + " needs validation data: pass"
-            + " validationSplit or validationData to fit (--validation-split on the CLI)");
+        throw new IllegalStateException(
+            "monitoring "
+                + name
+                + " needs validation data: pass"
+                + " validationSplit or validationData to fit (--validation-split on the CLI)");
       }
       return v;
     }

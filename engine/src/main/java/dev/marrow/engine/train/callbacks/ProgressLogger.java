@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 
 /**
  * Reports training progress without the CLI, as Keras' {@code verbose} does: nothing ({@link
- * Verbosity#SILENT}), one line per epoch ({@link Verbosity#EPOCH}, Keras' {@code verbose=2}), or
- * a line rewritten in place during each epoch and then the epoch's line ({@link Verbosity#LIVE},
+ * Verbosity#SILENT}), one line per epoch ({@link Verbosity#EPOCH}, Keras' {@code verbose=2}), or a
+ * line rewritten in place during each epoch and then the epoch's line ({@link Verbosity#LIVE},
  * {@code verbose=1}, for a console).
  *
  * <p>Epoch lines go to a {@link System.Logger} ({@code dev.marrow.engine.train}, INFO) by default,
@@ -27,6 +27,7 @@ public final class ProgressLogger implements Callback {
   }
 
   private static final System.Logger LOG = System.getLogger("dev.marrow.engine.train");
+
   /** Formatting is the costly part of a live line: at most 5 a second. */
   private static final long LIVE_INTERVAL_NANOS = 200_000_000L;
 
@@ -50,14 +51,13 @@ public final class ProgressLogger implements Callback {
     if (verbosity == Verbosity.LIVE) {
       return new ProgressLogger(verbosity, System.out::println, System.out);
     }
-    return new ProgressLogger(verbosity,
-        line -> LOG.log(System.Logger.Level.INFO, line), null);
+    return new ProgressLogger(verbosity, line -> LOG.log(System.Logger.Level.INFO, line), null);
   }
 
   /** Epoch lines to {@code sink} (a UI, a test); {@link Verbosity#LIVE} is treated as EPOCH. */
   public static ProgressLogger to(Verbosity verbosity, Consumer<String> sink) {
-    return new ProgressLogger(verbosity == Verbosity.LIVE ? Verbosity.EPOCH : verbosity, sink,
-        null);
+    return new ProgressLogger(
+        verbosity == Verbosity.LIVE ? Verbosity.EPOCH : verbosity, sink, null);
   }
 
   public Verbosity verbosity() {
@@ -79,9 +79,16 @@ public final class ProgressLogger implements Callback {
       return;
     }
     lastLiveNanos = now;
-    console.print(String.format(Locale.ROOT, "\rEpoch %d/%d - %d/%d steps - loss: %.4f"
-        + " - accuracy: %.4f", epoch, ctx.epochs(), batch + 1, ctx.stepsPerEpoch(), loss,
-        accuracy));
+    console.print(
+        String.format(
+            Locale.ROOT,
+            "\rEpoch %d/%d - %d/%d steps - loss: %.4f" + " - accuracy: %.4f",
+            epoch,
+            ctx.epochs(),
+            batch + 1,
+            ctx.stepsPerEpoch(),
+            loss,
+            accuracy));
     console.flush();
   }
 
@@ -101,14 +108,25 @@ public final class ProgressLogger implements Callback {
    * 12,987 samples/s - loss: 0.0412 - accuracy: 0.9871 - val_loss: … - val_accuracy: …}.
    */
   public static String epochLine(TrainingContext ctx, EpochStats s) {
-    StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
-        "Epoch %d/%d - %d/%d steps - %.2fs - %.2fms/step - %,.0f samples/s - loss: %.4f"
-            + " - accuracy: %.4f",
-        s.epoch(), ctx.epochs(), ctx.stepsPerEpoch(), ctx.stepsPerEpoch(), s.seconds(),
-        1000 * s.seconds() / ctx.stepsPerEpoch(), s.samplesPerSecond(), s.loss(), s.accuracy()));
+    StringBuilder line =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "Epoch %d/%d - %d/%d steps - %.2fs - %.2fms/step - %,.0f samples/s - loss: %.4f"
+                    + " - accuracy: %.4f",
+                s.epoch(),
+                ctx.epochs(),
+                ctx.stepsPerEpoch(),
+                ctx.stepsPerEpoch(),
+                s.seconds(),
+                1000 * s.seconds() / ctx.stepsPerEpoch(),
+                s.samplesPerSecond(),
+                s.loss(),
+                s.accuracy()));
     if (s.hasValidation()) {
-      line.append(String.format(Locale.ROOT, " - val_loss: %.4f - val_accuracy: %.4f",
-          s.valLoss(), s.valAccuracy()));
+      line.append(
+          String.format(
+              Locale.ROOT, " - val_loss: %.4f - val_accuracy: %.4f", s.valLoss(), s.valAccuracy()));
     }
     return line.toString();
   }

@@ -15,8 +15,8 @@ public final class ReduceLROnPlateau extends Monitor {
   private final int cooldown;
   private int cooldownLeft;
 
-  public ReduceLROnPlateau(Monitor.Quantity monitor, double factor, int patience, double minLr,
-      int cooldown) {
+  public ReduceLROnPlateau(
+      Monitor.Quantity monitor, double factor, int patience, double minLr, int cooldown) {
     super(monitor);
     if (!(factor > 0 && factor < 1)) {
       throw new IllegalArgumentException("factor must be in (0, 1), got " + factor);

@@ -15,13 +15,13 @@ import java.nio.file.Path;
  * logDir/validation}. Per epoch: {@code epoch_loss}, {@code epoch_accuracy} and {@code
  * epoch_learning_rate} (train), {@code epoch_loss} and {@code epoch_accuracy} (validation). Every
  * {@code histogramFreq} epochs: each parameter's values ({@code dense1.weight/histogram}) and its
- * gradient of the epoch's last batch ({@code dense1.weight/gradient}). With a batch count as
- * {@code updateFreq}: {@code batch_loss} and {@code batch_accuracy}, the running means of the
- * epoch so far, as Keras logs them.
+ * gradient of the epoch's last batch ({@code dense1.weight/gradient}). With a batch count as {@code
+ * updateFreq}: {@code batch_loss} and {@code batch_accuracy}, the running means of the epoch so
+ * far, as Keras logs them.
  *
- * <p>Steps are Marrow's epoch numbers, which count from 1 as in {@code history.csv} (Keras
- * counts from 0), and batch steps count batches from 1 across epochs; a resumed run continues
- * both. Files are flushed after every epoch and closed at the end of training.
+ * <p>Steps are Marrow's epoch numbers, which count from 1 as in {@code history.csv} (Keras counts
+ * from 0), and batch steps count batches from 1 across epochs; a resumed run continues both. Files
+ * are flushed after every epoch and closed at the end of training.
  */
 public final class TensorBoard implements Callback {
   private final Path logDir;
@@ -57,8 +57,11 @@ public final class TensorBoard implements Callback {
       case "batch" -> 1;
       default -> {
         if (!updateFreq.matches("[1-9][0-9]{0,8}")) {
-          throw new IllegalArgumentException("updateFreq must be \"epoch\", \"batch\" or a"
-              + " positive batch count, got \"" + updateFreq + "\"");
+          throw new IllegalArgumentException(
+              "updateFreq must be \"epoch\", \"batch\" or a"
+                  + " positive batch count, got \""
+                  + updateFreq
+                  + "\"");
         }
         yield Integer.parseInt(updateFreq);
       }
@@ -113,7 +116,8 @@ public final class TensorBoard implements Callback {
   }
 
   private void closeWriters() {
-    try (EventFileWriter t = train; EventFileWriter v = validation) {
+    try (EventFileWriter t = train;
+        EventFileWriter v = validation) {
       train = null;
       validation = null;
     }

@@ -73,10 +73,17 @@ class VectorMathTest {
     for (int round = 0; round < 2_000; round++) { // enough calls for C2 to compile the kernels
       compiled = evaluate(x);
     }
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-Xint", "--add-modules", "jdk.incubator.vector", "-cp",
-        System.getProperty("java.class.path"), VectorMathTest.class.getName())
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xint",
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-cp",
+                System.getProperty("java.class.path"),
+                VectorMathTest.class.getName())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     String interpreted = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor() == 0, "child JVM failed");
     assertEquals(Arrays.toString(compiled), interpreted);

@@ -35,21 +35,23 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CUDA backend end to end: a small CNN (conv, batch norm, pooling, dropout, dense, Adam)
- * trained step by step on the CUDA backend follows the CPU backend's loss curve; the device
- * memory it used is all returned; library errors carry their names. Runs on the host emulation
- * in CI and on a GPU with {@code -Dmarrow.cuda=required}.
+ * trained step by step on the CUDA backend follows the CPU backend's loss curve; the device memory
+ * it used is all returned; library errors carry their names. Runs on the host emulation in CI and
+ * on a GPU with {@code -Dmarrow.cuda=required}.
  *
- * <p>Where the emulation's semantics could diverge from NVIDIA's, it follows these documents, and
- * a real GPU run of this suite is what would show a difference:
+ * <p>Where the emulation's semantics could diverge from NVIDIA's, it follows these documents, and a
+ * real GPU run of this suite is what would show a difference:
+ *
  * <ul>
  *   <li>cuBLAS Library guide, "cublas&lt;t&gt;gemm": column-major, op(A) m×k, lda ≥ max(1, rows of
  *       A as stored); beta = 0 means C is not read (NaN in C does not propagate).
  *   <li>cuDNN API reference, cudnnActivationBackward: dx = dy·f'(x). The backend passes y for x;
- *       for relu (x &gt; 0 ⇔ y &gt; 0), sigmoid (y(1 − y)) and tanh (1 − y²) the result is the same.
- *   <li>cuDNN API reference, cudnnPoolingMode_t: AVERAGE_COUNT_INCLUDE_PADDING divides by the
- *       whole window, EXCLUDE_PADDING by the positions inside the input; which of several equal
- *       maxima MAX_DETERMINISTIC picks is not documented (the emulation takes the first in row
- *       order, as the CPU does; the suites use random data, where ties do not occur).
+ *       for relu (x &gt; 0 ⇔ y &gt; 0), sigmoid (y(1 − y)) and tanh (1 − y²) the result is the
+ *       same.
+ *   <li>cuDNN API reference, cudnnPoolingMode_t: AVERAGE_COUNT_INCLUDE_PADDING divides by the whole
+ *       window, EXCLUDE_PADDING by the positions inside the input; which of several equal maxima
+ *       MAX_DETERMINISTIC picks is not documented (the emulation takes the first in row order, as
+ *       the CPU does; the suites use random data, where ties do not occur).
  *   <li>cuDNN API reference, cudnnBatchNormalizationForwardTraining: saved mean and inverse
  *       standard deviation of the batch; running averages with exponentialAverageFactor, the
  *       variance's unbiased (PyTorch's documentation of BatchNorm2d, whose CUDA path is cuDNN).
@@ -82,9 +84,14 @@ class CudaBackendTest {
   }
 
   private static Model cnn() {
-    return Model.sequential(1, 8, 8).add(Layers.conv2d(6, 3, "relu")).add(Layers.batchNorm())
-        .add(Layers.maxPool(2)).add(Layers.dropout(0.25)).add(Layers.flatten())
-        .add(Layers.dense(4)).seed(7);
+    return Model.sequential(1, 8, 8)
+        .add(Layers.conv2d(6, 3, "relu"))
+        .add(Layers.batchNorm())
+        .add(Layers.maxPool(2))
+        .add(Layers.dropout(0.25))
+        .add(Layers.flatten())
+        .add(Layers.dense(4))
+        .seed(7);
   }
 
   @Test
@@ -93,9 +100,12 @@ class CudaBackendTest {
     Dataset data = quadrants(256, 3);
     float[] cpuLosses = new float[24], gpuLosses = new float[24];
     Tensor cpuPredictions, gpuPredictions;
-    try (Backend gpu = cuda(); CpuBackend cpu = TestBackends.cpu(2);
-        Model onCpu = cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), cpu);
-        Model onGpu = cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), gpu)) {
+    try (Backend gpu = cuda();
+        CpuBackend cpu = TestBackends.cpu(2);
+        Model onCpu =
+            cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), cpu);
+        Model onGpu =
+            cnn().compile(Optimizers.adam(1e-2), Losses.sparseCategoricalCrossentropy(true), gpu)) {
       for (int step = 0; step < 24; step++) {
         Dataset batch = data.slice(step % 8 * 32, step % 8 * 32 + 32);
         cpuLosses[step] = onCpu.backward(batch.features(), batch.labels());
@@ -110,10 +120,14 @@ class CudaBackendTest {
       assertTrue(((CudaBackend) gpu).liveBuffers() > 0);
     }
     for (int step = 0; step < 24; step++) {
-      assertEquals(cpuLosses[step], gpuLosses[step], 1e-3 * Math.max(1, cpuLosses[step]),
+      assertEquals(
+          cpuLosses[step],
+          gpuLosses[step],
+          1e-3 * Math.max(1, cpuLosses[step]),
           "loss at step " + step);
     }
-    assertTrue(gpuLosses[23] < gpuLosses[0] / 2, "loss fell: " + gpuLosses[0] + " → " + gpuLosses[23]);
+    assertTrue(
+        gpuLosses[23] < gpuLosses[0] / 2, "loss fell: " + gpuLosses[0] + " → " + gpuLosses[23]);
     float[] c = cpuPredictions.readArray(), g = gpuPredictions.readArray();
     for (int i = 0; i < c.length; i++) {
       assertEquals(c[i], g[i], 2e-3 * Math.max(1, Math.abs(c[i])), "prediction " + i);
@@ -140,8 +154,12 @@ class CudaBackendTest {
     assertArrayEquals(new float[] {1, 5, 3, 0}, y.readArray());
     gpu.scale(y, 0.5f); // a device write must reach the host when it reads
     assertArrayEquals(new float[] {0.5f, 2.5f, 1.5f, 0}, y.readArray());
-    var e = assertThrows(IllegalArgumentException.class, () -> gpu.softmaxCrossEntropy(
-        Tensor.zeros(2, 3), Tensor.of(new float[] {1, 3}, 2), null, 2, 3, 1f));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                gpu.softmaxCrossEntropy(
+                    Tensor.zeros(2, 3), Tensor.of(new float[] {1, 3}, 2), null, 2, 3, 1f));
     assertTrue(e.getMessage().contains("label 3.0 at row 1"), e.getMessage());
   }
 
@@ -152,12 +170,19 @@ class CudaBackendTest {
       MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
       CudaStatus.cudnn(cudnn_h.cudnnCreateTensorDescriptor(slot), "cudnnCreateTensorDescriptor");
       MemorySegment d = slot.get(ValueLayout.ADDRESS, 0);
-      var e = assertThrows(CudaException.class, () -> CudaStatus.cudnn(
-          cudnn_h.cudnnSetTensor4dDescriptor(d, cudnn_h.CUDNN_TENSOR_NCHW(),
-              cudnn_h.CUDNN_DATA_FLOAT(), -1, 3, 8, 8), "cudnnSetTensor4dDescriptor"));
+      var e =
+          assertThrows(
+              CudaException.class,
+              () ->
+                  CudaStatus.cudnn(
+                      cudnn_h.cudnnSetTensor4dDescriptor(
+                          d, cudnn_h.CUDNN_TENSOR_NCHW(), cudnn_h.CUDNN_DATA_FLOAT(), -1, 3, 8, 8),
+                      "cudnnSetTensor4dDescriptor"));
       assertEquals("CUDNN_STATUS_BAD_PARAM", e.statusName());
-      assertTrue(e.getMessage().startsWith("cudnnSetTensor4dDescriptor failed: "
-          + "CUDNN_STATUS_BAD_PARAM (2000)"), e.getMessage());
+      assertTrue(
+          e.getMessage()
+              .startsWith("cudnnSetTensor4dDescriptor failed: " + "CUDNN_STATUS_BAD_PARAM (2000)"),
+          e.getMessage());
       CudaStatus.cudnn(cudnn_h.cudnnDestroyTensorDescriptor(d), "cudnnDestroyTensorDescriptor");
     }
     var e = assertThrows(CudaException.class, () -> CudaStatus.runtime(2, "cudaMalloc"));
@@ -165,39 +190,72 @@ class CudaBackendTest {
   }
 
   /**
-   * The bound cuBLAS calls the backend does not use yet keep cuBLAS's column-major contract:
-   * C_i = A_i·B_i for a strided batch, and GemmEx in FP32 equals Sgemm. (Row-major reading of a
+   * The bound cuBLAS calls the backend does not use yet keep cuBLAS's column-major contract: C_i =
+   * A_i·B_i for a strided batch, and GemmEx in FP32 equals Sgemm. (Row-major reading of a
    * column-major 2×2 result: c[0] = c(0,0), c[1] = c(1,0).)
    */
   @Test
   void stridedBatchedAndGemmExFollowCublas() {
-    try (Backend gpu = cuda(); Arena arena = Arena.ofConfined()) {
+    try (Backend gpu = cuda();
+        Arena arena = Arena.ofConfined()) {
       Tensor a = onDevice(gpu, 1, 2, 3, 4, /* batch 1: */ 0, 1, 1, 0);
       Tensor b = onDevice(gpu, 5, 6, 7, 8, 5, 6, 7, 8);
       Tensor c = gpu.allocate(Shape.of(8));
       MemorySegment handle = arena.allocate(ValueLayout.ADDRESS);
-      CudaStatus.cublas(
-          cublas_h.cublasCreate_v2(handle), "cublasCreate_v2");
+      CudaStatus.cublas(cublas_h.cublasCreate_v2(handle), "cublasCreate_v2");
       MemorySegment h = handle.get(ValueLayout.ADDRESS, 0);
       MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
       MemorySegment zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
       int n = cublas_h.CUBLAS_OP_N();
-      CudaStatus.cublas(cublas_h
-          .cublasSgemmStridedBatched(h, n, n, 2, 2, 2, one, a.deviceForReading().address(), 2, 4,
-              b.deviceForReading().address(), 2, 4, zero, c.deviceForOverwriting().address(), 2,
-              4, 2), "cublasSgemmStridedBatched");
+      CudaStatus.cublas(
+          cublas_h.cublasSgemmStridedBatched(
+              h,
+              n,
+              n,
+              2,
+              2,
+              2,
+              one,
+              a.deviceForReading().address(),
+              2,
+              4,
+              b.deviceForReading().address(),
+              2,
+              4,
+              zero,
+              c.deviceForOverwriting().address(),
+              2,
+              4,
+              2),
+          "cublasSgemmStridedBatched");
       // Column-major A0 = [1 3; 2 4], B = [5 7; 6 8]: A0·B = [23 31; 34 46]; A1 = [0 1; 1 0]
       // swaps B's rows: [6 8; 5 7].
       assertArrayEquals(new float[] {23, 34, 31, 46, 6, 5, 8, 7}, c.readArray());
       int f32 = cublas_h.CUDA_R_32F();
-      CudaStatus.cublas(cublas_h.cublasGemmEx(h, n,
-          n, 2, 2, 2, one, a.deviceForReading().address(), f32, 2,
-          b.deviceForReading().address(), f32, 2, zero, c.deviceForOverwriting().address(), f32,
-          2, cublas_h.CUBLAS_COMPUTE_32F(),
-          cublas_h.CUBLAS_GEMM_DEFAULT()), "cublasGemmEx");
-      assertArrayEquals(new float[] {23, 34, 31, 46}, java.util.Arrays.copyOf(c.readArray(), 4));
       CudaStatus.cublas(
-          cublas_h.cublasDestroy_v2(h), "cublasDestroy_v2");
+          cublas_h.cublasGemmEx(
+              h,
+              n,
+              n,
+              2,
+              2,
+              2,
+              one,
+              a.deviceForReading().address(),
+              f32,
+              2,
+              b.deviceForReading().address(),
+              f32,
+              2,
+              zero,
+              c.deviceForOverwriting().address(),
+              f32,
+              2,
+              cublas_h.CUBLAS_COMPUTE_32F(),
+              cublas_h.CUBLAS_GEMM_DEFAULT()),
+          "cublasGemmEx");
+      assertArrayEquals(new float[] {23, 34, 31, 46}, java.util.Arrays.copyOf(c.readArray(), 4));
+      CudaStatus.cublas(cublas_h.cublasDestroy_v2(h), "cublasDestroy_v2");
     }
   }
 
@@ -215,7 +273,9 @@ class CudaBackendTest {
     if (f.isEmpty()) {
       return 0;
     }
-    return (long) Linker.nativeLinker()
-        .downcallHandle(f.get(), FunctionDescriptor.of(ValueLayout.JAVA_LONG)).invokeExact();
+    return (long)
+        Linker.nativeLinker()
+            .downcallHandle(f.get(), FunctionDescriptor.of(ValueLayout.JAVA_LONG))
+            .invokeExact();
   }
 }

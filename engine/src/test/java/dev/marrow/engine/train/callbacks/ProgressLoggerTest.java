@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
 import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Adam;
@@ -13,7 +14,6 @@ import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.History;
 import dev.marrow.engine.train.Trainer;
 import dev.marrow.engine.train.TrainerTest;
-import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Handler;
@@ -36,18 +36,19 @@ class ProgressLoggerTest {
   void byDefaultOneLinePerEpochGoesToSystemLogger() {
     Logger jul = Logger.getLogger("dev.marrow.engine.train");
     List<String> lines = new ArrayList<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        lines.add(r.getLevel() + " " + r.getMessage());
-      }
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            lines.add(r.getLevel() + " " + r.getMessage());
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     jul.addHandler(capture);
     try {
       History h = fit(FitOptions.defaults());
@@ -55,8 +56,12 @@ class ProgressLoggerTest {
       for (int e = 1; e <= 3; e++) {
         String line = lines.get(e - 1);
         assertTrue(line.startsWith("INFO Epoch " + e + "/3 - 3/3 steps - "), line);
-        assertTrue(line.contains(String.format(java.util.Locale.ROOT, "loss: %.4f",
-            h.epochs().get(e - 1).loss())) && line.contains("val_accuracy: "), line);
+        assertTrue(
+            line.contains(
+                    String.format(
+                        java.util.Locale.ROOT, "loss: %.4f", h.epochs().get(e - 1).loss()))
+                && line.contains("val_accuracy: "),
+            line);
       }
       lines.clear();
       fit(FitOptions.defaults().verbose(ProgressLogger.Verbosity.SILENT));
@@ -69,8 +74,10 @@ class ProgressLoggerTest {
   @Test
   void aSinkGetsTheSameLines() {
     List<String> lines = new ArrayList<>();
-    fit(FitOptions.defaults().verbose(ProgressLogger.Verbosity.SILENT)
-        .callback(ProgressLogger.to(ProgressLogger.Verbosity.EPOCH, lines::add)));
+    fit(
+        FitOptions.defaults()
+            .verbose(ProgressLogger.Verbosity.SILENT)
+            .callback(ProgressLogger.to(ProgressLogger.Verbosity.EPOCH, lines::add)));
     assertEquals(3, lines.size(), lines.toString());
     assertTrue(lines.get(2).startsWith("Epoch 3/3 - 3/3 steps"), lines.get(2));
   }

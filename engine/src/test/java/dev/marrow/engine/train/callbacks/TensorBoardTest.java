@@ -58,8 +58,8 @@ class TensorBoardTest {
 
     @Override
     public void onBatchEnd(TrainingContext ctx, int batch, double loss, double accuracy) {
-      batches.put((long) (epoch - 1) * ctx.stepsPerEpoch() + batch + 1,
-          new double[] {loss, accuracy});
+      batches.put(
+          (long) (epoch - 1) * ctx.stepsPerEpoch() + batch + 1, new double[] {loss, accuracy});
     }
 
     @Override
@@ -76,8 +76,9 @@ class TensorBoardTest {
 
   private static History fit(FitOptions options, int epochs) {
     try (CpuBackend cpu = new CpuBackend(1)) {
-      Trainer t = new Trainer(TrainerTest.mlp(3), new Adam(1e-2),
-          new SparseCategoricalCrossentropy(true), cpu);
+      Trainer t =
+          new Trainer(
+              TrainerTest.mlp(3), new Adam(1e-2), new SparseCategoricalCrossentropy(true), cpu);
       return t.fit(TrainerTest.sectors(600, 21), options.epochs(epochs).batchSize(100).seed(5));
     }
   }
@@ -85,15 +86,22 @@ class TensorBoardTest {
   @Test
   void epochScalarsAndHistogramsReadBackWithTensorFlowsClasses() throws IOException {
     Recorder rec = new Recorder();
-    History h = fit(FitOptions.defaults().validationSplit(0.25)
-        .callback(new TensorBoard(dir, 2, "epoch")).callback(rec), 3);
+    History h =
+        fit(
+            FitOptions.defaults()
+                .validationSplit(0.25)
+                .callback(new TensorBoard(dir, 2, "epoch"))
+                .callback(rec),
+            3);
 
     List<Event> train = readEvents(onlyFile(dir.resolve("train")));
     assertEquals("brain.Event:2", train.getFirst().getFileVersion());
     assertTrue(train.getFirst().getWallTime() > 1.6e9, "wall time in Unix seconds");
     Map<String, Map<Long, Float>> scalars = scalars(train);
-    assertEquals(Map.of("epoch_loss", 3, "epoch_accuracy", 3, "epoch_learning_rate", 3),
-        counts(scalars), "epoch-level scalars only, by default");
+    assertEquals(
+        Map.of("epoch_loss", 3, "epoch_accuracy", 3, "epoch_learning_rate", 3),
+        counts(scalars),
+        "epoch-level scalars only, by default");
     List<Event> validation = readEvents(onlyFile(dir.resolve("validation")));
     Map<String, Map<Long, Float>> valScalars = scalars(validation);
     for (EpochStats s : h.epochs()) {
@@ -114,10 +122,14 @@ class TensorBoardTest {
         assertEquals(List.of(1L, 3L), List.copyOf(histograms.get(name + suffix).keySet()));
       }
       for (int epoch : new int[] {1, 3}) {
-        checkHistogram(rec.values.get(epoch - 1).get(name),
-            histograms.get(name + "/histogram").get((long) epoch), name);
-        checkHistogram(rec.grads.get(epoch - 1).get(name),
-            histograms.get(name + "/gradient").get((long) epoch), name + " gradient");
+        checkHistogram(
+            rec.values.get(epoch - 1).get(name),
+            histograms.get(name + "/histogram").get((long) epoch),
+            name);
+        checkHistogram(
+            rec.grads.get(epoch - 1).get(name),
+            histograms.get(name + "/gradient").get((long) epoch),
+            name + " gradient");
       }
     }
   }
@@ -125,21 +137,32 @@ class TensorBoardTest {
   @Test
   void batchScalarsAtGlobalStepsWhenRequested() throws IOException {
     Recorder rec = new Recorder();
-    History h = fit(FitOptions.defaults().callback(new TensorBoard(dir, 0, "2")).callback(rec),
-        2);
+    History h = fit(FitOptions.defaults().callback(new TensorBoard(dir, 0, "2")).callback(rec), 2);
     assertFalse(Files.exists(dir.resolve("validation")), "no validation data, no folder");
     Map<String, Map<Long, Float>> scalars = scalars(readEvents(onlyFile(dir.resolve("train"))));
     // 600 samples in batches of 100: 6 steps an epoch, global steps 1..12, every second one.
-    assertEquals(List.of(2L, 4L, 6L, 8L, 10L, 12L),
-        List.copyOf(scalars.get("batch_loss").keySet()));
+    assertEquals(
+        List.of(2L, 4L, 6L, 8L, 10L, 12L), List.copyOf(scalars.get("batch_loss").keySet()));
     for (long step : scalars.get("batch_loss").keySet()) {
       assertEquals((float) rec.batches.get(step)[0], scalars.get("batch_loss").get(step));
       assertEquals((float) rec.batches.get(step)[1], scalars.get("batch_accuracy").get(step));
     }
     // The last batch's running means are the epoch's figures.
     assertEquals((float) h.last().loss(), scalars.get("batch_loss").get(12L));
-    assertEquals(Map.of("batch_loss", 6, "batch_accuracy", 6, "epoch_loss", 2,
-        "epoch_accuracy", 2, "epoch_learning_rate", 2), counts(scalars), "no histograms");
+    assertEquals(
+        Map.of(
+            "batch_loss",
+            6,
+            "batch_accuracy",
+            6,
+            "epoch_loss",
+            2,
+            "epoch_accuracy",
+            2,
+            "epoch_learning_rate",
+            2),
+        counts(scalars),
+        "no histograms");
   }
 
   @Test
@@ -211,8 +234,11 @@ class TensorBoardTest {
     for (Event e : events) {
       for (Summary.Value v : e.getSummary().getValueList()) {
         if (v.getValueCase() == Summary.Value.ValueCase.SIMPLE_VALUE) {
-          assertTrue(out.computeIfAbsent(v.getTag(), t -> new TreeMap<>())
-              .put(e.getStep(), v.getSimpleValue()) == null, v.getTag() + " twice");
+          assertTrue(
+              out.computeIfAbsent(v.getTag(), t -> new TreeMap<>())
+                      .put(e.getStep(), v.getSimpleValue())
+                  == null,
+              v.getTag() + " twice");
         }
       }
     }
