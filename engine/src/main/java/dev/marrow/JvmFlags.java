@@ -15,10 +15,12 @@ public final class JvmFlags {
   public static final String CLASS_PATH_FLAGS =
       "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
 
-  /** The flags for an application on the module path. */
+  /**
+   * The flags for an application on the module path: only native access, as the engine's module
+   * requires {@code jdk.incubator.vector} itself.
+   */
   public static final String MODULE_PATH_FLAGS =
-      "--add-modules jdk.incubator.vector"
-          + " --enable-native-access=dev.marrow.bindings,dev.marrow.engine";
+      "--enable-native-access=dev.marrow.bindings,dev.marrow.engine";
 
   private static final boolean VECTOR_API =
       ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
@@ -57,7 +59,10 @@ public final class JvmFlags {
         "\n",
         "Start the JVM with these flags:",
         "  java (class path):  java " + CLASS_PATH_FLAGS + " -cp ... Main",
-        "  java (module path): java " + MODULE_PATH_FLAGS + " -p ... -m app/app.Main",
+        "  java (module path): java "
+            + MODULE_PATH_FLAGS
+            + " -p ... -m app/app.Main (an"
+            + " application module that requires dev.marrow.engine gets the Vector API with it)",
         "  Maven Surefire:     <argLine>"
             + CLASS_PATH_FLAGS
             + "</argLine> in"
