@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.io.tensorboard.Histogram;
@@ -163,6 +164,54 @@ class TensorBoardTest {
             2),
         counts(scalars),
         "no histograms");
+  }
+
+  /**
+   * A second, independent reader: Python with Google's protobuf runtime and its own CRC32C
+   * (engine/src/test/python/read_tensorboard.py), where Debian's python3-protobuf and protoc are
+   * installed; skipped elsewhere.
+   */
+  @Test
+  void pythonsProtobufReadsTheSameValues() throws Exception {
+    Path script =
+        Path.of(System.getProperty("marrow.repo.root", ".."))
+            .resolve("engine/src/test/python/read_tensorboard.py");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/python3"))
+            && Files.exists(script)
+            && new ProcessBuilder("/usr/bin/python3", "-c", "import google.protobuf")
+                    .start()
+                    .waitFor()
+                == 0
+            && Files.isExecutable(Path.of("/usr/bin/protoc")),
+        "needs /usr/bin/python3 with python3-protobuf and protoc");
+    History h =
+        fit(
+            FitOptions.defaults().validationSplit(0.25).callback(new TensorBoard(dir, 1, "epoch")),
+            2);
+    Process p =
+        new ProcessBuilder("/usr/bin/python3", script.toString(), dir.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    for (EpochStats e : h.epochs()) {
+      assertTrue(
+          out.contains(
+              String.format(
+                  java.util.Locale.ROOT, "step %d epoch_loss = %.6f", e.epoch(), (float) e.loss())),
+          "train loss of epoch " + e.epoch() + " in:\n" + out);
+      assertTrue(
+          out.contains(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "step %d epoch_loss = %.6f",
+                  e.epoch(),
+                  (float) e.valLoss())),
+          "val loss of epoch " + e.epoch() + " in:\n" + out);
+    }
+    assertEquals(2, out.lines().filter(l -> l.endsWith("every CRC correct")).count(), out);
+    assertTrue(out.contains("dense1.weight/histogram: num "), out);
   }
 
   @Test
