@@ -43,25 +43,9 @@ final class RunModel {
     return trainer;
   }
 
-  /** Softmax probabilities, (N, classes). */
+  /** Class probabilities, (N, classes): the engine's predictor, safe from many threads. */
   Tensor probabilities(Tensor inputs) {
-    Tensor logits = trainer.predict(inputs);
-    int classes = logits.shape().dim(-1), n = logits.shape().dim(0);
-    float[] v = logits.array();
-    for (int r = 0; r < n; r++) {
-      float max = Float.NEGATIVE_INFINITY;
-      for (int c = 0; c < classes; c++) {
-        max = Math.max(max, v[r * classes + c]);
-      }
-      double sum = 0;
-      for (int c = 0; c < classes; c++) {
-        sum += Math.exp(v[r * classes + c] - max);
-      }
-      for (int c = 0; c < classes; c++) {
-        v[r * classes + c] = (float) (Math.exp(v[r * classes + c] - max) / sum);
-      }
-    }
-    return logits;
+    return trainer.predictor().predictProbabilities(inputs);
   }
 
   /** Predicted classes and their probabilities for a whole data set, plus the confusion matrix. */
