@@ -78,6 +78,29 @@ public interface Backend extends AutoCloseable {
   /** {@code x *= alpha} over all elements; alpha = 0 writes zeros. */
   void scale(Tensor x, float alpha);
 
+  /**
+   * Strided block copy, the data movement of concatenation, slicing and padding: for every block
+   * {@code b < blocks} and {@code i < blockLength},
+   * {@code dst[dstOffset + b·dstStride + i] (+)= src[srcOffset + b·srcStride + i]}, adding when
+   * {@code accumulate}, else overwriting. Blocks never overlap within dst.
+   */
+  void copyBlocks(
+      Tensor src,
+      int srcOffset,
+      int srcStride,
+      Tensor dst,
+      int dstOffset,
+      int dstStride,
+      int blocks,
+      int blockLength,
+      boolean accumulate);
+
+  /**
+   * Element-wise product {@code out (+)= a · b} over all elements (same sizes), adding when
+   * {@code accumulate}; out may be a or b when not accumulating.
+   */
+  void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate);
+
   // ---- convolution (NCHW; filters (f, c, kh, kw); cross-correlation like cuDNN/PyTorch) -----
 
   /** y = conv(x, w) (+ bias per output channel when bias is not null). */

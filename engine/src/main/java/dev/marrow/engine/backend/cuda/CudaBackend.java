@@ -1043,4 +1043,24 @@ public final class CudaBackend implements Backend {
     kernels.close();
     arena.close();
   }
+
+  @Override
+  public void copyBlocks(
+      Tensor src,
+      int srcOffset,
+      int srcStride,
+      Tensor dst,
+      int dstOffset,
+      int dstStride,
+      int blocks,
+      int blockLength,
+      boolean accumulate) {
+    throw new UnsupportedOperationException("copyBlocks on CUDA: not yet");
+  }
+
+  @Override
+  public void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+    throw new UnsupportedOperationException("multiply on CUDA: not yet");
+  }
+
 }

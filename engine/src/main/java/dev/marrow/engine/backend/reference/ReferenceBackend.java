@@ -210,6 +210,40 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
+  public void copyBlocks(
+      Tensor src,
+      int srcOffset,
+      int srcStride,
+      Tensor dst,
+      int dstOffset,
+      int dstStride,
+      int blocks,
+      int blockLength,
+      boolean accumulate) {
+    float[] s = src.array(), d = dst.array();
+    for (int b = 0; b < blocks; b++) {
+      int so = srcOffset + b * srcStride, dof = dstOffset + b * dstStride;
+      if (accumulate) {
+        for (int i = 0; i < blockLength; i++) {
+          d[dof + i] += s[so + i];
+        }
+      } else {
+        System.arraycopy(s, so, d, dof, blockLength);
+      }
+    }
+  }
+
+  @Override
+  public void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+    Backend.requireSameSize(a, b);
+    Backend.requireSameSize(a, out);
+    float[] x = a.array(), y = b.array(), o = out.array();
+    for (int i = 0; i < o.length && i < a.size(); i++) {
+      o[i] = accumulate ? o[i] + x[i] * y[i] : x[i] * y[i];
+    }
+  }
+
+  @Override
   public void activationForward(Activation kind, Tensor x, Tensor y) {
     for (int i = 0; i < x.size(); i++) {
       double v = x.array()[i];
