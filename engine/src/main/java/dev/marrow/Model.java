@@ -5,7 +5,9 @@ import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
+import dev.marrow.engine.nn.Node;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.tensor.Tensor;
@@ -45,7 +47,7 @@ import java.util.Objects;
  * {@link #close()}; a backend passed in is the caller's to close.
  */
 public final class Model implements AutoCloseable {
-  private final Sequential network;
+  private final Graph network;
   private long seed = 42;
   private Trainer trainer;
   private Backend ownedBackend;
@@ -57,7 +59,7 @@ public final class Model implements AutoCloseable {
   private String device = "auto";
   private final Map<Integer, Plan> stepPlans = new HashMap<>();
 
-  private Model(Sequential network) {
+  private Model(Graph network) {
     JvmFlags.requireVectorApi(); // before any kernel class loads, with the flags to add
     this.network = network;
   }
@@ -67,9 +69,22 @@ public final class Model implements AutoCloseable {
     return new Model(new Sequential(inputShape));
   }
 
-  /** Wraps an existing network. */
-  public static Model of(Sequential network) {
+  /** Wraps an existing network: a {@link Sequential} or any {@link Graph}. */
+  public static Model of(Graph network) {
     return new Model(network);
+  }
+
+  /**
+   * Keras' functional {@code Model(inputs, outputs)}: a model of the layers between one input node
+   * and one output node ({@code Node x = Layers.input(1, 28, 28); ... Model.functional(x, y)}).
+   */
+  public static Model functional(Node input, Node output) {
+    return new Model(new Graph(List.of(input), List.of(output)));
+  }
+
+  /** A functional model with several inputs or outputs. */
+  public static Model functional(List<Node> inputs, List<Node> outputs) {
+    return new Model(new Graph(inputs, outputs));
   }
 
   /** Loads a model saved with {@link #save} (or a run folder written by {@code marrow train}). */
@@ -79,7 +94,11 @@ public final class Model implements AutoCloseable {
 
   /** Appends a layer (before compile). */
   public Model add(Layer layer) {
-    network.add(layer);
+    if (!(network instanceof Sequential stack)) {
+      throw new IllegalStateException(
+          "add() appends to a sequential model; a functional model is made from its nodes");
+    }
+    stack.add(layer);
     return this;
   }
 
@@ -243,7 +262,7 @@ public final class Model implements AutoCloseable {
   }
 
   /** The layer graph, for code that needs the engine directly. */
-  public Sequential network() {
+  public Graph network() {
     return network;
   }
 

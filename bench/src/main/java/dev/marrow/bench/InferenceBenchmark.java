@@ -2,7 +2,7 @@ package dev.marrow.bench;
 
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Plan;
 import dev.marrow.models.zoo.ModelSpec;
@@ -49,7 +49,7 @@ public class InferenceBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     ModelSpec spec = ModelZoo.find(model).orElseThrow();
-    Sequential net = spec.build(1);
+    Graph net = spec.build(1);
     cpu = (CpuBackend) Backends.open("cpu").backend();
     plan = Plan.forInference(net, cpu, batch, null);
     TrainStepBenchmark.fillLikeMnist(plan.input().array(), new SplittableRandom(4));

@@ -2,7 +2,7 @@ package dev.marrow.bench;
 
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Predictor;
 import dev.marrow.models.zoo.ModelSpec;
@@ -57,7 +57,7 @@ public class PredictBenchmark {
 
     @Setup(Level.Trial)
     public void setUp(PredictBenchmark b) {
-      Sequential net = b.predictor.model();
+      Graph net = b.predictor.model();
       inputs = Tensor.zeros(net.inputShape().withBatch(b.batch));
       TrainStepBenchmark.fillLikeMnist(
           inputs.array(), new SplittableRandom(Thread.currentThread().threadId()));
@@ -67,7 +67,7 @@ public class PredictBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     ModelSpec spec = ModelZoo.find(model).orElseThrow();
-    Sequential net = spec.build(1);
+    Graph net = spec.build(1);
     backend = Backends.open("cpu").backend();
     predictor = new Predictor(net, backend);
   }

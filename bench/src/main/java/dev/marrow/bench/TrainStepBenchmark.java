@@ -3,7 +3,7 @@ package dev.marrow.bench;
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Plan;
@@ -52,7 +52,7 @@ public class TrainStepBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     ModelSpec spec = ModelZoo.find(model).orElseThrow();
-    Sequential net = spec.build(1);
+    Graph net = spec.build(1);
     cpu = (CpuBackend) Backends.open("cpu").backend();
     adam = new Adam(1e-3);
     adam.attach(cpu, net.parameters());

@@ -4,7 +4,7 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Sgd;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Trainer;
@@ -17,17 +17,17 @@ import java.nio.file.Path;
  * and a confusion matrix.
  */
 final class RunModel {
-  final Sequential model;
+  final Graph model;
   private final Trainer trainer;
 
-  private RunModel(Sequential model, Backend backend) {
+  private RunModel(Graph model, Backend backend) {
     this.model = model;
     // The loss only serves evaluate(); the optimizer is never stepped.
     this.trainer =
         new Trainer(model, new Sgd(1e-3), new SparseCategoricalCrossentropy(true), backend);
   }
 
-  static RunModel of(Sequential model, Backend backend) {
+  static RunModel of(Graph model, Backend backend) {
     return new RunModel(model, backend);
   }
 

@@ -1,6 +1,6 @@
 package dev.marrow.cli;
 
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.models.zoo.ModelSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,7 +27,7 @@ final class SummaryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ModelSpec m = ModelNames.lookup(model);
-    Sequential net = m.build(m.seed());
+    Graph net = m.build(m.seed());
     var out = spec.commandLine().getOut();
     out.println("Model: " + m.name() + " - " + m.description());
     out.print(net.summary());

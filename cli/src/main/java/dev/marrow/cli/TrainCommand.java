@@ -8,7 +8,7 @@ import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.io.Checkpoint;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.optim.Sgd;
@@ -227,7 +227,7 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     Mnist.Split mnist = data.load(spec.commandLine().getErr());
 
-    Sequential net = m.build(s.seed());
+    Graph net = m.build(s.seed());
     Optimizer optim =
         switch (s.optimizer()) {
           case "adam" -> new Adam(s.learningRate());

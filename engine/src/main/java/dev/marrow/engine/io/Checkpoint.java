@@ -1,7 +1,7 @@
 package dev.marrow.engine.io;
 
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Parameter;
-import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.tensor.Tensor;
 import java.io.IOException;
@@ -25,12 +25,7 @@ public record Checkpoint(
   public static final String FILE = "checkpoint.safetensors";
 
   public static void save(
-      Path file,
-      Sequential model,
-      Optimizer optimizer,
-      int epoch,
-      long seed,
-      Map<String, String> extra)
+      Path file, Graph model, Optimizer optimizer, int epoch, long seed, Map<String, String> extra)
       throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     ModelFiles.stateDict(model).forEach((k, v) -> tensors.put("model/" + k, v));
@@ -56,8 +51,7 @@ public record Checkpoint(
    * architecture, same optimizer type, slots attached): weights, buffers, slots, step count and
    * learning rate are restored. Returns the epoch and seed to continue from.
    */
-  public static Checkpoint restore(Path file, Sequential model, Optimizer optimizer)
-      throws IOException {
+  public static Checkpoint restore(Path file, Graph model, Optimizer optimizer) throws IOException {
     SafeTensors.Contents c = SafeTensors.read(file);
     Map<String, String> meta = c.metadata();
     if (!"marrow.checkpoint".equals(meta.get("format"))) {

@@ -1,8 +1,8 @@
 package dev.marrow.engine.io;
 
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.Parameter;
-import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.tensor.Tensor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +24,7 @@ public final class ModelFiles {
   private ModelFiles() {}
 
   /** Every parameter and buffer by name, in layer order. */
-  public static Map<String, Tensor> stateDict(Sequential model) {
+  public static Map<String, Tensor> stateDict(Graph model) {
     Map<String, Tensor> state = new LinkedHashMap<>();
     for (Layer l : model.layers()) {
       for (Parameter p : l.parameters()) {
@@ -37,8 +37,7 @@ public final class ModelFiles {
     return state;
   }
 
-  public static void save(Sequential model, Path dir, Map<String, String> metadata)
-      throws IOException {
+  public static void save(Graph model, Path dir, Map<String, String> metadata) throws IOException {
     Files.createDirectories(dir);
     String json = Json.write(ModelFormat.toConfig(model));
     AtomicFiles.write(dir.resolve(ARCHITECTURE), json.getBytes(StandardCharsets.UTF_8));
@@ -46,7 +45,7 @@ public final class ModelFiles {
   }
 
   /** Rebuilds the model saved in {@code dir} with its exact weights. */
-  public static Sequential load(Path dir) throws IOException {
+  public static Graph load(Path dir) throws IOException {
     Path arch = dir.resolve(ARCHITECTURE);
     if (!Files.isRegularFile(arch)) {
       throw new IOException(
@@ -62,7 +61,7 @@ public final class ModelFiles {
               + MAX_JSON_BYTES
               + ")");
     }
-    Sequential model;
+    Graph model;
     try {
       model = ModelFormat.fromConfig(Json.parse(Files.readString(arch)), arch.toString());
       model.build(0);
@@ -86,7 +85,7 @@ public final class ModelFiles {
   }
 
   /** Copies every tensor of a safetensors file into the model, checking names and shapes. */
-  public static void loadWeights(Sequential model, Path file) throws IOException {
+  public static void loadWeights(Graph model, Path file) throws IOException {
     SafeTensors.Contents contents = SafeTensors.read(file);
     Map<String, Tensor> state = stateDict(model);
     for (Map.Entry<String, Tensor> e : state.entrySet()) {

@@ -20,6 +20,11 @@ public final class ActivationLayer extends Layer {
     this(Activation.fromName(activation));
   }
 
+  @Override
+  public String className() {
+    return "Activation";
+  }
+
   public Activation activation() {
     return activation;
   }

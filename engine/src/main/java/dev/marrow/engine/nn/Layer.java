@@ -8,15 +8,27 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * A layer, following Keras' contract: constructed from its configuration, {@link #build built} once
- * the input shape is known (creating its parameters), then {@link #compile compiled} into a {@link
+ * A layer, following Keras' contract: constructed from its configuration, applied to the node(s) it
+ * reads ({@link #apply}, or by {@link Sequential#add}), {@link #build built} once the model knows
+ * its input shapes (creating its parameters), then {@link #compile compiled} into a {@link
  * LayerStep} per plan. Shapes exclude the batch axis.
+ *
+ * <p><b>Your own layer</b> subclasses this: {@link #typeName()} (the prefix of its generated
+ * names), {@link #computeOutputShape(Shape)} (validate the input, return the output), {@link
+ * #createParameters} with {@link #newParameter} (initialise them from the random generator), {@link
+ * #parameters()}, {@link #config()} (its arguments, for model.json), and {@link #compile} returning
+ * a {@link LayerStep} whose forward and backward call {@link dev.marrow.engine.backend.Backend}
+ * kernels only (so it runs on every backend and allocates nothing per step). Register a from-config
+ * factory under its class name with {@link LayerRegistry#register} so saved models load it. A layer
+ * reading several nodes extends {@link MergeLayer}.
  */
 public abstract class Layer {
   private String name;
-  private Shape inputShape;
+  private String requestedName;
+  private List<Shape> inputShapes;
   private Shape outputShape;
   private int index = -1;
+  private boolean applied;
 
   /** For subclasses: built-in layers and users' own. */
   protected Layer() {}
@@ -24,11 +36,82 @@ public abstract class Layer {
   /** The Keras-style type name ("dense", "dropout"), also the prefix of generated names. */
   public abstract String typeName();
 
+  /**
+   * The name model.json and {@link LayerRegistry} know this layer type by: Keras' class name
+   * ({@code Dense}, {@code Conv2D}); by default the Java class's simple name.
+   */
+  public String className() {
+    return getClass().getSimpleName();
+  }
+
+  /**
+   * Names this layer (Keras' {@code name=}); otherwise the model names it by type and position.
+   * Letters, digits and underscores, starting with a letter: the name prefixes its parameters'.
+   */
+  public Layer named(String name) {
+    if (inputShapes != null) {
+      throw new IllegalStateException("layer " + this.name + " is already built");
+    }
+    if (name == null || !name.matches("[A-Za-z][A-Za-z0-9_]{0,127}")) {
+      throw new IllegalArgumentException(
+          "a layer name is a letter then letters, digits or underscores, got '" + name + "'");
+    }
+    this.requestedName = name;
+    return this;
+  }
+
+  /** The name given with {@link #named}, or null. */
+  public String requestedName() {
+    return requestedName;
+  }
+
+  /** How many nodes this layer reads: exactly one, except for merge layers. */
+  public boolean acceptsInputCount(int count) {
+    return count == 1;
+  }
+
+  /**
+   * The output shape for the shapes of the nodes read; validates them. One input goes to {@link
+   * #computeOutputShape(Shape)}.
+   */
+  public Shape computeOutputShape(List<Shape> inputShapes) {
+    if (inputShapes.size() != 1) {
+      throw new IllegalArgumentException(
+          typeName() + " reads one input, got " + inputShapes.size());
+    }
+    return computeOutputShape(inputShapes.get(0));
+  }
+
+  /**
+   * Keras' {@code layer(x)}: a new node holding this layer's output for the given input node(s). A
+   * layer is applied once (shared layers are not supported).
+   */
+  public Node apply(Node... inputs) {
+    return Node.of(this, List.of(inputs));
+  }
+
+  /** Marks this layer as applied; a second application is an error naming the layer. */
+  void markApplied() {
+    if (applied) {
+      throw new IllegalStateException(
+          "layer "
+              + (requestedName != null ? requestedName : typeName())
+              + " is already applied to a node; create another layer (sharing a layer's weights"
+              + " between nodes is not supported)");
+    }
+    applied = true;
+  }
+
   /** The per-sample output shape for a per-sample input shape; validates the input. */
   public abstract Shape computeOutputShape(Shape inputShape);
 
   /** Creates the parameters for the given input shape; layers without parameters do nothing. */
   protected void createParameters(Shape inputShape, RandomGenerator random) {}
+
+  /** Creates the parameters for several inputs; one input goes to the method above. */
+  protected void createParameters(List<Shape> inputShapes, RandomGenerator random) {
+    createParameters(inputShapes.get(0), random);
+  }
 
   /**
    * Largest parameter tensor a layer may create: 2^28 floats (1 GiB). A model description from a
@@ -80,6 +163,14 @@ public abstract class Layer {
   public abstract LayerStep compile(CompileContext ctx, Tensor input, Tensor inputGrad);
 
   /**
+   * Binds a layer reading several nodes: {@code inputGrads.get(i)} is null where input i needs no
+   * gradient. One input goes to {@link #compile(CompileContext, Tensor, Tensor)}.
+   */
+  public LayerStep compile(CompileContext ctx, List<Tensor> inputs, List<Tensor> inputGrads) {
+    return compile(ctx, inputs.get(0), inputGrads.get(0));
+  }
+
+  /**
    * Non-trainable state saved with the model (BatchNormalization's running statistics), named like
    * PyTorch's buffers.
    */
@@ -97,16 +188,16 @@ public abstract class Layer {
     return new LinkedHashMap<>();
   }
 
-  /** Called once by the model: fixes the name and input shape, then creates parameters. */
-  final void build(String name, int index, Shape inputShape, RandomGenerator random) {
-    if (this.inputShape != null) {
+  /** Called once by the model: fixes the name and input shapes, then creates parameters. */
+  final void build(String name, int index, List<Shape> inputShapes, RandomGenerator random) {
+    if (this.inputShapes != null) {
       throw new IllegalStateException("layer " + this.name + " is already part of a model");
     }
     this.name = name;
     this.index = index;
-    this.outputShape = computeOutputShape(inputShape);
-    this.inputShape = inputShape;
-    createParameters(inputShape, random);
+    this.outputShape = computeOutputShape(inputShapes);
+    this.inputShapes = List.copyOf(inputShapes);
+    createParameters(inputShapes, random);
   }
 
   public String name() {
@@ -118,8 +209,14 @@ public abstract class Layer {
     return index;
   }
 
+  /** The (first) input's per-sample shape; null before build. */
   public Shape inputShape() {
-    return inputShape;
+    return inputShapes == null ? null : inputShapes.get(0);
+  }
+
+  /** Every input's per-sample shape, in the order the layer was applied to them. */
+  public List<Shape> inputShapes() {
+    return inputShapes;
   }
 
   public Shape outputShape() {

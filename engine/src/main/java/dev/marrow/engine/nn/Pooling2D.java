@@ -48,6 +48,11 @@ public class Pooling2D extends Layer {
     return new Pooling2D(mode, poolH, poolW, strideH, strideW, padding);
   }
 
+  @Override
+  public String className() {
+    return mode == PoolMode.MAX ? "MaxPooling2D" : "AveragePooling2D";
+  }
+
   public PoolMode mode() {
     return mode;
   }

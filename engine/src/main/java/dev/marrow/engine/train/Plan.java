@@ -4,15 +4,19 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.CompileContext;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.LayerStep;
+import dev.marrow.engine.nn.Node;
 import dev.marrow.engine.nn.Parameter;
-import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A model compiled for one backend and one batch size: every activation, gradient and workspace
@@ -20,7 +24,7 @@ import java.util.List;
  * of the same model share its parameters (and the optimizer's slots, which live on them).
  */
 public final class Plan {
-  private final Sequential model;
+  private final Graph model;
   private final Backend backend;
   private final int batch;
   private final boolean training;
@@ -28,10 +32,25 @@ public final class Plan {
   private final Tensor input;
   private final Tensor targets;
   private final Tensor inputGrad;
+
+  /** One step per layer node, in topological order. */
   private final List<LayerStep> steps = new ArrayList<>();
 
-  /** Index of the first layer whose backward pass is needed (see the constructor). */
-  private final int firstBackward;
+  /** Whether step i runs backward: it has parameters, or something before it does. */
+  private final boolean[] runsBackward;
+
+  /**
+   * Gradient sums, per step: after step i's backward, {@code partialGrads[i][k]} (a buffer the step
+   * wrote the gradient of one of its input nodes into) is added to that node's gradient, {@code
+   * nodeGrads[i][k]}. A node read by several layers has its gradient written in place by the reader
+   * that runs backward first (the last in topological order) and the others' added to it, with
+   * buffers made at compile time, so no step allocates.
+   */
+  private final Tensor[][] partialGrads;
+
+  private final Tensor[][] nodeGrads;
+  private final Tensor output;
+  private final Tensor outputGrad;
 
   private final List<Parameter> parameters;
   private final int classes;
@@ -40,7 +59,7 @@ public final class Plan {
   private int lastCorrect;
 
   private Plan(
-      Sequential model,
+      Graph model,
       Backend backend,
       int batch,
       boolean training,
@@ -69,32 +88,88 @@ public final class Plan {
                 : backend.allocate(Shape.of(batch, classes));
     CompileContext ctx =
         new CompileContext(backend, batch, training, layerIndex -> mix(stepSeed, layerIndex));
-    // Usually nothing upstream of the first layer needs a gradient, which saves its backward GEMM.
-    // The same holds up to the first layer with parameters: a layer gets an input gradient to
-    // write only when something before it will use it (measured: the MLP's Flatten made its first
-    // Dense compute a 128×784 input gradient nobody read, a third of a batch-128 step).
     this.inputGrad = training && wantInputGradient ? backend.allocate(input.shape()) : null;
-    boolean gradientWanted = inputGrad != null;
-    int first = -1;
-    Tensor x = input;
-    Tensor dx = inputGrad;
-    List<Layer> layers = model.layers();
-    for (int i = 0; i < layers.size(); i++) {
-      Layer layer = layers.get(i);
-      LayerStep step = layer.compile(ctx, x, gradientWanted ? dx : null);
-      steps.add(step);
-      if (first < 0 && (gradientWanted || !layer.parameters().isEmpty())) {
-        first = i;
-      }
-      gradientWanted |= !layer.parameters().isEmpty();
-      x = step.output();
-      dx = step.outputGrad();
+    List<Node> nodes = model.layerNodes();
+    Node inputNode = model.inputs().get(0);
+    if (model.inputs().size() != 1 || model.outputs().size() != 1) {
+      throw new IllegalArgumentException(
+          "plans run models with one input and one output; this one has "
+              + model.inputs().size()
+              + " and "
+              + model.outputs().size());
     }
-    this.firstBackward = first < 0 ? steps.size() : first;
+    // Usually nothing upstream of the first layer needs a gradient, which saves its backward GEMM.
+    // The same holds up to the first layer with parameters: a node gets a gradient only when
+    // something before it will use it (measured: the MLP's Flatten made its first Dense compute a
+    // 128×784 input gradient nobody read, a third of a batch-128 step).
+    Map<Node, Boolean> needsGrad = new IdentityHashMap<>();
+    needsGrad.put(inputNode, inputGrad != null);
+    for (Node n : nodes) {
+      boolean wanted = !n.layer().parameters().isEmpty();
+      for (Node in : n.inbound()) {
+        wanted |= needsGrad.get(in);
+      }
+      needsGrad.put(n, wanted);
+    }
+    // The edge that writes each node's gradient in place: its last reader (in topological order,
+    // and within that reader its last operand), because that reader runs backward first.
+    Map<Node, int[]> writer = new IdentityHashMap<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      List<Node> ins = nodes.get(i).inbound();
+      for (int k = 0; k < ins.size(); k++) {
+        writer.put(ins.get(k), new int[] {i, k});
+      }
+    }
+    Map<Node, Tensor> values = new IdentityHashMap<>();
+    Map<Node, Tensor> grads = new IdentityHashMap<>();
+    values.put(inputNode, input);
+    grads.put(inputNode, inputGrad);
+    this.runsBackward = new boolean[nodes.size()];
+    this.partialGrads = new Tensor[nodes.size()][];
+    this.nodeGrads = new Tensor[nodes.size()][];
+    for (int i = 0; i < nodes.size(); i++) {
+      Node node = nodes.get(i);
+      List<Node> ins = node.inbound();
+      List<Tensor> xs = new ArrayList<>(ins.size());
+      List<Tensor> dxs = new ArrayList<>(ins.size());
+      List<Tensor> partial = new ArrayList<>();
+      List<Tensor> target = new ArrayList<>();
+      for (int k = 0; k < ins.size(); k++) {
+        Node in = ins.get(k);
+        xs.add(values.get(in));
+        Tensor g = grads.get(in);
+        if (!training || !needsGrad.get(in) || g == null) {
+          dxs.add(null);
+        } else if (Arrays.equals(writer.get(in), new int[] {i, k})) {
+          dxs.add(g);
+        } else {
+          Tensor own = backend.allocate(in.shape().withBatch(batch));
+          dxs.add(own);
+          partial.add(own);
+          target.add(g);
+        }
+      }
+      LayerStep step = node.layer().compile(ctx, xs, dxs);
+      steps.add(step);
+      values.put(node, step.output());
+      grads.put(node, step.outputGrad());
+      runsBackward[i] = training && needsGrad.get(node);
+      partialGrads[i] = partial.toArray(new Tensor[0]);
+      nodeGrads[i] = target.toArray(new Tensor[0]);
+    }
+    Node outputNode = model.outputs().get(0);
+    if (training && writer.containsKey(outputNode)) {
+      throw new IllegalArgumentException(
+          "output "
+              + outputNode
+              + " is also read by other layers; plans take the loss at a final node");
+    }
+    this.output = values.get(outputNode);
+    this.outputGrad = grads.get(outputNode);
   }
 
   /** A plan that runs forward, loss, backward and optimizer steps. */
-  public static Plan forTraining(Sequential model, Backend backend, int batch, Loss loss) {
+  public static Plan forTraining(Graph model, Backend backend, int batch, Loss loss) {
     return new Plan(model, backend, batch, true, loss, false);
   }
 
@@ -103,12 +178,12 @@ public final class Plan {
    * ({@link #inputGrad()}), for saliency maps, adversarial examples and layer tests.
    */
   public static Plan forTrainingWithInputGradient(
-      Sequential model, Backend backend, int batch, Loss loss) {
+      Graph model, Backend backend, int batch, Loss loss) {
     return new Plan(model, backend, batch, true, loss, true);
   }
 
   /** A forward-only plan; loss may be null when only predictions are wanted. */
-  public static Plan forInference(Sequential model, Backend backend, int batch, Loss loss) {
+  public static Plan forInference(Graph model, Backend backend, int batch, Loss loss) {
     return new Plan(model, backend, batch, false, loss, false);
   }
 
@@ -116,7 +191,7 @@ public final class Plan {
     return batch;
   }
 
-  public Sequential model() {
+  public Graph model() {
     return model;
   }
 
@@ -133,9 +208,9 @@ public final class Plan {
     return inputGrad;
   }
 
-  /** The model's output for the last forward pass: (batch, classes). */
+  /** The model's output for the last forward pass: (batch, output shape). */
   public Tensor output() {
-    return steps.getLast().output();
+    return output;
   }
 
   /** Mean loss of the last step's batch. */
@@ -214,15 +289,20 @@ public final class Plan {
       throw new IllegalStateException("this plan was compiled for inference");
     }
     forward(true);
-    LayerStep last = steps.getLast();
-    lastLoss = loss.compute(backend, last.output(), targets, last.outputGrad(), batch, classes);
-    lastCorrect = loss.countCorrect(backend, last.output(), targets, batch, classes);
+    lastLoss = loss.compute(backend, output, targets, outputGrad, batch, classes);
+    lastCorrect = loss.countCorrect(backend, output, targets, batch, classes);
     List<Layer> layers = model.layers();
     for (int i = 0; i < layers.size(); i++) { // indexed: no iterator per step
       lastLoss += layers.get(i).l2Penalty(backend);
     }
-    for (int i = steps.size() - 1; i >= firstBackward; i--) {
-      steps.get(i).backward();
+    for (int i = steps.size() - 1; i >= 0; i--) { // indexed: no iterator per step
+      if (runsBackward[i]) {
+        steps.get(i).backward();
+        Tensor[] partial = partialGrads[i];
+        for (int k = 0; k < partial.length; k++) {
+          backend.axpy(1f, partial[k], nodeGrads[i][k]);
+        }
+      }
     }
     return lastLoss;
   }

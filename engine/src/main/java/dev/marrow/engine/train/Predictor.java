@@ -5,8 +5,8 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.ActivationLayer;
 import dev.marrow.engine.nn.Dense;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
-import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.ArrayList;
@@ -31,19 +31,19 @@ public final class Predictor {
   /** Largest batch one plan runs; longer inputs are cut into batches of this size. */
   public static final int MAX_BATCH = 500;
 
-  private final Sequential model;
+  private final Graph model;
   private final Backend backend;
   private final Loss loss;
   private final List<String> classNames;
   private final Map<Integer, Queue<Plan>> plans = new ConcurrentHashMap<>();
 
   /** A predictor for a built model on {@code backend} (the caller's to close). */
-  public Predictor(Sequential model, Backend backend) {
+  public Predictor(Graph model, Backend backend) {
     this(model, backend, null);
   }
 
   /** With a loss, so that {@link Trainer#evaluate} can borrow the same plans. */
-  Predictor(Sequential model, Backend backend, Loss loss) {
+  Predictor(Graph model, Backend backend, Loss loss) {
     if (!model.isBuilt()) {
       throw new IllegalStateException(
           "the model has no weights yet: build, train or load it" + " before predicting");
@@ -54,7 +54,7 @@ public final class Predictor {
     this.classNames = model.classNames();
   }
 
-  public Sequential model() {
+  public Graph model() {
     return model;
   }
 

@@ -3,7 +3,7 @@ package dev.marrow.engine.train;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.loss.Loss;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.HashMap;
@@ -21,7 +21,7 @@ public final class Trainer {
   /** Batch size used for evaluation and prediction; results do not depend on it. */
   public static final int EVAL_BATCH = Predictor.MAX_BATCH;
 
-  private final Sequential model;
+  private final Graph model;
   private final Optimizer optimizer;
   private final Loss loss;
   private final Backend backend;
@@ -31,7 +31,7 @@ public final class Trainer {
   /** Lends inference plans (with the loss, for evaluate) to many threads at once. */
   private final Predictor predictor;
 
-  public Trainer(Sequential model, Optimizer optimizer, Loss loss, Backend backend) {
+  public Trainer(Graph model, Optimizer optimizer, Loss loss, Backend backend) {
     this.model = model;
     this.optimizer = optimizer;
     this.loss = loss;
@@ -44,7 +44,7 @@ public final class Trainer {
     this.predictor = new Predictor(model, backend, loss);
   }
 
-  public Sequential model() {
+  public Graph model() {
     return model;
   }
 

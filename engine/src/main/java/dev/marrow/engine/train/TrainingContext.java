@@ -1,11 +1,11 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Optimizer;
 
 /** What callbacks can see and change during a fit. */
 public final class TrainingContext {
-  private final Sequential model;
+  private final Graph model;
   private final Optimizer optimizer;
   private final int epochs;
   private final int stepsPerEpoch;
@@ -13,7 +13,7 @@ public final class TrainingContext {
   private volatile boolean stopRequested;
 
   TrainingContext(
-      Sequential model, Optimizer optimizer, int epochs, int stepsPerEpoch, int samplesPerEpoch) {
+      Graph model, Optimizer optimizer, int epochs, int stepsPerEpoch, int samplesPerEpoch) {
     this.model = model;
     this.optimizer = optimizer;
     this.epochs = epochs;
@@ -21,7 +21,7 @@ public final class TrainingContext {
     this.samplesPerEpoch = samplesPerEpoch;
   }
 
-  public Sequential model() {
+  public Graph model() {
     return model;
   }
 

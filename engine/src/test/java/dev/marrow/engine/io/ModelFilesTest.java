@@ -17,6 +17,7 @@ import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
 import dev.marrow.engine.nn.GradientCheck;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Reshape;
@@ -70,7 +71,7 @@ class ModelFilesTest {
           new Trainer(model, new Adam(1e-2), new SparseCategoricalCrossentropy(true), cpu);
       trainer.fit(data, FitOptions.defaults().epochs(2).batchSize(16)); // moves BN statistics
       ModelFiles.save(model, dir, Map.of("note", "test"));
-      Sequential loaded = ModelFiles.load(dir);
+      Graph loaded = ModelFiles.load(dir);
       assertEquals(model.summary(), loaded.summary());
       Map<String, Tensor> a = ModelFiles.stateDict(model), b = ModelFiles.stateDict(loaded);
       assertEquals(a.keySet(), b.keySet());

@@ -48,7 +48,7 @@ public final class GradientCheck {
    * their random draws fixed across the perturbed evaluations (the step seed does not change).
    */
   public static void check(
-      Sequential model, Loss loss, Backend backend, Dataset batch, double rtol, double atol) {
+      Graph model, Loss loss, Backend backend, Dataset batch, double rtol, double atol) {
     Plan plan = Plan.forTraining(model, backend, batch.size(), loss);
     plan.loadBatch(batch, null, 0);
     plan.setStepSeed(99);

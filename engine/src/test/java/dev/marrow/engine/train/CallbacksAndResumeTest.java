@@ -36,7 +36,7 @@ class CallbacksAndResumeTest {
 
   private static final Dataset DATA = TrainerTest.sectors(600, 21);
 
-  private static float[] weights(Sequential m) {
+  private static float[] weights(dev.marrow.engine.nn.Graph m) {
     List<Float> all = new ArrayList<>();
     for (Tensor t : ModelFiles.stateDict(m).values()) {
       for (float v : t.array()) {

@@ -1,7 +1,7 @@
 package dev.marrow.models.zoo;
 
 import dev.marrow.engine.loss.Loss;
-import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.Graph;
 import java.util.function.Supplier;
 
 /**
@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 public record ModelSpec(
     String name,
     String description,
-    Supplier<Sequential> architecture,
+    Supplier<Graph> architecture,
     Supplier<Loss> loss,
     String optimizer,
     double learningRate,
@@ -31,7 +31,7 @@ public record ModelSpec(
     String lrSchedule) {
 
   /** The architecture, built (parameters initialised) from {@code seed}. */
-  public Sequential build(long seed) {
+  public Graph build(long seed) {
     return architecture.get().build(seed);
   }
 }
