@@ -2,12 +2,17 @@ package dev.marrow;
 
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.nn.ActivationLayer;
+import dev.marrow.engine.nn.Add;
+import dev.marrow.engine.nn.Average;
 import dev.marrow.engine.nn.BatchNormalization;
+import dev.marrow.engine.nn.Concatenate;
 import dev.marrow.engine.nn.Conv2D;
 import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
+import dev.marrow.engine.nn.Multiply;
+import dev.marrow.engine.nn.Node;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Reshape;
@@ -69,5 +74,37 @@ public final class Layers {
 
   public static ActivationLayer activation(String name) {
     return new ActivationLayer(name);
+  }
+
+  // ---- functional models: nodes and merge layers (Keras' Input, Add, Concatenate, …) ----
+
+  /** Keras' {@code Input(shape)}: a model input node of per-sample shape {@code shape}. */
+  public static Node input(int... shape) {
+    return Node.input(shape);
+  }
+
+  /** Keras' {@code Add()}: the sum of inputs of one shape (residual connections). */
+  public static Add add() {
+    return new Add();
+  }
+
+  /** Keras' {@code Concatenate(axis=1)}: joins NCHW images on channels, vectors on features. */
+  public static Concatenate concatenate() {
+    return new Concatenate();
+  }
+
+  /** Keras' {@code Concatenate(axis)}, the batch being axis 0. */
+  public static Concatenate concatenate(int axis) {
+    return new Concatenate(axis);
+  }
+
+  /** Keras' {@code Multiply()}: the element-wise product of inputs of one shape. */
+  public static Multiply multiply() {
+    return new Multiply();
+  }
+
+  /** Keras' {@code Average()}: the element-wise mean of inputs of one shape. */
+  public static Average average() {
+    return new Average();
   }
 }

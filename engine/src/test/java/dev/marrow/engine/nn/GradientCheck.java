@@ -91,4 +91,50 @@ public final class GradientCheck {
     }
     plan.computeGradients(); // leave the gradients as analytic ones for the caller
   }
+
+  /**
+   * For devices whose weights cannot be perturbed from the host (CUDA): the same model, built from
+   * the same seed, gives every parameter the same analytic gradient on {@code device} as on the
+   * {@code host} backend that {@link #check} verified, within {@code tol} relative to the largest
+   * element.
+   */
+  public static void sameGradients(
+      java.util.function.Supplier<Graph> model,
+      long seed,
+      Loss loss,
+      Backend host,
+      Backend device,
+      Dataset batch,
+      double tol) {
+    java.util.List<float[]> expected = gradients(model.get().build(seed), loss, host, batch);
+    java.util.List<float[]> actual = gradients(model.get().build(seed), loss, device, batch);
+    for (int p = 0; p < expected.size(); p++) {
+      float[] e = expected.get(p), a = actual.get(p);
+      double scale = 1e-6;
+      for (float v : e) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      for (int i = 0; i < e.length; i++) {
+        if (Math.abs(e[i] - a[i]) > tol * scale) {
+          fail(
+              String.format(
+                  "parameter %d element %d: %s gives %.6g, %s gives %.6g",
+                  p, i, host.name(), e[i], device.name(), a[i]));
+        }
+      }
+    }
+  }
+
+  private static java.util.List<float[]> gradients(
+      Graph g, Loss loss, Backend backend, Dataset batch) {
+    Plan plan = Plan.forTraining(g, backend, batch.size(), loss);
+    plan.loadBatch(batch, null, 0);
+    plan.setStepSeed(99);
+    plan.computeGradients();
+    java.util.List<float[]> out = new java.util.ArrayList<>();
+    for (Parameter p : g.parameters()) {
+      out.add(p.grad().toArray());
+    }
+    return out;
+  }
 }
