@@ -2,15 +2,29 @@ package dev.marrow.engine.train;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
+import dev.marrow.engine.nn.ActivationLayer;
+import dev.marrow.engine.nn.Add;
+import dev.marrow.engine.nn.BatchNormalization;
+import dev.marrow.engine.nn.Concatenate;
+import dev.marrow.engine.nn.Conv2D;
+import dev.marrow.engine.nn.Dense;
+import dev.marrow.engine.nn.GlobalAveragePooling2D;
+import dev.marrow.engine.nn.GradientCheck;
+import dev.marrow.engine.nn.Graph;
+import dev.marrow.engine.nn.Node;
+import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Sequential;
 import dev.marrow.engine.optim.Adam;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -27,49 +41,89 @@ import org.junit.jupiter.api.Test;
  */
 class AllocationFreeStepTest {
 
+  /** The Keras tutorial's MLP at batch 32: big enough that its GEMMs and updates use the team. */
   @Test
-  void aWarmTrainingStepAllocatesAlmostNothing() throws Exception {
-    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    // The Keras tutorial's MLP at batch 32: big enough that its GEMMs and updates run on the team.
-    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
-    float[] x = new float[32 * 784];
-    int[] y = new int[32];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) r.nextDouble();
-    }
-    for (int i = 0; i < y.length; i++) {
-      y[i] = r.nextInt(10);
-    }
-    Dataset data = new Dataset(dev.marrow.engine.tensor.Tensor.of(x, 32, 784), y, 10);
-    Sequential net =
-        new Sequential(784)
-            .add(new dev.marrow.engine.nn.Dense(128, dev.marrow.engine.backend.Activation.RELU))
-            .add(new dev.marrow.engine.nn.Dense(10))
-            .build(3);
+  void aWarmMlpTrainingStepAllocatesAlmostNothing() throws Exception {
+    Graph net =
+        new Sequential(784).add(new Dense(128, Activation.RELU)).add(new Dense(10)).build(3);
+    assertAllocationFree(net, 32, 3_000, 500);
+  }
+
+  /**
+   * A residual CNN: a node read by two layers (the shortcut), a 1×1 stride-2 projection, batch
+   * norm, concatenation and global pooling, so the graph's gradient sums are covered too.
+   */
+  @Test
+  void aWarmResidualTrainingStepAllocatesAlmostNothing() throws Exception {
+    Node x = Node.input(1, 12, 12);
+    Node stem =
+        Conv2D.builder(8, 3).padding(Padding.SAME).activation(Activation.RELU).build().apply(x);
+    Node main =
+        Conv2D.builder(16, 3).strides(2, 2).padding(Padding.explicit(1, 1)).build().apply(stem);
+    main =
+        new ActivationLayer(Activation.RELU).apply(new BatchNormalization(0.9, 1e-5).apply(main));
+    Node shortcut = Conv2D.builder(16, 1).strides(2, 2).build().apply(stem);
+    Node sum = new Add().apply(main, shortcut);
+    Node joined = new Concatenate().apply(sum, shortcut);
+    Node out = new Dense(10).apply(new GlobalAveragePooling2D().apply(joined));
+    assertAllocationFree(new Graph(List.of(x), List.of(out)).build(3), 32, 1_000, 100);
+  }
+
+  /**
+   * Trains {@code net} for {@code warmUp} steps, then fails unless some window of {@code steps}
+   * allocated under 128 bytes per step, summed over the calling thread and the CPU backend's team
+   * workers (whose allocations getCurrentThreadAllocatedBytes would not see).
+   */
+  private static void assertAllocationFree(Graph net, int batch, int warmUp, int steps)
+      throws Exception {
+    Dataset data = GradientCheck.randomData(net.inputShape(), batch, 10, 5);
     try (CpuBackend cpu = TestBackends.cpu(2)) {
       Adam adam = new Adam(1e-3);
       adam.attach(cpu, net.parameters());
-      Plan plan = Plan.forTraining(net, cpu, 32, new SparseCategoricalCrossentropy(true));
+      Plan plan = Plan.forTraining(net, cpu, batch, new SparseCategoricalCrossentropy(true));
       plan.loadBatch(data, null, 0);
-      for (int i = 0; i < 3_000; i++) {
+      for (int i = 0; i < warmUp; i++) {
         plan.trainStep(adam);
+      }
+      long[] ids = stepThreads();
+      if (ids.length != cpu.threads()) {
+        fail("expected the caller and " + (cpu.threads() - 1) + " workers, found " + ids.length);
       }
       // Until C2 has compiled the kernels their vectors live on the heap, and on a loaded
       // machine that can take longer than the warm-up: a warm step is one of the best window.
       double perStep = Double.POSITIVE_INFINITY;
       for (int window = 0; window < 20 && perStep >= 128; window++) {
-        long before = threads.getCurrentThreadAllocatedBytes();
-        int steps = 500;
+        long before = allocated(ids);
         for (int i = 0; i < steps; i++) {
           plan.trainStep(adam);
         }
-        perStep =
-            Math.min(perStep, (threads.getCurrentThreadAllocatedBytes() - before) / (double) steps);
+        perStep = Math.min(perStep, (allocated(ids) - before) / (double) steps);
       }
       if (perStep >= 128) { // say where: sample the allocations of a few more steps
         fail(perStep + " bytes allocated per training step, at " + allocationSites(plan, adam));
       }
     }
+  }
+
+  /** The calling thread and the team's workers (named marrow-cpu-N). */
+  private static long[] stepThreads() {
+    List<Long> ids = new ArrayList<>();
+    ids.add(Thread.currentThread().threadId());
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("marrow-cpu-") && t.isAlive()) {
+        ids.add(t.threadId());
+      }
+    }
+    return ids.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private static long allocated(long[] ids) {
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long bytes : threads.getThreadAllocatedBytes(ids)) {
+      sum += Math.max(0, bytes);
+    }
+    return sum;
   }
 
   private static String allocationSites(Plan plan, Adam adam) throws Exception {
