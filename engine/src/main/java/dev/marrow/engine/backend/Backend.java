@@ -80,9 +80,9 @@ public interface Backend extends AutoCloseable {
 
   /**
    * Strided block copy, the data movement of concatenation, slicing and padding: for every block
-   * {@code b < blocks} and {@code i < blockLength},
-   * {@code dst[dstOffset + b·dstStride + i] (+)= src[srcOffset + b·srcStride + i]}, adding when
-   * {@code accumulate}, else overwriting. Blocks never overlap within dst.
+   * {@code b < blocks} and {@code i < blockLength}, {@code dst[dstOffset + b·dstStride + i] (+)=
+   * src[srcOffset + b·srcStride + i]}, adding when {@code accumulate}, else overwriting. Blocks
+   * never overlap within dst.
    */
   void copyBlocks(
       Tensor src,
@@ -96,8 +96,8 @@ public interface Backend extends AutoCloseable {
       boolean accumulate);
 
   /**
-   * Element-wise product {@code out (+)= a · b} over all elements (same sizes), adding when
-   * {@code accumulate}; out may be a or b when not accumulating.
+   * Element-wise product {@code out (+)= a · b} over all elements (same sizes), adding when {@code
+   * accumulate}; out may be a or b when not accumulating.
    */
   void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate);
 
@@ -289,6 +289,29 @@ public interface Backend extends AutoCloseable {
 
   @Override
   default void close() {}
+
+  /**
+   * Throws unless every block of a {@link #copyBlocks} call lies inside {@code t}: checked up front
+   * because a device kernel would write past the end silently, and a host loop would fail half-way
+   * with part of dst already written.
+   */
+  static void requireBlocksInside(
+      Tensor t, int offset, int stride, int blocks, int blockLength, String role) {
+    if (blocks < 0 || blockLength < 0) {
+      throw new IllegalArgumentException(
+          "copyBlocks needs blocks ≥ 0 and blockLength ≥ 0, got " + blocks + ", " + blockLength);
+    }
+    if (blocks == 0 || blockLength == 0) {
+      return;
+    }
+    long first = offset, last = offset + (long) (blocks - 1) * stride;
+    if (Math.min(first, last) < 0 || Math.max(first, last) + blockLength > t.size()) {
+      throw new IllegalArgumentException(
+          String.format(
+              "copyBlocks: %d blocks of %d at offset %d, stride %d, reach outside %s %s",
+              blocks, blockLength, offset, stride, role, t.shape()));
+    }
+  }
 
   /** Throws unless the two tensors have the same number of elements. */
   static void requireSameSize(Tensor src, Tensor dst) {
