@@ -10,11 +10,13 @@ import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
+import dev.marrow.engine.nn.GlobalMaxPooling2D;
 import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Reshape;
 import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.ZeroPadding2D;
 import dev.marrow.engine.tensor.Shape;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -153,6 +155,11 @@ public final class ModelFormat {
         yield Pooling2D.of(mode, p[0], p[1], s[0], s[1], Padding.fromConfig(c.get("padding")));
       }
       case "globalavgpool" -> new GlobalAveragePooling2D();
+      case "globalmaxpool" -> new GlobalMaxPooling2D();
+      case "zeropad" -> {
+        int[] p = zeroPadding(c.get("padding"), where + ".padding");
+        yield new ZeroPadding2D(p[0], p[1], p[2], p[3]);
+      }
       case "bn" -> new BatchNormalization(number(c, "momentum", 0.99), number(c, "epsilon", 1e-3));
       case "dropout" -> new Dropout(number(c, "rate", 0));
       case "flatten" -> new Flatten();
@@ -208,6 +215,36 @@ public final class ModelFormat {
     return new int[] {
       intIn(l.get(0), 1, 1 << 12, where + "[0]"), intIn(l.get(1), 1, 1 << 12, where + "[1]")
     };
+  }
+
+  /**
+   * ZeroPadding2D's padding in any of Keras' forms: {@code p}, {@code [rows, columns]} or {@code
+   * [[top, bottom], [left, right]]} (the form written); returns top, bottom, left, right.
+   */
+  private static int[] zeroPadding(Object o, String where) {
+    int max = 1 << 12;
+    if (o instanceof Long) {
+      int p = intIn(o, 0, max, where);
+      return new int[] {p, p, p, p};
+    }
+    List<?> l = list(o, where);
+    if (l.size() != 2) {
+      throw new IllegalArgumentException(where + " must have 2 entries, got " + l.size());
+    }
+    int[] out = new int[4];
+    for (int axis = 0; axis < 2; axis++) {
+      String at = where + "[" + axis + "]";
+      if (l.get(axis) instanceof List<?> sides) {
+        if (sides.size() != 2) {
+          throw new IllegalArgumentException(at + " must have 2 entries, got " + sides.size());
+        }
+        out[2 * axis] = intIn(sides.get(0), 0, max, at + "[0]");
+        out[2 * axis + 1] = intIn(sides.get(1), 0, max, at + "[1]");
+      } else {
+        out[2 * axis] = out[2 * axis + 1] = intIn(l.get(axis), 0, max, at);
+      }
+    }
+    return out;
   }
 
   private static double number(Map<?, ?> c, String key, double fallback) {
