@@ -124,6 +124,51 @@ def dense_case(name, n, fin, fout, activation):
             "dweight": t(weight.grad), "db": t(b.grad)}
 
 
+# ---- begin block: ZeroPadding2D and GlobalMaxPooling2D (branch spi) ----------------------------
+# Its own random generator, and its cases go last: adding them shifts no random draw of the cases
+# above, and cases added above do not change these. To merge with other additions, keep both and
+# rerun the script.
+SPI_RANDOM = torch.Generator().manual_seed(20261129)
+
+
+def spi_rand(*shape):
+    return torch.randn(*shape, generator=SPI_RANDOM, dtype=torch.float32)
+
+
+def zero_padding_case(name, n, c, h, w, top, bottom, left, right):
+    x = spi_rand(n, c, h, w).requires_grad_()
+    y = F.pad(x, (left, right, top, bottom))
+    dy = spi_rand(*y.shape)
+    (y * dy).sum().backward()
+    return {"name": name, "layer": "zero_padding", "padding": [[top, bottom], [left, right]],
+            "x": t(x), "y": t(y), "dy": t(dy), "dx": t(x.grad)}
+
+
+def global_max_case(name, n, c, h, w, ties):
+    x = spi_rand(n, c, h, w)
+    if ties:  # as after a ReLU: the gradient goes to the first maximum (row-major)
+        x = (x * 2).round().clamp(min=0) / 2
+    x.requires_grad_()
+    y = F.adaptive_max_pool2d(x, 1).flatten(1)
+    dy = spi_rand(*y.shape)
+    (y * dy).sum().backward()
+    return {"name": name, "layer": "global_max_pool", "x": t(x), "y": t(y), "dy": t(dy),
+            "dx": t(x.grad)}
+
+
+def spi_cases():
+    return [
+        zero_padding_case("zero padding 1", 2, 3, 5, 4, 1, 1, 1, 1),
+        zero_padding_case("zero padding ((2, 0), (1, 3))", 2, 2, 4, 7, 2, 0, 1, 3),
+        zero_padding_case("zero padding rows only", 1, 3, 3, 5, 0, 2, 0, 0),
+        zero_padding_case("zero padding columns only", 3, 1, 4, 17, 0, 0, 2, 1),
+        global_max_case("global max pooling", 3, 4, 5, 6, False),
+        global_max_case("global max pooling with ties", 2, 3, 4, 3, True),
+        global_max_case("global max pooling single row", 2, 2, 1, 9, False),
+    ]
+# ---- end block: ZeroPadding2D and GlobalMaxPooling2D (branch spi) ------------------------------
+
+
 def main(out_dir):
     cases = []
     conv = [
@@ -162,6 +207,7 @@ def main(out_dir):
     cases += [dense_case("dense " + a, 4, 7, 5, a)
               for a in ("linear", "relu", "sigmoid", "tanh", "softmax")]
     cases += [dense_case("dense batch 1", 1, 9, 3, "relu")]
+    cases += spi_cases()  # branch spi's block: keep it last
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "layers.json")
     with open(path, "w") as fh:

@@ -108,6 +108,11 @@ def build(model_json, weights):
                                        count_include_pad=cfg.get("count_include_pad", False)))
         elif kind == "globalavgpool":
             layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        elif kind == "globalmaxpool":
+            layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten()]
+        elif kind == "zeropad":
+            (top, bottom), (left, right) = cfg["padding"]
+            layers.append(nn.ZeroPad2d((left, right, top, bottom)))
         elif kind == "bn":
             c = weights[name + ".weight"].shape[0]
             bn = (nn.BatchNorm1d if shape is not None and len(shape) == 1 else nn.BatchNorm2d)(

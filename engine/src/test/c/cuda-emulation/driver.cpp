@@ -26,6 +26,11 @@ static const Kernel KERNELS[] = {
   {"fill", [](void** params) { fill(ARG(float*, 0), ARG(float, 1), ARG(int, 2)); }},
   {"multiply", [](void** params) {
     multiply(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
+  {"multiply_add", [](void** params) {
+    multiply_add(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
+  {"copy_blocks", [](void** params) {
+    copy_blocks(ARG(const float*, 0), ARG(int, 1), ARG(int, 2), ARG(float*, 3), ARG(int, 4),
+        ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8)); }},
   {"sgd_update", [](void** params) {
     sgd_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float, 3),
         ARG(float, 4), ARG(int, 5), ARG(float, 6), ARG(int, 7)); }},

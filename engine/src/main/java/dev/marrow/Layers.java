@@ -11,11 +11,13 @@ import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
+import dev.marrow.engine.nn.GlobalMaxPooling2D;
 import dev.marrow.engine.nn.Multiply;
 import dev.marrow.engine.nn.Node;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Reshape;
+import dev.marrow.engine.nn.ZeroPadding2D;
 
 /** Layers by their Keras names and defaults; the classes in dev.marrow.engine.nn take more. */
 public final class Layers {
@@ -54,6 +56,25 @@ public final class Layers {
 
   public static GlobalAveragePooling2D globalAveragePool() {
     return new GlobalAveragePooling2D();
+  }
+
+  public static GlobalMaxPooling2D globalMaxPool() {
+    return new GlobalMaxPooling2D();
+  }
+
+  /** {@code ZeroPadding2D(padding)}: the same number of zero rows and columns on every side. */
+  public static ZeroPadding2D zeroPadding(int padding) {
+    return new ZeroPadding2D(padding);
+  }
+
+  /** {@code ZeroPadding2D((rows, columns))}: rows above and below, columns left and right. */
+  public static ZeroPadding2D zeroPadding(int rows, int columns) {
+    return new ZeroPadding2D(rows, columns);
+  }
+
+  /** {@code ZeroPadding2D(((top, bottom), (left, right)))}. */
+  public static ZeroPadding2D zeroPadding(int top, int bottom, int left, int right) {
+    return new ZeroPadding2D(top, bottom, left, right);
   }
 
   public static BatchNormalization batchNorm() {

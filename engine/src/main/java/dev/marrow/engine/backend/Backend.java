@@ -290,6 +290,29 @@ public interface Backend extends AutoCloseable {
   @Override
   default void close() {}
 
+  /**
+   * Throws unless every block of a {@link #copyBlocks} call lies inside {@code t}: checked up front
+   * because a device kernel would write past the end silently, and a host loop would fail half-way
+   * with part of dst already written.
+   */
+  static void requireBlocksInside(
+      Tensor t, int offset, int stride, int blocks, int blockLength, String role) {
+    if (blocks < 0 || blockLength < 0) {
+      throw new IllegalArgumentException(
+          "copyBlocks needs blocks ≥ 0 and blockLength ≥ 0, got " + blocks + ", " + blockLength);
+    }
+    if (blocks == 0 || blockLength == 0) {
+      return;
+    }
+    long first = offset, last = offset + (long) (blocks - 1) * stride;
+    if (Math.min(first, last) < 0 || Math.max(first, last) + blockLength > t.size()) {
+      throw new IllegalArgumentException(
+          String.format(
+              "copyBlocks: %d blocks of %d at offset %d, stride %d, reach outside %s %s",
+              blocks, blockLength, offset, stride, role, t.shape()));
+    }
+  }
+
   /** Throws unless the two tensors have the same number of elements. */
   static void requireSameSize(Tensor src, Tensor dst) {
     if (src.size() != dst.size()) {

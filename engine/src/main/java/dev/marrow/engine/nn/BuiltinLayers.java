@@ -27,6 +27,8 @@ final class BuiltinLayers {
     LayerRegistry.register(
         "Reshape", c -> new Reshape(c.integers("target_shape", 1, 1 << 24)), "reshape");
     LayerRegistry.register("Activation", c -> new ActivationLayer(c.activation()), "activation");
+    LayerRegistry.register("GlobalMaxPooling2D", c -> new GlobalMaxPooling2D(), "globalmaxpool");
+    LayerRegistry.register("ZeroPadding2D", ZeroPadding2D::fromConfig, "zeropad");
     LayerRegistry.register("Add", c -> new Add());
     LayerRegistry.register("Multiply", c -> new Multiply());
     LayerRegistry.register("Average", c -> new Average());

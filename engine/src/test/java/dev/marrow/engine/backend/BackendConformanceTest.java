@@ -150,6 +150,97 @@ class BackendConformanceTest {
     }
   }
 
+  // srcOffset, srcStride, dstOffset, dstStride, blocks, blockLength: one contiguous run over all
+  // of dst, odd strides and offsets, lengths around the vector length (8 and 16 lanes), one long
+  // block, many short ones and a few long ones (both split over threads), single floats.
+  private static final int[][] BLOCK_COPIES = {
+    {0, 5, 0, 5, 4, 5},
+    {3, 7, 2, 9, 5, 3},
+    {1, 40, 0, 17, 11, 17},
+    {5, 33, 4, 15, 3, 15},
+    {0, 16, 1, 19, 6, 16},
+    {2, 31, 7, 33, 9, 31},
+    {0, 8, 0, 9, 7, 8},
+    {0, 3, 0, 2, 50, 1},
+    {7, 0, 3, 0, 1, 100_003},
+    {2, 31, 1, 29, 3000, 23},
+    {0, 40_010, 13, 40_001, 3, 40_001},
+    {4, 6, 0, 6, 0, 6},
+    {4, 6, 0, 6, 5, 0}
+  };
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void copyBlocksMatchesReference(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(12);
+    for (int[] c : BLOCK_COPIES) {
+      int blocks = c[4], len = c[5];
+      int srcSize = c[0] + Math.max(0, blocks - 1) * c[1] + len + 3;
+      int dstSize = c[2] + Math.max(0, blocks - 1) * c[3] + len;
+      if (c[2] != 0 || c[3] != len) {
+        dstSize += 5; // elements outside every block, which must stay as they were
+      }
+      for (boolean accumulate : new boolean[] {false, true}) {
+        String what = "copyBlocks " + java.util.Arrays.toString(c) + " accumulate " + accumulate;
+        Tensor src = random(r, srcSize), expected = random(r, dstSize), actual = expected.copy();
+        REF.copyBlocks(src, c[0], c[1], expected, c[2], c[3], blocks, len, accumulate);
+        b.copyBlocks(src, c[0], c[1], actual, c[2], c[3], blocks, len, accumulate);
+        assertClose(expected, actual, 0, 0, what);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void copyBlocksWithinOneTensorAndOutOfBoundsCalls(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(13);
+    // Concatenation in place: blocks of the first half copied into the second half.
+    for (boolean accumulate : new boolean[] {false, true}) {
+      Tensor expected = random(r, 2 * 7 * 37), actual = expected.copy();
+      REF.copyBlocks(expected, 1, 37, expected, 7 * 37 + 3, 37, 7, 33, accumulate);
+      b.copyBlocks(actual, 1, 37, actual, 7 * 37 + 3, 37, 7, 33, accumulate);
+      assertClose(expected, actual, 0, 0, "copyBlocks within one tensor, accumulate " + accumulate);
+    }
+    Tensor src = random(r, 50), dst = random(r, 40), before = dst.copy();
+    int[][] outside = {
+      {0, 10, 0, 10, 5, 10}, // src ends at 50, dst at 50 > 40
+      {45, 1, 0, 1, 1, 6}, // src ends at 51
+      {-1, 1, 0, 1, 1, 4}, // negative offset
+      {0, 1, 0, 1, -1, 4} // negative block count
+    };
+    for (int[] c : outside) {
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> b.copyBlocks(src, c[0], c[1], dst, c[2], c[3], c[4], c[5], false),
+          java.util.Arrays.toString(c));
+    }
+    assertClose(before, dst, 0, 0, "dst after rejected copies");
+  }
+
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void multiplyMatchesReferenceIncludingAliasedOutputs(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(14);
+    for (int n : new int[] {1, 7, 15, 17, 33, 100, 40_000, 100_003}) {
+      Tensor x = random(r, n), y = random(r, n);
+      for (boolean accumulate : new boolean[] {false, true}) {
+        String what = " n=" + n + " accumulate " + accumulate;
+        Tensor expected = random(r, n), actual = expected.copy();
+        REF.multiply(x, y, expected, accumulate);
+        b.multiply(x, y, actual, accumulate);
+        // A GPU may fuse the accumulating product and sum into one fma: one rounding fewer.
+        assertClose(expected, actual, 1e-6, 1e-7, "multiply" + what);
+      }
+      Tensor expected = x.copy(), actual = x.copy(), other = y.copy();
+      REF.multiply(expected, y, expected, false);
+      b.multiply(actual, y, actual, false);
+      assertClose(expected, actual, 0, 0, "multiply into a, n=" + n);
+      REF.multiply(x, y, y, false);
+      b.multiply(x, other, other, false);
+      assertClose(y, other, 0, 0, "multiply into b, n=" + n);
+    }
+  }
+
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
   void activationsForwardAndBackward(String name, Backend b) {

@@ -16,13 +16,16 @@ import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
+import dev.marrow.engine.nn.GlobalMaxPooling2D;
 import dev.marrow.engine.nn.GradientCheck;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Reshape;
 import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.nn.ZeroPadding2D;
 import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.Trainer;
@@ -86,6 +89,55 @@ class ModelFilesTest {
       assertArrayEquals(expected.array(), actual.array());
     }
     assertEquals("test", SafeTensors.read(dir.resolve(ModelFiles.WEIGHTS)).metadata().get("note"));
+  }
+
+  @Test
+  void zeroPaddingAndGlobalMaxPoolingRoundTrip() throws IOException {
+    Sequential model =
+        new Sequential(2, 6, 5)
+            .add(new ZeroPadding2D(1))
+            .add(Conv2D.builder(3, 3).activation(Activation.RELU).build())
+            .add(new ZeroPadding2D(2, 0, 1, 3))
+            .add(new GlobalMaxPooling2D())
+            .add(new Dense(4))
+            .build(5);
+    ModelFiles.save(model, dir, Map.of());
+    String json = Files.readString(dir.resolve(ModelFiles.ARCHITECTURE));
+    assertTrue(
+        json.contains("\"class_name\":\"ZeroPadding2D\"") && json.contains("[[2,0],[1,3]]"), json);
+    Graph loaded = ModelFiles.load(dir);
+    assertEquals(model.summary(), loaded.summary());
+    assertTrue(loaded.summary().contains("zeropad2 (zeropad)"), loaded.summary());
+    assertEquals(Shape.of(3, 8, 9), loaded.layers().get(2).outputShape());
+    assertEquals(model.layers().get(2).config(), loaded.layers().get(2).config());
+    var data = GradientCheck.randomData(model.inputShape(), 8, 4, 3);
+    try (CpuBackend cpu = TestBackends.cpu(2)) {
+      var loss = new SparseCategoricalCrossentropy(true);
+      assertArrayEquals(
+          new Trainer(model, new Adam(1e-3), loss, cpu).predict(data.features()).array(),
+          new Trainer(loaded, new Adam(1e-3), loss, cpu).predict(data.features()).array());
+    }
+  }
+
+  private static Graph zeroPaddingModel(String padding) {
+    String json =
+        "{\"format\":\"marrow.sequential\",\"version\":1,\"input_shape\":[2,5,6],"
+            + "\"layers\":[{\"type\":\"zeropad\",\"config\":{\"padding\":"
+            + padding
+            + "}}]}";
+    return ModelFormat.fromConfig(Json.parse(json), "model.json").build(0);
+  }
+
+  @Test
+  void zeroPaddingReadsEveryKerasForm() {
+    assertEquals(Shape.of(2, 9, 10), zeroPaddingModel("2").outputShape());
+    assertEquals(Shape.of(2, 7, 12), zeroPaddingModel("[1, 3]").outputShape());
+    assertEquals(Shape.of(2, 6, 8), zeroPaddingModel("[[0, 1], [2, 0]]").outputShape());
+    var e =
+        assertThrows(IllegalArgumentException.class, () -> zeroPaddingModel("[[1, -1], [0, 0]]"));
+    assertTrue(e.getMessage().contains("padding[0][1]"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> zeroPaddingModel("[1, 2, 3]"));
+    assertTrue(e.getMessage().contains("2 entries"), e.getMessage());
   }
 
   @Test

@@ -121,6 +121,15 @@ class GoldenLayerTest {
         };
       }
       case "global_avg_pool" -> new GlobalAveragePooling2D();
+      case "global_max_pool" -> new GlobalMaxPooling2D();
+      case "zero_padding" -> {
+        JsonNode p = c.get("padding");
+        yield new ZeroPadding2D(
+            p.get(0).get(0).asInt(),
+            p.get(0).get(1).asInt(),
+            p.get(1).get(0).asInt(),
+            p.get(1).get(1).asInt());
+      }
       case "batch_norm" ->
           new BatchNormalization(c.get("momentum").asDouble(), c.get("epsilon").asDouble());
       case "dense" ->

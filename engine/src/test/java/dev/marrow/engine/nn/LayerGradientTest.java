@@ -114,7 +114,13 @@ class LayerGradientTest {
         Arguments.of(
             "avg pool 3/2 same", (Supplier<Layer>) () -> Pooling2D.average(3, 2, Padding.SAME)),
         Arguments.of("batch norm (conv)", (Supplier<Layer>) BatchNormalization::new),
-        Arguments.of("global average pooling", (Supplier<Layer>) GlobalAveragePooling2D::new));
+        Arguments.of("global average pooling", (Supplier<Layer>) GlobalAveragePooling2D::new),
+        Arguments.of("global max pooling", (Supplier<Layer>) GlobalMaxPooling2D::new),
+        Arguments.of("zero padding 1", (Supplier<Layer>) () -> new ZeroPadding2D(1)),
+        Arguments.of(
+            "zero padding ((2, 0), (1, 3))", (Supplier<Layer>) () -> new ZeroPadding2D(2, 0, 1, 3)),
+        Arguments.of(
+            "zero padding rows only", (Supplier<Layer>) () -> new ZeroPadding2D(1, 2, 0, 0)));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -16,6 +16,7 @@ public final class CpuBackend implements Backend {
   private final ThreadTeam team;
   private final Gemm gemm;
   private final ElementwiseKernels elementwise;
+  private final BlockCopyKernels blockCopies;
   private final LossKernels losses;
   private final OptimizerKernels optimizers;
   private final ConvKernels convolutions;
@@ -33,6 +34,7 @@ public final class CpuBackend implements Backend {
     this.team = new ThreadTeam(threads);
     this.gemm = new Gemm(team);
     this.elementwise = new ElementwiseKernels(team);
+    this.blockCopies = new BlockCopyKernels(team);
     this.losses = new LossKernels();
     this.optimizers = new OptimizerKernels(team);
     this.convolutions = new ConvKernels(team, gemm, elementwise);
@@ -275,26 +277,28 @@ public final class CpuBackend implements Backend {
       int blocks,
       int blockLength,
       boolean accumulate) {
-    float[] s = src.array(), d = dst.array();
-    for (int b = 0; b < blocks; b++) {
-      int so = srcOffset + b * srcStride, dof = dstOffset + b * dstStride;
-      if (accumulate) {
-        for (int i = 0; i < blockLength; i++) {
-          d[dof + i] += s[so + i];
-        }
-      } else {
-        System.arraycopy(s, so, d, dof, blockLength);
-      }
-    }
+    Backend.requireBlocksInside(src, srcOffset, srcStride, blocks, blockLength, "src");
+    Backend.requireBlocksInside(dst, dstOffset, dstStride, blocks, blockLength, "dst");
+    blockCopies.copy(
+        src.array(),
+        srcOffset,
+        srcStride,
+        dst.array(),
+        dstOffset,
+        dstStride,
+        blocks,
+        blockLength,
+        accumulate);
   }
 
   @Override
   public void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate) {
     Backend.requireSameSize(a, b);
     Backend.requireSameSize(a, out);
-    float[] x = a.array(), y = b.array(), o = out.array();
-    for (int i = 0; i < o.length && i < a.size(); i++) {
-      o[i] = accumulate ? o[i] + x[i] * y[i] : x[i] * y[i];
+    if (accumulate) {
+      elementwise.multiplyAdd(a.array(), b.array(), out.array(), out.size());
+    } else {
+      elementwise.multiply(a.array(), b.array(), out.array(), out.size());
     }
   }
 

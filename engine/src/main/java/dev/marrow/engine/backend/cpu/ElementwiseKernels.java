@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Element-wise kernels: bias, activations, dropout, axpy. Each runs vectors over the bulk and a
- * scalar tail (or the same vector code under a mask), on one thread for small tensors and over the
- * team for large ones.
+ * Element-wise kernels: bias, activations, dropout, axpy, products. Each runs vectors over the bulk
+ * and a scalar tail (or the same vector code under a mask), on one thread for small tensors and
+ * over the team for large ones.
  *
  * <p>A pass allocates nothing: its arguments go into the calling thread's {@link Pass}, whose loop
  * bodies are built once, instead of into a capturing lambda per call.
@@ -134,8 +134,14 @@ final class ElementwiseKernels {
     run(n, PASSES.get().with(x, null, x, alpha, 0, 0, 0), Op.SCALE);
   }
 
+  // out = a · b, element-wise; out may be a or b
   void multiply(float[] a, float[] b, float[] out, int n) {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.MULTIPLY);
+  }
+
+  // out += a · b, element-wise
+  void multiplyAdd(float[] a, float[] b, float[] out, int n) {
+    run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.MULTIPLY_ADD);
   }
 
   void activationForward(Activation kind, float[] x, float[] y, int n) {
@@ -185,6 +191,7 @@ final class ElementwiseKernels {
     AXPY,
     SCALE,
     MULTIPLY,
+    MULTIPLY_ADD,
     RELU,
     SIGMOID,
     TANH,
@@ -265,6 +272,7 @@ final class ElementwiseKernels {
         case AXPY -> axpy(from, to);
         case SCALE -> scale(from, to);
         case MULTIPLY -> multiply(from, to);
+        case MULTIPLY_ADD -> multiplyAdd(from, to);
         case RELU -> relu(from, to);
         case SIGMOID, TANH -> transcendental(from, to);
         case RELU_BACKWARD -> reluBackward(from, to);
@@ -305,6 +313,20 @@ final class ElementwiseKernels {
       }
       for (; i < to; i++) {
         out[i] = a[i] * b[i];
+      }
+    }
+
+    // A product then a sum, not an fma: the same rounding as the scalar tail and the reference.
+    private void multiplyAdd(int from, int to) {
+      int i = from;
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, a, i)
+            .mul(FloatVector.fromArray(S, b, i))
+            .add(FloatVector.fromArray(S, out, i))
+            .intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] += a[i] * b[i];
       }
     }
 

@@ -356,6 +356,62 @@ public final class CudaBackend implements Backend {
     }
   }
 
+  @Override
+  public synchronized void copyBlocks(
+      Tensor src,
+      int srcOffset,
+      int srcStride,
+      Tensor dst,
+      int dstOffset,
+      int dstStride,
+      int blocks,
+      int blockLength,
+      boolean accumulate) {
+    Backend.requireBlocksInside(src, srcOffset, srcStride, blocks, blockLength, "src");
+    Backend.requireBlocksInside(dst, dstOffset, dstStride, blocks, blockLength, "dst");
+    long total = (long) blocks * blockLength;
+    if (total == 0) {
+      return;
+    }
+    if (total > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          blocks + " blocks of " + blockLength + " overlap in dst: they cannot all fit in it");
+    }
+    makeCurrent();
+    // src before dst: when they share storage, reading first brings the device copy up to date.
+    MemorySegment s = in(src);
+    boolean overwritesAllOfDst =
+        !accumulate && dstOffset == 0 && dstStride == blockLength && total == dst.size();
+    MemorySegment d = overwritesAllOfDst ? out(dst) : inout(dst);
+    kernels.launch(
+        "copy_blocks",
+        (int) total,
+        new CudaKernels.Args()
+            .ptr(s)
+            .i(srcOffset)
+            .i(srcStride)
+            .ptr(d)
+            .i(dstOffset)
+            .i(dstStride)
+            .i(blocks)
+            .i(blockLength)
+            .i(accumulate ? 1 : 0));
+  }
+
+  @Override
+  public synchronized void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+    Backend.requireSameSize(a, b);
+    Backend.requireSameSize(a, out);
+    makeCurrent();
+    // Inputs before the output, so that an output aliasing an input is uploaded first.
+    MemorySegment aPtr = in(a), bPtr = in(b);
+    MemorySegment outPtr = accumulate ? inout(out) : out(out);
+    kernels.launch(
+        accumulate ? "multiply_add" : "multiply",
+        out.size(),
+        new CudaKernels.Args().ptr(aPtr).ptr(bPtr).ptr(outPtr).i(out.size()));
+  }
+
   // ---- convolution ----------------------------------------------------------------------------
 
   @Override
@@ -1042,24 +1098,5 @@ public final class CudaBackend implements Backend {
     cublas(cublas_h.cublasDestroy_v2(cublasHandle), "cublasDestroy_v2");
     kernels.close();
     arena.close();
-  }
-
-  @Override
-  public void copyBlocks(
-      Tensor src,
-      int srcOffset,
-      int srcStride,
-      Tensor dst,
-      int dstOffset,
-      int dstStride,
-      int blocks,
-      int blockLength,
-      boolean accumulate) {
-    throw new UnsupportedOperationException("copyBlocks on CUDA: not yet");
-  }
-
-  @Override
-  public void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-    throw new UnsupportedOperationException("multiply on CUDA: not yet");
   }
 }

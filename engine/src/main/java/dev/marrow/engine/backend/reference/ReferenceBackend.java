@@ -220,6 +220,8 @@ public final class ReferenceBackend implements Backend {
       int blocks,
       int blockLength,
       boolean accumulate) {
+    Backend.requireBlocksInside(src, srcOffset, srcStride, blocks, blockLength, "src");
+    Backend.requireBlocksInside(dst, dstOffset, dstStride, blocks, blockLength, "dst");
     float[] s = src.array(), d = dst.array();
     for (int b = 0; b < blocks; b++) {
       int so = srcOffset + b * srcStride, dof = dstOffset + b * dstStride;

@@ -16,6 +16,25 @@ extern "C" __global__ void multiply(const float* a, const float* b, float* out, 
   if (i < n) out[i] = a[i] * b[i];
 }
 
+// out += a * b: Backend.multiply with accumulate (the kernel above is the overwriting form).
+extern "C" __global__ void multiply_add(const float* a, const float* b, float* out, int n) {
+  int i = MARROW_INDEX;
+  if (i < n) out[i] += a[i] * b[i];
+}
+
+// Backend.copyBlocks: block b < blocks is `length` floats at srcOffset + b * srcStride in src and
+// at dstOffset + b * dstStride in dst; one thread per copied float (blocks * length < 2^31, checked
+// on the host). Blocks never overlap in dst, so accumulating threads never share an element.
+extern "C" __global__ void copy_blocks(const float* src, int srcOffset, int srcStride, float* dst,
+    int dstOffset, int dstStride, int blocks, int length, int accumulate) {
+  int i = MARROW_INDEX;
+  if (i >= blocks * length) return;
+  int b = i / length, j = i - b * length;
+  float v = src[srcOffset + (long) b * srcStride + j];
+  float* d = dst + dstOffset + (long) b * dstStride + j;
+  *d = accumulate ? *d + v : v;
+}
+
 // dx = dy * f'(x) written in terms of y = f(x): 1 = relu, 2 = sigmoid, 3 = tanh.
 extern "C" __global__ void activation_backward(int kind, const float* y, const float* dy,
     float* dx, int n) {
