@@ -36,6 +36,36 @@ class CliTest {
   }
 
   @Test
+  void summaryPlotDrawsTheGraph() throws Exception {
+    Path png = tmp.resolve("plots").resolve("cnn.png");
+    Result r = run("summary", "--model", "cnn", "--plot", png.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("Total params:"), r.out());
+    assertTrue(r.out().strip().endsWith(")") && r.out().contains("Model plot: " + png), r.out());
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+    // Eight boxes (the input and seven layers) stacked: taller than wide.
+    assertTrue(img != null && img.getWidth() >= 200 && img.getHeight() >= 8 * 60, png.toString());
+  }
+
+  @Test
+  void summaryPlotToABadPathExitsWithTwoAndOneLine() throws Exception {
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    for (String bad :
+        new String[] {
+          file.resolve("cnn.png").toString(),
+          Files.createDirectories(tmp.resolve("folder.png")).toString(),
+          tmp.resolve("cnn.svg").toString()
+        }) {
+      Result r = run("summary", "--model", "cnn", "--plot", bad);
+      assertEquals(2, r.code(), bad + ": " + r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+      assertTrue(r.err().startsWith("marrow: --plot " + bad), r.err());
+      assertEquals("", r.out(), "nothing printed before the error");
+    }
+    assertEquals("x", Files.readString(file), "the file in the way is left as it was");
+  }
+
+  @Test
   void userErrorsExitWithTwoAndNameTheProblem() {
     Result unknown = run("train", "--model", "resnet9000");
     assertEquals(2, unknown.code());
