@@ -4,6 +4,7 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.models.mnist.Mnist;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,11 +16,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code marrow plot RUN_DIR}: redraws curves.png, confusion.png and samples.png. */
+/** {@code marrow plot RUN_DIR}: redraws curves.png, confusion.png, samples.png and model.png. */
 @Command(
     name = "plot",
     mixinStandardHelpOptions = true,
-    description = "Redraw a run folder's pictures: curves.png, confusion.png, samples.png.")
+    description =
+        "Redraw a run folder's pictures: curves.png, confusion.png, samples.png, model.png.")
 final class PlotCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -40,20 +42,27 @@ final class PlotCommand implements Callable<Integer> {
     try (Backend backend =
         device.open(Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr())) {
       RunModel run = RunModel.load(runDir, backend);
-      drawAll(runDir, readHistory(csv), run, mnist);
+      drawAll(runDir, readHistory(csv), run, mnist, spec.commandLine().getErr());
     }
     spec.commandLine()
         .getOut()
-        .println("wrote curves.png, confusion.png, samples.png in " + runDir);
+        .println("wrote curves.png, confusion.png, samples.png, model.png in " + runDir);
     return 0;
   }
 
-  static void drawAll(Path dir, List<EpochStats> history, RunModel run, Mnist.Split mnist)
+  /** Every picture of a run folder; a notice goes to {@code err} if Graphviz failed. */
+  static void drawAll(
+      Path dir, List<EpochStats> history, RunModel run, Mnist.Split mnist, PrintWriter err)
       throws IOException {
     Plots.curves(dir.resolve("curves.png"), history);
     RunModel.Predictions p = run.predictAll(mnist.test());
     Plots.confusion(dir.resolve("confusion.png"), p.confusion());
     Plots.samples(dir.resolve("samples.png"), mnist.test(), p.predicted(), p.confidence());
+    ModelPlot.Drawn drawn = ModelPlot.write(run.model, dir.resolve("model.png"));
+    if (drawn.dotFailed()) {
+      err.println("marrow: model.png laid out by " + drawn.how());
+      err.flush();
+    }
   }
 
   static List<EpochStats> readHistory(Path csv) {

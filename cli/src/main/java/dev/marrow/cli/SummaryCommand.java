@@ -2,13 +2,20 @@ package dev.marrow.cli;
 
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.models.zoo.ModelSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code marrow summary --model NAME}: layers, output shapes and parameter counts. */
+/**
+ * {@code marrow summary --model NAME [--plot FILE.png]}: layers, output shapes and parameter
+ * counts, and a picture of the graph.
+ */
 @Command(
     name = "summary",
     mixinStandardHelpOptions = true,
@@ -24,13 +31,40 @@ final class SummaryCommand implements Callable<Integer> {
       completionCandidates = ModelNames.class)
   String model;
 
+  @Option(
+      names = "--plot",
+      paramLabel = "FILE",
+      description =
+          "Also draw the model's graph with output shapes to FILE (.png), like Keras' plot_model;"
+              + " laid out by Graphviz dot when it is installed.")
+  Path plot;
+
   @Override
   public Integer call() {
     ModelSpec m = ModelNames.lookup(model);
+    if (plot != null) {
+      if (!plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+        throw new UserError("--plot " + plot + ": the picture is a PNG; name the file *.png");
+      }
+      if (Files.isDirectory(plot)) {
+        throw new UserError("--plot " + plot + " is a folder; name a .png file");
+      }
+    }
     Graph net = m.build(m.seed());
+    String how = null;
+    if (plot != null) {
+      try {
+        how = ModelPlot.write(net, plot).how();
+      } catch (IOException e) {
+        throw new UserError("--plot " + plot + ": " + ModelPlot.why(e), e);
+      }
+    }
     var out = spec.commandLine().getOut();
     out.println("Model: " + m.name() + " - " + m.description());
     out.print(net.summary());
+    if (plot != null) {
+      out.println("Model plot: " + plot + " (laid out by " + how + ")");
+    }
     out.flush();
     return 0;
   }

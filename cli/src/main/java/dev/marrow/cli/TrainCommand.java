@@ -181,7 +181,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(
       names = "--no-plots",
-      description = "Do not draw curves.png, confusion.png," + " samples.png.")
+      description = "Do not draw curves.png, confusion.png, samples.png, model.png.")
   boolean noPlots;
 
   /** The settings of a run, kept in run.json so that --resume continues with the same ones. */
@@ -309,7 +309,8 @@ final class TrainCommand implements Callable<Integer> {
               Runtime.version().toString(),
               Main.VERSION));
       if (!noPlots) {
-        PlotCommand.drawAll(runDir, history, RunModel.of(net, backend), mnist);
+        PlotCommand.drawAll(
+            runDir, history, RunModel.of(net, backend), mnist, spec.commandLine().getErr());
       }
       stdout.printf("run folder: %s%n", runDir);
       stdout.printf(

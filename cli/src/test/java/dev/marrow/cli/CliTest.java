@@ -36,6 +36,36 @@ class CliTest {
   }
 
   @Test
+  void summaryPlotDrawsTheGraph() throws Exception {
+    Path png = tmp.resolve("plots").resolve("cnn.png");
+    Result r = run("summary", "--model", "cnn", "--plot", png.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("Total params:"), r.out());
+    assertTrue(r.out().strip().endsWith(")") && r.out().contains("Model plot: " + png), r.out());
+    java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+    // Eight boxes (the input and seven layers) stacked: taller than wide.
+    assertTrue(img != null && img.getWidth() >= 200 && img.getHeight() >= 8 * 60, png.toString());
+  }
+
+  @Test
+  void summaryPlotToABadPathExitsWithTwoAndOneLine() throws Exception {
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    for (String bad :
+        new String[] {
+          file.resolve("cnn.png").toString(),
+          Files.createDirectories(tmp.resolve("folder.png")).toString(),
+          tmp.resolve("cnn.svg").toString()
+        }) {
+      Result r = run("summary", "--model", "cnn", "--plot", bad);
+      assertEquals(2, r.code(), bad + ": " + r.err());
+      assertEquals(1, r.err().strip().lines().count(), r.err());
+      assertTrue(r.err().startsWith("marrow: --plot " + bad), r.err());
+      assertEquals("", r.out(), "nothing printed before the error");
+    }
+    assertEquals("x", Files.readString(file), "the file in the way is left as it was");
+  }
+
+  @Test
   void userErrorsExitWithTwoAndNameTheProblem() {
     Result unknown = run("train", "--model", "resnet9000");
     assertEquals(2, unknown.code());
@@ -167,6 +197,11 @@ class CliTest {
       java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve(png).toFile());
       assertTrue(img != null && img.getWidth() >= 600 && img.getHeight() >= 400, png);
     }
+    // The mlp's graph: input, flatten, two dense layers (and dropout) in a column of boxes.
+    java.awt.image.BufferedImage model =
+        javax.imageio.ImageIO.read(out.resolve("model.png").toFile());
+    assertTrue(
+        model != null && model.getWidth() >= 200 && model.getHeight() >= 4 * 60, "model.png");
 
     // evaluate reloads the saved model and must reproduce the test accuracy exactly.
     Result eval = run("evaluate", "--model", out.toString());
@@ -191,9 +226,11 @@ class CliTest {
     assertTrue(bad.err().contains("nope.png: no such file"), bad.err());
 
     Files.delete(out.resolve("confusion.png"));
+    Files.delete(out.resolve("model.png"));
     Result plot = run("plot", out.toString());
     assertEquals(0, plot.code(), plot.err());
     assertTrue(Files.size(out.resolve("confusion.png")) > 0);
+    assertTrue(Files.size(out.resolve("model.png")) > 0);
   }
 
   /** Test image i, 4× larger, inverted (dark on white) and shifted, as a user's picture is. */
@@ -220,6 +257,7 @@ class CliTest {
     assertEquals(0, run(concat(common, "--epochs", "2", "--out", resumed.toString())).code());
     Result r = run("train", "--resume", resumed.toString(), "--epochs", "3", "--no-plots");
     assertEquals(0, r.code(), r.err());
+    assertFalse(Files.exists(resumed.resolve("model.png")), "--no-plots draws no model.png");
     assertTrue(r.out().contains("resuming mlp-dropout after epoch 2 of 3"), r.out());
     var a = dev.marrow.engine.io.SafeTensors.read(straight.resolve("model.safetensors"));
     var b = dev.marrow.engine.io.SafeTensors.read(resumed.resolve("model.safetensors"));
