@@ -1,6 +1,9 @@
 package dev.marrow.cli;
 
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.nn.Graph;
+import dev.marrow.engine.train.Plan;
 import dev.marrow.models.zoo.ModelSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,6 +42,16 @@ final class SummaryCommand implements Callable<Integer> {
               + " laid out by Graphviz dot when it is installed.")
   Path plot;
 
+  @Option(
+      names = "--memory",
+      paramLabel = "BATCH",
+      description = "Also print the plan's activation and gradient buffer sizes at this batch.")
+  Integer memoryBatch;
+
+  private static String mib(long bytes) {
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+
   @Override
   public Integer call() {
     ModelSpec m = ModelNames.lookup(model);
@@ -64,6 +77,25 @@ final class SummaryCommand implements Callable<Integer> {
     out.print(net.summary());
     if (plot != null) {
       out.println("Model plot: " + plot + " (laid out by " + how + ")");
+    }
+    if (memoryBatch != null) {
+      if (memoryBatch < 1) {
+        throw new UserError("--memory must be a batch size of at least 1, got " + memoryBatch);
+      }
+      try (Backend cpu = Backends.open("cpu", Backends.Options.defaults().threads(1)).backend()) {
+        Plan.Memory train = Plan.forTraining(net, cpu, memoryBatch, m.loss().get()).memory();
+        Plan.Memory infer = Plan.forInference(net, cpu, memoryBatch, null).memory();
+        out.printf(
+            Locale.ROOT,
+            "Plan buffers at batch %d: training %s (activations %s, gradients %s; live"
+                + " gradients peak at %s), inference %s%n",
+            memoryBatch,
+            mib(train.total()),
+            mib(train.activations()),
+            mib(train.gradients()),
+            mib(train.gradientsLivePeak()),
+            mib(infer.total()));
+      }
     }
     out.flush();
     return 0;

@@ -13,6 +13,8 @@ public final class CompileContext {
   private final int batch;
   private final boolean training;
   private final SeedSource seeds;
+  private long activationBytes;
+  private long gradientBytes;
 
   /** Supplies the random seed a stochastic layer uses on the current step. */
   @FunctionalInterface
@@ -44,13 +46,28 @@ public final class CompileContext {
     return seeds;
   }
 
-  /** A buffer of the given per-sample shape for the whole batch. */
+  /** A buffer of the given per-sample shape for the whole batch (an activation). */
   public Tensor allocateBatch(Shape sampleShape) {
+    activationBytes += 4L * batch * sampleShape.size();
     return backend.allocate(sampleShape.withBatch(batch));
   }
 
   /** A gradient buffer, or null when the plan does no backward pass. */
   public Tensor allocateBatchGrad(Shape sampleShape) {
-    return training ? allocateBatch(sampleShape) : null;
+    if (!training) {
+      return null;
+    }
+    gradientBytes += 4L * batch * sampleShape.size();
+    return backend.allocate(sampleShape.withBatch(batch));
+  }
+
+  /** Bytes of the batch-sized activation buffers allocated through this context so far. */
+  public long activationBytes() {
+    return activationBytes;
+  }
+
+  /** Bytes of the batch-sized gradient buffers allocated through this context so far. */
+  public long gradientBytes() {
+    return gradientBytes;
   }
 }

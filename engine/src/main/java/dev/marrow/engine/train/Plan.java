@@ -51,6 +51,7 @@ public final class Plan {
   private final Tensor[][] nodeGrads;
   private final Tensor output;
   private final Tensor outputGrad;
+  private final Memory memory;
 
   private final List<Parameter> parameters;
   private final int classes;
@@ -166,6 +167,53 @@ public final class Plan {
     }
     this.output = values.get(outputNode);
     this.outputGrad = grads.get(outputNode);
+    long partialBytes = 0;
+    for (Tensor[] ps : partialGrads) {
+      for (Tensor t : ps) {
+        partialBytes += 4L * t.size();
+      }
+    }
+    long inputBytes = 4L * input.size() + (inputGrad == null ? 0 : 4L * inputGrad.size());
+    this.memory =
+        new Memory(
+            ctx.activationBytes() + inputBytes,
+            ctx.gradientBytes() + partialBytes,
+            training ? liveGradientPeak(nodes, needsGrad, writer, batch) : 0);
+  }
+
+  /**
+   * The batch-sized buffers of this plan, in bytes: activations (the input included) and gradients
+   * (the extra buffers of gradient sums included), as allocated; and the most gradient bytes ever
+   * live at once in a backward pass, what gradient buffers would need if those whose lifetime has
+   * ended were reused (not done yet: every buffer is its own today).
+   */
+  public record Memory(long activations, long gradients, long gradientsLivePeak) {
+    public long total() {
+      return activations + gradients;
+    }
+  }
+
+  public Memory memory() {
+    return memory;
+  }
+
+  // A node's gradient lives from its last reader's backward (which writes it) to its own.
+  private static long liveGradientPeak(
+      List<Node> nodes, Map<Node, Boolean> needsGrad, Map<Node, int[]> writer, int batch) {
+    int n = nodes.size();
+    long peak = 0;
+    for (int t = n - 1; t >= 0; t--) { // backward runs node n-1 first
+      long live = 0;
+      for (int i = 0; i < n; i++) {
+        Node node = nodes.get(i);
+        int written = writer.containsKey(node) ? writer.get(node)[0] : n; // the loss writes last's
+        if (needsGrad.get(node) && i <= t && t <= written) {
+          live += 4L * batch * node.shape().size();
+        }
+      }
+      peak = Math.max(peak, live);
+    }
+    return peak;
   }
 
   /** A plan that runs forward, loss, backward and optimizer steps. */
