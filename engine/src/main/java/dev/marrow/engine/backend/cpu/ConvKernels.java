@@ -283,20 +283,23 @@ final class ConvKernels {
             }
             int src = plane + r * g.w();
             int c0 = j * g.dilationW() - g.padLeft();
-            if (g.strideW() == 1 && c0 >= 0 && c0 + g.outW() <= g.w()) {
-              // The common interior case, as a plain loop that C2 vectorizes itself: copyRow's
-              // Vector API loop, inlined here, was sometimes compiled without its intrinsics
-              // (depending on when C2 reached this method) and then boxed every vector: 52 KB per
-              // step of a small residual CNN (AllocationFreeStepTest), on the team's workers.
-              for (int ow = 0, from = src + c0; ow < g.outW(); ow++) {
+            int sw = g.strideW(), outW = g.outW();
+            // Columns cc = ow·sw + c0 inside the image: ow in [lo, hi). Zeros either side, then
+            // one branch-free loop (a plain copy when sw = 1, which C2 vectorises): the per-pixel
+            // bounds test here made im2col cost as much as the GEMM in a padded 3×3 conv.
+            int lo = c0 >= 0 ? 0 : Math.min(outW, (-c0 + sw - 1) / sw);
+            int hi = c0 >= g.w() ? lo : Math.max(lo, Math.min(outW, (g.w() - 1 - c0) / sw + 1));
+            java.util.Arrays.fill(col, dst, dst + lo, 0f);
+            if (sw == 1) {
+              for (int ow = lo, from = src + c0; ow < hi; ow++) {
                 col[dst + ow] = x[from + ow];
               }
-              continue;
+            } else {
+              for (int ow = lo, from = src + c0; ow < hi; ow++) {
+                col[dst + ow] = x[from + ow * sw];
+              }
             }
-            for (int ow = 0; ow < g.outW(); ow++) {
-              int cc = ow * g.strideW() + c0;
-              col[dst + ow] = cc >= 0 && cc < g.w() ? x[src + cc] : 0f;
-            }
+            java.util.Arrays.fill(col, dst + hi, dst + outW, 0f);
           }
         }
       }
