@@ -167,7 +167,7 @@ public final class ModelZoo {
             "resnet",
             "ResNet for 28×28: 3×3 stem conv (32), three stages of one basic block (32, 64, 128"
                 + " filters; stride-2 downsampling with 1×1 projection shortcuts), BatchNorm,"
-                + " global average pooling, Dense(10); Adam 1e-3, batch 128 (He et al. 2015,"
+                + " global average pooling, Dense(10); Adam 1e-3 with cosine decay, batch 128 (He et al. 2015,"
                 + " scaled down for MNIST)",
             ModelZoo::resnet,
             () -> new SparseCategoricalCrossentropy(true),
@@ -176,7 +176,7 @@ public final class ModelZoo {
             128,
             3,
             42,
-            null));
+            "cosine"));
   }
 
   private ModelZoo() {}
