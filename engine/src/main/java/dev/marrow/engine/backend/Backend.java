@@ -80,9 +80,9 @@ public interface Backend extends AutoCloseable {
 
   /**
    * Strided block copy, the data movement of concatenation, slicing and padding: for every block
-   * {@code b < blocks} and {@code i < blockLength},
-   * {@code dst[dstOffset + b·dstStride + i] (+)= src[srcOffset + b·srcStride + i]}, adding when
-   * {@code accumulate}, else overwriting. Blocks never overlap within dst.
+   * {@code b < blocks} and {@code i < blockLength}, {@code dst[dstOffset + b·dstStride + i] (+)=
+   * src[srcOffset + b·srcStride + i]}, adding when {@code accumulate}, else overwriting. Blocks
+   * never overlap within dst.
    */
   void copyBlocks(
       Tensor src,
@@ -96,8 +96,8 @@ public interface Backend extends AutoCloseable {
       boolean accumulate);
 
   /**
-   * Element-wise product {@code out (+)= a · b} over all elements (same sizes), adding when
-   * {@code accumulate}; out may be a or b when not accumulating.
+   * Element-wise product {@code out (+)= a · b} over all elements (same sizes), adding when {@code
+   * accumulate}; out may be a or b when not accumulating.
    */
   void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate);
 

@@ -1062,5 +1062,4 @@ public final class CudaBackend implements Backend {
   public void multiply(Tensor a, Tensor b, Tensor out, boolean accumulate) {
     throw new UnsupportedOperationException("multiply on CUDA: not yet");
   }
-
 }
