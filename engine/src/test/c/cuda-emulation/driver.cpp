@@ -26,6 +26,11 @@ static const Kernel KERNELS[] = {
   {"fill", [](void** params) { fill(ARG(float*, 0), ARG(float, 1), ARG(int, 2)); }},
   {"multiply", [](void** params) {
     multiply(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
+  {"activation_forward", [](void** params) {
+    activation_forward(ARG(int, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
+  {"activation_backward", [](void** params) {
+    activation_backward(ARG(int, 0), ARG(const float*, 1), ARG(const float*, 2),
+        ARG(const float*, 3), ARG(float*, 4), ARG(int, 5)); }},
   {"sgd_update", [](void** params) {
     sgd_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float, 3),
         ARG(float, 4), ARG(int, 5), ARG(float, 6), ARG(int, 7)); }},

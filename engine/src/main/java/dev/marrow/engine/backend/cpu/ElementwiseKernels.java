@@ -61,6 +61,8 @@ final class ElementwiseKernels {
       case LINEAR -> biasOnly(y, off, len, bias, biasOff, constant);
       case SIGMOID, TANH ->
           biasTranscendental(kind == Activation.SIGMOID, y, off, len, bias, biasOff, constant);
+      case LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS ->
+          ActivationKernels.forward(kind, y, off, y, off, len, bias, biasOff, constant);
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise");
     }
   }
@@ -148,12 +150,17 @@ final class ElementwiseKernels {
       case RELU -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.RELU);
       case SIGMOID -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.SIGMOID);
       case TANH -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.TANH);
+      case LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS -> {
+        Pass p = PASSES.get().with(x, null, y, 0, 0, 0, 0);
+        p.kind = kind;
+        run(n, p, Op.ACTIVATION);
+      }
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
     }
   }
 
-  // dx = dy · f'(x), from the output y
-  void activationBackward(Activation kind, float[] y, float[] dy, float[] dx, int n) {
+  // dx = dy · f'(x), from the output y, or from the input x where the kind needs it
+  void activationBackward(Activation kind, float[] x, float[] y, float[] dy, float[] dx, int n) {
     switch (kind) {
       case LINEAR -> {
         if (dy != dx) {
@@ -163,6 +170,11 @@ final class ElementwiseKernels {
       case RELU -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.RELU_BACKWARD);
       case SIGMOID -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.SIGMOID_BACKWARD);
       case TANH -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.TANH_BACKWARD);
+      case LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS -> {
+        Pass p = PASSES.get().with(kind.backwardNeedsInput() ? x : y, dy, dx, 0, 0, 0, 0);
+        p.kind = kind;
+        run(n, p, Op.ACTIVATION_BACKWARD);
+      }
       case SOFTMAX ->
           throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
     }
@@ -191,6 +203,9 @@ final class ElementwiseKernels {
     RELU_BACKWARD,
     SIGMOID_BACKWARD,
     TANH_BACKWARD,
+    /** One of {@link ActivationKernels}' activations, {@link Pass#kind}. */
+    ACTIVATION,
+    ACTIVATION_BACKWARD,
     DROPOUT
   }
 
@@ -270,6 +285,9 @@ final class ElementwiseKernels {
         case RELU_BACKWARD -> reluBackward(from, to);
         case SIGMOID_BACKWARD -> sigmoidBackward(from, to);
         case TANH_BACKWARD -> tanhBackward(from, to);
+        case ACTIVATION ->
+            ActivationKernels.forward(kind, a, from, out, from, to - from, null, 0, 0);
+        case ACTIVATION_BACKWARD -> ActivationKernels.backward(kind, a, b, out, from, to);
         case DROPOUT -> dropout(from, to);
       }
     }

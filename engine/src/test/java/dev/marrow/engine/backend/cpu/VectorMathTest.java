@@ -3,6 +3,7 @@ package dev.marrow.engine.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.reference.ReferenceMath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +62,31 @@ class VectorMathTest {
     System.arraycopy(tmp, 0, out, 4 * n, n);
     VectorMath.normalCdf(x, tmp, n);
     System.arraycopy(tmp, 0, out, 5 * n, n);
+    return out;
+  }
+
+  /** The activation kernels built on them, forward and backward, over x with tails. */
+  static float[] evaluateActivations(float[] x) {
+    List<Activation> kinds =
+        List.of(
+            Activation.LEAKY_RELU,
+            Activation.ELU,
+            Activation.GELU,
+            Activation.SILU,
+            Activation.SOFTPLUS);
+    int n = x.length - 3; // not a multiple of the vector length: a masked tail
+    float[] out = new float[2 * kinds.size() * n];
+    float[] dy = new float[n];
+    Arrays.fill(dy, 1f);
+    for (int k = 0; k < kinds.size(); k++) {
+      Activation kind = kinds.get(k);
+      float[] y = new float[n];
+      ActivationKernels.forward(kind, x, 0, y, 0, n, null, 0, 0.25f);
+      System.arraycopy(y, 0, out, 2 * k * n, n);
+      float[] dx = new float[n];
+      ActivationKernels.backward(kind, kind.backwardNeedsInput() ? x : y, dy, dx, 0, n);
+      System.arraycopy(dx, 0, out, (2 * k + 1) * n, n);
+    }
     return out;
   }
 
@@ -158,6 +184,7 @@ class VectorMathTest {
   public static void main(String[] args) {
     float[] x = inputs();
     System.out.print(Arrays.toString(evaluate(x)));
+    System.out.print(Arrays.toString(evaluateActivations(x)));
   }
 
   @Test
@@ -165,7 +192,7 @@ class VectorMathTest {
     float[] x = inputs();
     String compiled = null;
     for (int round = 0; round < 2_000; round++) { // enough calls for C2 to compile the kernels
-      compiled = Arrays.toString(evaluate(x));
+      compiled = Arrays.toString(evaluate(x)) + Arrays.toString(evaluateActivations(x));
     }
     Process p =
         new ProcessBuilder(
