@@ -7,14 +7,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The loops of leaky_relu, elu, gelu, silu and softplus: forward, with a bias added first when
- * fused into the dense and convolution epilogue ({@link ElementwiseKernels#biasActivate}), and
- * backward. One small loop per activation and direction, for the reason given at biasActivate: a
- * loop switching on the kind outgrows what C2 inlines, and its vectors are then allocated. gelu and
- * softplus are too long even for one loop each: they run as {@link VectorMath.Pass}es over blocks
- * of {@link #BLOCK} elements in per-thread scratch (see VectorMath's erf for why). Tails run the
- * same vector code under a mask or, in the passes, whole vectors of which only the first elements
- * are kept, so every element gets the same rounding wherever it falls.
+ * The loops of the activations beyond relu: forward, with a bias added first when fused into the
+ * dense and convolution epilogue ({@link ElementwiseKernels#biasActivate}), and backward for
+ * leaky_relu, elu, gelu, silu and softplus (sigmoid's and tanh's, from y, are in
+ * ElementwiseKernels). One small loop per activation and direction, for the reason given at
+ * biasActivate: a loop switching on the kind outgrows what C2 inlines, and its vectors are then
+ * allocated. gelu and softplus are too long even for one loop each: they run as {@link
+ * VectorMath.Pass}es over blocks of {@link #BLOCK} elements in per-thread scratch (see VectorMath's
+ * erf for why). Tails run the same vector code under a mask or, in the passes, whole vectors of
+ * which only the first elements are kept, so every element gets the same rounding wherever it
+ * falls.
  */
 final class ActivationKernels {
   private ActivationKernels() {}
@@ -53,6 +55,8 @@ final class ActivationKernels {
       int biasOff,
       float constant) {
     switch (kind) {
+      case SIGMOID -> sigmoid(src, srcOff, dst, dstOff, len, bias, biasOff, constant);
+      case TANH -> tanh(src, srcOff, dst, dstOff, len, bias, biasOff, constant);
       case LEAKY_RELU -> leakyRelu(src, srcOff, dst, dstOff, len, bias, biasOff, constant);
       case ELU -> elu(src, srcOff, dst, dstOff, len, bias, biasOff, constant);
       case GELU -> gelu(src, srcOff, dst, dstOff, len, bias, biasOff, constant);
@@ -87,6 +91,23 @@ final class ActivationKernels {
   }
 
   // ---- forward: src (len) + bias (len) or a constant → dst (len) ------------------------------
+
+  // One loop each: a loop that chose between them merged two vectors at a branch, which C2 boxes.
+  private static void sigmoid(
+      float[] src, int srcOff, float[] dst, int dstOff, int len, float[] bias, int bOff, float c) {
+    for (int i = 0; i < len; i += L) {
+      VectorMask<Float> m = S.indexInRange(i, len);
+      VectorMath.sigmoid(input(src, srcOff, i, m, bias, bOff, c)).intoArray(dst, dstOff + i, m);
+    }
+  }
+
+  private static void tanh(
+      float[] src, int srcOff, float[] dst, int dstOff, int len, float[] bias, int bOff, float c) {
+    for (int i = 0; i < len; i += L) {
+      VectorMask<Float> m = S.indexInRange(i, len);
+      VectorMath.tanh(input(src, srcOff, i, m, bias, bOff, c)).intoArray(dst, dstOff + i, m);
+    }
+  }
 
   private static void leakyRelu(
       float[] src, int srcOff, float[] dst, int dstOff, int len, float[] bias, int bOff, float c) {

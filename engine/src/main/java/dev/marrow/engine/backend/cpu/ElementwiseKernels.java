@@ -59,9 +59,7 @@ final class ElementwiseKernels {
     switch (kind) {
       case RELU -> biasRelu(y, off, len, bias, biasOff, constant);
       case LINEAR -> biasOnly(y, off, len, bias, biasOff, constant);
-      case SIGMOID, TANH ->
-          biasTranscendental(kind == Activation.SIGMOID, y, off, len, bias, biasOff, constant);
-      case LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS ->
+      case SIGMOID, TANH, LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS ->
           ActivationKernels.forward(kind, y, off, y, off, len, bias, biasOff, constant);
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise");
     }
@@ -94,20 +92,6 @@ final class ElementwiseKernels {
     }
     for (; i < len; i++) {
       y[off + i] += bias == null ? constant : bias[biasOff + i];
-    }
-  }
-
-  // Tails masked, as in Pass#transcendental, so every element gets the same rounding.
-  private static void biasTranscendental(
-      boolean sigmoid, float[] y, int off, int len, float[] bias, int biasOff, float constant) {
-    for (int i = 0; i < len; i += L) {
-      VectorMask<Float> m = S.indexInRange(i, len);
-      FloatVector b =
-          bias == null
-              ? FloatVector.broadcast(S, constant)
-              : FloatVector.fromArray(S, bias, biasOff + i, m);
-      FloatVector v = FloatVector.fromArray(S, y, off + i, m).add(b);
-      (sigmoid ? VectorMath.sigmoid(v) : VectorMath.tanh(v)).intoArray(y, off + i, m);
     }
   }
 
@@ -148,9 +132,7 @@ final class ElementwiseKernels {
         }
       }
       case RELU -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.RELU);
-      case SIGMOID -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.SIGMOID);
-      case TANH -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.TANH);
-      case LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS -> {
+      case SIGMOID, TANH, LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS -> {
         Pass p = PASSES.get().with(x, null, y, 0, 0, 0, 0);
         p.kind = kind;
         run(n, p, Op.ACTIVATION);
@@ -198,8 +180,6 @@ final class ElementwiseKernels {
     SCALE,
     MULTIPLY,
     RELU,
-    SIGMOID,
-    TANH,
     RELU_BACKWARD,
     SIGMOID_BACKWARD,
     TANH_BACKWARD,
@@ -281,7 +261,6 @@ final class ElementwiseKernels {
         case SCALE -> scale(from, to);
         case MULTIPLY -> multiply(from, to);
         case RELU -> relu(from, to);
-        case SIGMOID, TANH -> transcendental(from, to);
         case RELU_BACKWARD -> reluBackward(from, to);
         case SIGMOID_BACKWARD -> sigmoidBackward(from, to);
         case TANH_BACKWARD -> tanhBackward(from, to);
@@ -333,16 +312,6 @@ final class ElementwiseKernels {
       }
       for (; i < to; i++) {
         out[i] = Math.max(a[i], 0f);
-      }
-    }
-
-    // Tails run the same vector code under a mask, so every element gets the same rounding.
-    private void transcendental(int from, int to) {
-      boolean sigmoid = op == Op.SIGMOID;
-      for (int i = from; i < to; i += L) {
-        VectorMask<Float> m = S.indexInRange(i, to);
-        FloatVector x = FloatVector.fromArray(S, a, i, m);
-        (sigmoid ? VectorMath.sigmoid(x) : VectorMath.tanh(x)).intoArray(out, i, m);
       }
     }
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ActivationAllocationTest {
 
   @ParameterizedTest
-  @EnumSource(names = {"RELU", "LEAKY_RELU", "ELU", "GELU", "SILU", "SOFTPLUS"})
+  @EnumSource(names = {"RELU", "SIGMOID", "TANH", "LEAKY_RELU", "ELU", "GELU", "SILU", "SOFTPLUS"})
   void warmKernelsAllocateNothing(Activation kind) {
     var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     int n = 4099; // a masked tail, and more than one block of the multi-pass activations
