@@ -31,6 +31,11 @@ static const Kernel KERNELS[] = {
   {"copy_blocks", [](void** params) {
     copy_blocks(ARG(const float*, 0), ARG(int, 1), ARG(int, 2), ARG(float*, 3), ARG(int, 4),
         ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8)); }},
+  {"activation_forward", [](void** params) {
+    activation_forward(ARG(int, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
+  {"activation_backward", [](void** params) {
+    activation_backward(ARG(int, 0), ARG(const float*, 1), ARG(const float*, 2),
+        ARG(const float*, 3), ARG(float*, 4), ARG(int, 5)); }},
   {"sgd_update", [](void** params) {
     sgd_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float, 3),
         ARG(float, 4), ARG(int, 5), ARG(float, 6), ARG(int, 7)); }},

@@ -194,8 +194,12 @@ public interface Backend extends AutoCloseable {
    */
   void activationForward(Activation kind, Tensor x, Tensor y);
 
-  /** dx = dy · f'(x), computed from the forward output y; dx may alias dy. */
-  void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx);
+  /**
+   * dx = dy · f'(x); dx may alias dy. Computed from the forward output y, except for the kinds
+   * whose {@link Activation#backwardNeedsInput} is true (gelu, silu, softplus), which read the
+   * forward input x instead. The one not read may be null.
+   */
+  void activationBackward(Activation kind, Tensor x, Tensor y, Tensor dy, Tensor dx);
 
   /** Row-wise, numerically stable softmax of a rows × cols tensor. */
   void softmaxForward(Tensor x, Tensor y, int rows, int cols);

@@ -69,7 +69,7 @@ public final class ActivationLayer extends Layer {
         if (activation == Activation.SOFTMAX) {
           b.softmaxBackward(y, dy, dx, y.size() / cols, cols);
         } else {
-          b.activationBackward(activation, y, dy, dx);
+          b.activationBackward(activation, x, y, dy, dx);
         }
       }
     };

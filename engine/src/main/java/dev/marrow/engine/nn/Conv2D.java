@@ -13,7 +13,8 @@ import java.util.random.RandomGenerator;
 /**
  * 2-D convolution (cross-correlation) over NCHW inputs with filters of shape (filters, channels,
  * kh, kw), PyTorch's and cuDNN's layout. Keras' arguments: strides, padding, dilation, use_bias, a
- * fused activation, initializers and an L2 kernel regularizer.
+ * fused activation (kept apart in training when its derivative needs the pre-activation, as in
+ * {@link Dense}), initializers and an L2 kernel regularizer.
  */
 public final class Conv2D extends Layer {
   private final int filters;
@@ -236,17 +237,24 @@ public final class Conv2D extends Layer {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
     int rows = ctx.batch() * filters, cols = g.outputPixels();
+    Tensor z = Dense.preActivation(ctx, activation, outputShape());
     return new BufferedStep(
         ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       // x is (n, c, h, w), weight is (f, c, kh, kw), y is (n, f, outH, outW)
       @Override
       public void forward(boolean training) {
-        b.conv2dForward(g, x, weight.value(), bias == null ? null : bias.value(), activation, y);
+        Tensor bv = bias == null ? null : bias.value();
+        if (z != null) { // the activation's derivative needs z: keep it, then activate
+          b.conv2dForward(g, x, weight.value(), bv, z);
+          b.activationForward(activation, z, y);
+        } else {
+          b.conv2dForward(g, x, weight.value(), bv, activation, y);
+        }
       }
 
       @Override
       public void backward() {
-        Dense.applyActivationBackward(b, activation, y, dy, rows, cols);
+        Dense.applyActivationBackward(b, activation, z, y, dy, rows, cols);
         if (bias != null) {
           b.conv2dBackwardBias(g, dy, bias.grad(), 0f);
         }

@@ -11,7 +11,9 @@ import java.util.random.RandomGenerator;
 
 /**
  * Fully connected layer: {@code y = activation(x · W + b)}, W of shape (in, out) as in Keras. The
- * activation is fused: its backward runs in place on the incoming gradient.
+ * activation is fused: its backward runs in place on the incoming gradient. An activation whose
+ * derivative needs its input (gelu, silu, softplus) keeps the pre-activation z = x·W + b when the
+ * plan trains, and then runs as a pass of its own.
  */
 public final class Dense extends Layer {
   private final int units;
@@ -123,11 +125,20 @@ public final class Dense extends Layer {
     Backend b = ctx.backend();
     int batch = ctx.batch(), in = inputShape().dim(0);
     Tensor w = weight.value();
+    Tensor z = preActivation(ctx, activation, outputShape());
     return new BufferedStep(
         ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
       // x is (batch, in), W is (in, units), y is (batch, units)
       @Override
       public void forward(boolean training) {
+        if (z != null) {
+          b.gemm(false, false, batch, units, in, 1f, x, 0, in, w, 0, units, 0f, z, 0, units);
+          if (bias != null) {
+            b.biasAdd(z, bias.value(), batch, units);
+          }
+          b.activationForward(activation, z, y);
+          return;
+        }
         b.gemm(false, false, batch, units, in, 1f, x, 0, in, w, 0, units, 0f, y, 0, units);
         if (activation == Activation.SOFTMAX) {
           if (bias != null) {
@@ -142,7 +153,7 @@ public final class Dense extends Layer {
       @Override
       public void backward() {
         // dz = dy · f'(z), in place: dy is rewritten by the next layer on every step anyway.
-        applyActivationBackward(b, activation, y, dy, batch, units);
+        applyActivationBackward(b, activation, z, y, dy, batch, units);
         // dW = xᵀ · dz (in, units); db = Σ_batch dz; dx = dz · Wᵀ (batch, in)
         b.gemm(
             true, false, in, units, batch, 1f, x, 0, in, dy, 0, units, 0f, weight.grad(), 0, units);
@@ -167,12 +178,21 @@ public final class Dense extends Layer {
     }
   }
 
+  /** dy = dy · f'(z) in place, from the output y or the pre-activation z (null unless kept). */
   static void applyActivationBackward(
-      Backend b, Activation kind, Tensor y, Tensor dy, int rows, int cols) {
+      Backend b, Activation kind, Tensor z, Tensor y, Tensor dy, int rows, int cols) {
     if (kind == Activation.SOFTMAX) {
       b.softmaxBackward(y, dy, dy, rows, cols);
     } else if (kind != Activation.LINEAR) {
-      b.activationBackward(kind, y, dy, dy);
+      b.activationBackward(kind, z, y, dy, dy);
     }
+  }
+
+  /**
+   * A buffer for the pre-activation when a training plan will need it for the activation's
+   * derivative; null otherwise, and the bias and activation are then fused in place on y.
+   */
+  static Tensor preActivation(CompileContext ctx, Activation kind, Shape outputShape) {
+    return ctx.training() && kind.backwardNeedsInput() ? ctx.allocateBatch(outputShape) : null;
   }
 }

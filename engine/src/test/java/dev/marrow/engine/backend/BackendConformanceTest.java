@@ -241,25 +241,46 @@ class BackendConformanceTest {
     }
   }
 
+  /** Every element-wise activation: all but softmax. */
+  private static final List<Activation> ELEMENTWISE =
+      java.util.Arrays.stream(Activation.values()).filter(a -> a != Activation.SOFTMAX).toList();
+
+  /** Softplus' threshold from both sides, the kinks, and tails where gelu and silu underflow. */
+  private static final float[] SPECIAL_INPUTS = {
+    0f, 19.99f, 20.01f, 25f, -25f, 1e-4f, -1e-4f, -40f
+  };
+
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
   void activationsForwardAndBackward(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(5);
-    for (Activation kind :
-        List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID, Activation.TANH)) {
+    for (Activation kind : ELEMENTWISE) {
       for (int n : new int[] {1, 15, 17, 100, 40_000}) {
         Tensor x = random(r, n);
         for (int i = 0; i < n; i++) {
           x.array()[i] *= 8; // reach the saturated ends of sigmoid and tanh
         }
+        if (n >= SPECIAL_INPUTS.length) {
+          System.arraycopy(
+              SPECIAL_INPUTS, 0, x.array(), n - SPECIAL_INPUTS.length, SPECIAL_INPUTS.length);
+        }
         Tensor ye = Tensor.zeros(n), y = Tensor.zeros(n);
         REF.activationForward(kind, x, ye);
         b.activationForward(kind, x, y);
         assertClose(ye, y, 2e-6, 2e-6, kind + " forward n=" + n);
+        Tensor inPlace = x.copy();
+        b.activationForward(kind, inPlace, inPlace);
+        assertClose(ye, inPlace, 2e-6, 2e-6, kind + " forward in place n=" + n);
+
         Tensor dy = random(r, n), dxe = Tensor.zeros(n), dx = Tensor.zeros(n);
-        REF.activationBackward(kind, ye, dy, dxe);
-        b.activationBackward(kind, ye, dy, dx);
+        REF.activationBackward(kind, x, ye, dy, dxe);
+        b.activationBackward(kind, x, ye, dy, dx);
         assertClose(dxe, dx, 1e-6, 1e-6, kind + " backward n=" + n);
+        Tensor g = dy.copy();
+        // Only what the kind reads is passed, as the layers do.
+        boolean fromX = kind.backwardNeedsInput();
+        b.activationBackward(kind, fromX ? x : null, fromX ? null : ye, g, g);
+        assertClose(dxe, g, 1e-6, 1e-6, kind + " backward in place n=" + n);
       }
     }
   }
@@ -268,8 +289,7 @@ class BackendConformanceTest {
   @MethodSource("backends")
   void fusedBiasAndActivationMatchTheSeparatePasses(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(11);
-    for (Activation kind :
-        List.of(Activation.LINEAR, Activation.RELU, Activation.SIGMOID, Activation.TANH)) {
+    for (Activation kind : ELEMENTWISE) {
       for (int[] rc : ROWS_COLS) {
         int rows = rc[0], cols = rc[1];
         for (boolean withBias : new boolean[] {true, false}) {
@@ -288,12 +308,19 @@ class BackendConformanceTest {
       ConvGeometry g = conv(s);
       Tensor x = random(r, g.n() * g.inputPlaneSize()), w = random(r, g.f() * g.patchSize());
       Tensor bias = random(r, g.f());
-      for (Activation kind : List.of(Activation.RELU, Activation.TANH)) {
-        Tensor ye = Tensor.zeros(g.n() * g.outputImageSize()), y = Tensor.zeros(ye.size());
-        REF.conv2dForward(g, x, w, bias, ye);
-        REF.activationForward(kind, ye, ye);
-        b.conv2dForward(g, x, w, bias, kind, y);
-        assertClose(ye, y, 1e-4, 1e-5 * Math.sqrt(g.patchSize()), "conv + " + kind + " " + g);
+      for (Activation kind : ELEMENTWISE) {
+        for (Tensor bv : java.util.Arrays.asList(bias, null)) {
+          Tensor ye = Tensor.zeros(g.n() * g.outputImageSize()), y = Tensor.zeros(ye.size());
+          REF.conv2dForward(g, x, w, bv, ye);
+          REF.activationForward(kind, ye, ye);
+          b.conv2dForward(g, x, w, bv, kind, y);
+          assertClose(
+              ye,
+              y,
+              1e-4,
+              1e-5 * Math.sqrt(g.patchSize()),
+              "conv + " + kind + (bv == null ? " no bias " : " ") + g);
+        }
       }
     }
   }

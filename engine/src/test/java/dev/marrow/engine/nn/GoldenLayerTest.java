@@ -110,6 +110,10 @@ class GoldenLayerTest {
               .padding(padding(c.get("padding")))
               .dilation(c.get("dilation").asInt())
               .useBias(c.get("bias").asBoolean())
+              .activation(
+                  c.has("activation")
+                      ? Activation.fromName(c.get("activation").asText())
+                      : Activation.LINEAR)
               .build();
       case "pool" -> {
         int k = c.get("pool").asInt(), s = c.get("stride").asInt();

@@ -308,8 +308,14 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx) {
-    elementwise.activationBackward(kind, y.array(), dy.array(), dx.array(), y.size());
+  public void activationBackward(Activation kind, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    elementwise.activationBackward(
+        kind,
+        x == null ? null : x.array(),
+        y == null ? null : y.array(),
+        dy.array(),
+        dx.array(),
+        dy.size());
   }
 
   @Override

@@ -59,8 +59,8 @@ final class ElementwiseKernels {
     switch (kind) {
       case RELU -> biasRelu(y, off, len, bias, biasOff, constant);
       case LINEAR -> biasOnly(y, off, len, bias, biasOff, constant);
-      case SIGMOID, TANH ->
-          biasTranscendental(kind == Activation.SIGMOID, y, off, len, bias, biasOff, constant);
+      case SIGMOID, TANH, LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS ->
+          ActivationKernels.forward(kind, y, off, y, off, len, bias, biasOff, constant);
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise");
     }
   }
@@ -92,20 +92,6 @@ final class ElementwiseKernels {
     }
     for (; i < len; i++) {
       y[off + i] += bias == null ? constant : bias[biasOff + i];
-    }
-  }
-
-  // Tails masked, as in Pass#transcendental, so every element gets the same rounding.
-  private static void biasTranscendental(
-      boolean sigmoid, float[] y, int off, int len, float[] bias, int biasOff, float constant) {
-    for (int i = 0; i < len; i += L) {
-      VectorMask<Float> m = S.indexInRange(i, len);
-      FloatVector b =
-          bias == null
-              ? FloatVector.broadcast(S, constant)
-              : FloatVector.fromArray(S, bias, biasOff + i, m);
-      FloatVector v = FloatVector.fromArray(S, y, off + i, m).add(b);
-      (sigmoid ? VectorMath.sigmoid(v) : VectorMath.tanh(v)).intoArray(y, off + i, m);
     }
   }
 
@@ -152,14 +138,17 @@ final class ElementwiseKernels {
         }
       }
       case RELU -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.RELU);
-      case SIGMOID -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.SIGMOID);
-      case TANH -> run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.TANH);
+      case SIGMOID, TANH, LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS -> {
+        Pass p = PASSES.get().with(x, null, y, 0, 0, 0, 0);
+        p.kind = kind;
+        run(n, p, Op.ACTIVATION);
+      }
       case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
     }
   }
 
-  // dx = dy · f'(x), from the output y
-  void activationBackward(Activation kind, float[] y, float[] dy, float[] dx, int n) {
+  // dx = dy · f'(x), from the output y, or from the input x where the kind needs it
+  void activationBackward(Activation kind, float[] x, float[] y, float[] dy, float[] dx, int n) {
     switch (kind) {
       case LINEAR -> {
         if (dy != dx) {
@@ -169,6 +158,11 @@ final class ElementwiseKernels {
       case RELU -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.RELU_BACKWARD);
       case SIGMOID -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.SIGMOID_BACKWARD);
       case TANH -> run(n, PASSES.get().with(y, dy, dx, 0, 0, 0, 0), Op.TANH_BACKWARD);
+      case LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS -> {
+        Pass p = PASSES.get().with(kind.backwardNeedsInput() ? x : y, dy, dx, 0, 0, 0, 0);
+        p.kind = kind;
+        run(n, p, Op.ACTIVATION_BACKWARD);
+      }
       case SOFTMAX ->
           throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
     }
@@ -193,11 +187,12 @@ final class ElementwiseKernels {
     MULTIPLY,
     MULTIPLY_ADD,
     RELU,
-    SIGMOID,
-    TANH,
     RELU_BACKWARD,
     SIGMOID_BACKWARD,
     TANH_BACKWARD,
+    /** One of {@link ActivationKernels}' activations, {@link Pass#kind}. */
+    ACTIVATION,
+    ACTIVATION_BACKWARD,
     DROPOUT
   }
 
@@ -274,10 +269,12 @@ final class ElementwiseKernels {
         case MULTIPLY -> multiply(from, to);
         case MULTIPLY_ADD -> multiplyAdd(from, to);
         case RELU -> relu(from, to);
-        case SIGMOID, TANH -> transcendental(from, to);
         case RELU_BACKWARD -> reluBackward(from, to);
         case SIGMOID_BACKWARD -> sigmoidBackward(from, to);
         case TANH_BACKWARD -> tanhBackward(from, to);
+        case ACTIVATION ->
+            ActivationKernels.forward(kind, a, from, out, from, to - from, null, 0, 0);
+        case ACTIVATION_BACKWARD -> ActivationKernels.backward(kind, a, b, out, from, to);
         case DROPOUT -> dropout(from, to);
       }
     }
@@ -337,16 +334,6 @@ final class ElementwiseKernels {
       }
       for (; i < to; i++) {
         out[i] = Math.max(a[i], 0f);
-      }
-    }
-
-    // Tails run the same vector code under a mask, so every element gets the same rounding.
-    private void transcendental(int from, int to) {
-      boolean sigmoid = op == Op.SIGMOID;
-      for (int i = from; i < to; i += L) {
-        VectorMask<Float> m = S.indexInRange(i, to);
-        FloatVector x = FloatVector.fromArray(S, a, i, m);
-        (sigmoid ? VectorMath.sigmoid(x) : VectorMath.tanh(x)).intoArray(out, i, m);
       }
     }
 

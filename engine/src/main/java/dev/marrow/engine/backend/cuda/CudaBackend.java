@@ -29,10 +29,10 @@ import java.util.function.Consumer;
 
 /**
  * The Backend on an NVIDIA GPU: cuBLAS for GEMM and the BLAS-1 calls, cuDNN for convolution,
- * pooling, batch norm, activations and softmax, NVRTC-compiled kernels (kernels.cu) for the fused
- * updates and losses. Tensors stay in device memory for the whole step; host tensors handed in
- * (parameters built on the host, input batches) get a device copy on first use, synchronised as
- * {@link Tensor} describes.
+ * pooling, batch norm, relu/sigmoid/tanh and softmax, NVRTC-compiled kernels (kernels.cu) for the
+ * fused updates and losses and the activations cuDNN lacks. Tensors stay in device memory for the
+ * whole step; host tensors handed in (parameters built on the host, input batches) get a device
+ * copy on first use, synchronised as {@link Tensor} describes.
  *
  * <p>Every device buffer, descriptor, handle and the module are owned here and freed by {@link
  * #close()}. Calls are serialised on the backend (one stream), so several threads may share it.
@@ -774,7 +774,23 @@ public final class CudaBackend implements Backend {
       case RELU -> cudnn_h.CUDNN_ACTIVATION_RELU();
       case SIGMOID -> cudnn_h.CUDNN_ACTIVATION_SIGMOID();
       case TANH -> cudnn_h.CUDNN_ACTIVATION_TANH();
-      case LINEAR, SOFTMAX -> throw new IllegalArgumentException(kind + " has no cuDNN mode");
+      default -> throw new IllegalArgumentException(kind + " has no cuDNN mode");
+    };
+  }
+
+  /**
+   * The code of kernels.cu's activation_forward/backward, or 0 for the kinds cuDNN runs. cuDNN's
+   * legacy activation API has no gelu, silu, softplus or leaky ReLU; it has ELU, but one kernel
+   * family for the five keeps their definitions (slope, thresholds) in one place.
+   */
+  private static int kernelActivation(Activation kind) {
+    return switch (kind) {
+      case LEAKY_RELU -> 1;
+      case ELU -> 2;
+      case GELU -> 3;
+      case SILU -> 4;
+      case SOFTPLUS -> 5;
+      default -> 0;
     };
   }
 
@@ -788,6 +804,19 @@ public final class CudaBackend implements Backend {
       copy(x, y);
       return;
     }
+    if (kernelActivation(kind) != 0) {
+      Backend.requireSameSize(x, y);
+      MemorySegment xPtr = x == y ? inout(y) : in(x);
+      kernels.launch(
+          "activation_forward",
+          x.size(),
+          new CudaKernels.Args()
+              .i(kernelActivation(kind))
+              .ptr(xPtr)
+              .ptr(x == y ? xPtr : out(y))
+              .i(x.size()));
+      return;
+    }
     MemorySegment d = cudnn.tensor(1, x.size(), 1, 1);
     MemorySegment yPtr = x == y ? inout(y) : out(y);
     cudnn(
@@ -797,17 +826,33 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public synchronized void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx) {
+  public synchronized void activationBackward(
+      Activation kind, Tensor x, Tensor y, Tensor dy, Tensor dx) {
     makeCurrent();
     if (kind == Activation.LINEAR) {
       copy(dy, dx);
       return;
     }
+    if (kernelActivation(kind) != 0) {
+      boolean fromInput = kind.backwardNeedsInput();
+      MemorySegment dyPtr = dx == dy ? inout(dx) : in(dy);
+      kernels.launch(
+          "activation_backward",
+          dy.size(),
+          new CudaKernels.Args()
+              .i(kernelActivation(kind))
+              .ptr(fromInput ? in(x) : null)
+              .ptr(fromInput ? null : in(y))
+              .ptr(dyPtr)
+              .ptr(dx == dy ? dyPtr : out(dx))
+              .i(dy.size()));
+      return;
+    }
     MemorySegment d = cudnn.tensor(1, y.size(), 1, 1);
     MemorySegment yPtr = in(y);
     MemorySegment dxPtr = dx == dy ? inout(dx) : out(dx);
-    // The Backend gives y only. For relu, sigmoid and tanh the derivative is a function of y (and
-    // relu's x > 0 exactly where y > 0), so y stands in for cuDNN's x argument.
+    // For relu, sigmoid and tanh the derivative is a function of y (and relu's x > 0 exactly where
+    // y > 0), so y stands in for cuDNN's x argument: callers need not keep x for them.
     cudnn(
         cudnn_h.cudnnActivationBackward(
             cudnn.handle,

@@ -248,35 +248,63 @@ public final class ReferenceBackend implements Backend {
   @Override
   public void activationForward(Activation kind, Tensor x, Tensor y) {
     for (int i = 0; i < x.size(); i++) {
-      double v = x.array()[i];
-      y.array()[i] =
-          (float)
-              switch (kind) {
-                case LINEAR -> v;
-                case RELU -> Math.max(v, 0);
-                case SIGMOID -> 1 / (1 + Math.exp(-v));
-                case TANH -> Math.tanh(v);
-                case SOFTMAX ->
-                    throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
-              };
+      y.array()[i] = (float) activate(kind, x.array()[i]);
     }
   }
 
+  private static double activate(Activation kind, double v) {
+    return switch (kind) {
+      case LINEAR -> v;
+      case RELU -> Math.max(v, 0);
+      case SIGMOID -> 1 / (1 + Math.exp(-v));
+      case TANH -> Math.tanh(v);
+      case LEAKY_RELU -> v > 0 ? v : Activation.LEAKY_RELU_SLOPE * v;
+      case ELU -> v > 0 ? v : Math.expm1(v);
+      case GELU -> v * ReferenceMath.normalCdf(v);
+      case SILU -> v / (1 + Math.exp(-v));
+      case SOFTPLUS -> v > 20 ? v : Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      case SOFTMAX -> throw new IllegalArgumentException("softmax is row-wise: use softmaxForward");
+    };
+  }
+
   @Override
-  public void activationBackward(Activation kind, Tensor y, Tensor dy, Tensor dx) {
-    for (int i = 0; i < y.size(); i++) {
-      double out = y.array()[i], g = dy.array()[i];
-      dx.array()[i] =
-          (float)
-              switch (kind) {
-                case LINEAR -> g;
-                case RELU -> out > 0 ? g : 0;
-                case SIGMOID -> g * out * (1 - out);
-                case TANH -> g * (1 - out * out);
-                case SOFTMAX ->
-                    throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
-              };
+  public void activationBackward(Activation kind, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    for (int i = 0; i < dy.size(); i++) {
+      double g = dy.array()[i];
+      double d =
+          kind.backwardNeedsInput()
+              ? derivativeFromInput(kind, x.array()[i])
+              : derivativeFromOutput(kind, y.array()[i]);
+      dx.array()[i] = (float) (g * d);
     }
+  }
+
+  // f'(x) as a function of y = f(x)
+  private static double derivativeFromOutput(Activation kind, double out) {
+    return switch (kind) {
+      case LINEAR -> 1;
+      case RELU -> out > 0 ? 1 : 0;
+      case SIGMOID -> out * (1 - out);
+      case TANH -> 1 - out * out;
+      case LEAKY_RELU -> out > 0 ? 1 : Activation.LEAKY_RELU_SLOPE;
+      case ELU -> out > 0 ? 1 : out + 1; // e^x = y + 1 for x ≤ 0
+      case GELU, SILU, SOFTPLUS -> throw new IllegalArgumentException(kind + " needs x");
+      case SOFTMAX ->
+          throw new IllegalArgumentException("softmax is row-wise: use softmaxBackward");
+    };
+  }
+
+  // f'(x) for the activations whose derivative is not a function of y
+  private static double derivativeFromInput(Activation kind, double v) {
+    return switch (kind) {
+      case GELU -> ReferenceMath.normalCdf(v) + v * ReferenceMath.normalPdf(v);
+      case SILU -> {
+        double s = 1 / (1 + Math.exp(-v));
+        yield s * (1 + v * (1 - s));
+      }
+      case SOFTPLUS -> v > 20 ? 1 : 1 / (1 + Math.exp(-v));
+      default -> throw new IllegalArgumentException(kind + " is differentiated from y");
+    };
   }
 
   @Override

@@ -35,14 +35,54 @@ extern "C" __global__ void copy_blocks(const float* src, int srcOffset, int srcS
   *d = accumulate ? *d + v : v;
 }
 
-// dx = dy * f'(x) written in terms of y = f(x): 1 = relu, 2 = sigmoid, 3 = tanh.
-extern "C" __global__ void activation_backward(int kind, const float* y, const float* dy,
-    float* dx, int n) {
+// The activations cuDNN's activation descriptors lack (see Activation.java for the definitions).
+// Codes as CudaBackend#kernelActivation numbers them.
+#define ACT_LEAKY_RELU 1
+#define ACT_ELU 2
+#define ACT_GELU 3
+#define ACT_SILU 4
+#define ACT_SOFTPLUS 5
+#define LEAKY_RELU_SLOPE 0.2f
+#define SQRT_HALF 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+
+__device__ float activate(int kind, float x) {
+  switch (kind) {
+    case ACT_LEAKY_RELU: return x > 0.0f ? x : LEAKY_RELU_SLOPE * x;
+    case ACT_ELU: return x > 0.0f ? x : expm1f(x);
+    case ACT_GELU: return 0.5f * x * erfcf(-x * SQRT_HALF);  // erfc keeps the lower tail accurate
+    case ACT_SILU: return x / (1.0f + expf(-x));
+    default: return x > 20.0f ? x : fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));  // softplus
+  }
+}
+
+// f'(x) from the forward input x (gelu, silu, softplus) or output y (leaky_relu, elu).
+__device__ float activation_derivative(int kind, float x, float y) {
+  switch (kind) {
+    case ACT_LEAKY_RELU: return y > 0.0f ? 1.0f : LEAKY_RELU_SLOPE;
+    case ACT_ELU: return y > 0.0f ? 1.0f : y + 1.0f;  // e^x = y + 1 for x <= 0
+    case ACT_GELU: return 0.5f * erfcf(-x * SQRT_HALF) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+    case ACT_SILU: {
+      float s = 1.0f / (1.0f + expf(-x));
+      return s * (1.0f + x * (1.0f - s));
+    }
+    default: return x > 20.0f ? 1.0f : 1.0f / (1.0f + expf(-x));  // softplus
+  }
+}
+
+// x, y are (n): y = f(x); x and y may be the same buffer.
+extern "C" __global__ void activation_forward(int kind, const float* x, float* y, int n) {
+  int i = MARROW_INDEX;
+  if (i < n) y[i] = activate(kind, x[i]);
+}
+
+// x, y, dy, dx are (n): dx = dy * f'(x). Only the one of x and y that the kind reads may be null.
+extern "C" __global__ void activation_backward(int kind, const float* x, const float* y,
+    const float* dy, float* dx, int n) {
   int i = MARROW_INDEX;
   if (i >= n) return;
-  float v = y[i];
-  float d = kind == 1 ? (v > 0.0f ? 1.0f : 0.0f) : kind == 2 ? v * (1.0f - v) : 1.0f - v * v;
-  dx[i] = dy[i] * d;
+  int fromInput = kind == ACT_GELU || kind == ACT_SILU || kind == ACT_SOFTPLUS;
+  dx[i] = dy[i] * activation_derivative(kind, fromInput ? x[i] : 0.0f, fromInput ? 0.0f : y[i]);
 }
 
 extern "C" __global__ void sgd_update(float* param, const float* grad, float* velocity, float lr,
