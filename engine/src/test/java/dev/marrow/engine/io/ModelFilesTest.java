@@ -141,6 +141,45 @@ class ModelFilesTest {
   }
 
   @Test
+  void everyActivationRoundTripsThroughModelJson() throws IOException {
+    for (Activation a : Activation.values()) {
+      Sequential model =
+          new Sequential(1, 6, 6)
+              .add(
+                  Conv2D.builder(2, 3)
+                      .activation(a == Activation.SOFTMAX ? Activation.LINEAR : a)
+                      .build())
+              .add(new ActivationLayer(a))
+              .add(new Flatten())
+              .add(new Dense(3, a))
+              .build(1);
+      Path d = dir.resolve(a.kerasName());
+      ModelFiles.save(model, d, Map.of());
+      String json = Files.readString(d.resolve(ModelFiles.ARCHITECTURE));
+      assertTrue(json.matches("(?s).*\"activation\":\\s*\"" + a.kerasName() + "\".*"), json);
+      Graph loaded = ModelFiles.load(d);
+      assertEquals(a, ((ActivationLayer) loaded.layers().get(1)).activation());
+      assertEquals(a, ((Dense) loaded.layers().get(3)).activation());
+      assertEquals(model.summary(), loaded.summary());
+    }
+  }
+
+  @Test
+  void swishIsReadAsSilu() throws IOException {
+    ModelFiles.save(
+        new Sequential(4).add(new ActivationLayer(Activation.SILU)).build(1), dir, Map.of());
+    Path json = dir.resolve(ModelFiles.ARCHITECTURE);
+    Files.writeString(json, Files.readString(json).replace("\"silu\"", "\"swish\""));
+    assertTrue(Files.readString(json).contains("\"swish\""));
+    Graph loaded = ModelFiles.load(dir);
+    assertEquals(Activation.SILU, ((ActivationLayer) loaded.layers().get(0)).activation());
+    assertEquals(Activation.LEAKY_RELU, Activation.fromName("leaky_relu"));
+    assertEquals(Activation.GELU, Activation.fromName("GELU"));
+    var e = assertThrows(IllegalArgumentException.class, () -> Activation.fromName("mish"));
+    assertTrue(e.getMessage().contains("softplus"), e.getMessage());
+  }
+
+  @Test
   void mismatchedWeightsNameTheTensor() throws IOException {
     ModelFiles.save(everyLayer(), dir, Map.of());
     Sequential other = new Sequential(1, 10, 10).add(new Flatten()).add(new Dense(5)).build(1);
