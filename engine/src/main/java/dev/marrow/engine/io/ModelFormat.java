@@ -101,10 +101,10 @@ public final class ModelFormat {
     }
     Graph model;
     if (SEQUENTIAL_FORMAT.equals(format)) {
-      intIn(root.get("version"), 1, 1, source + ": \"version\"");
+      LayerConfig.intIn(root.get("version"), 1, 1, source + ": \"version\"");
       model = sequential(root, source);
     } else if (FORMAT.equals(format)) {
-      intIn(root.get("version"), VERSION, VERSION, source + ": \"version\"");
+      LayerConfig.intIn(root.get("version"), VERSION, VERSION, source + ": \"version\"");
       model = graph(root, source);
     } else {
       throw new IllegalArgumentException(
@@ -296,7 +296,7 @@ public final class ModelFormat {
     }
     int[] dims = new int[l.size()];
     for (int i = 0; i < dims.length; i++) {
-      dims[i] = intIn(l.get(i), 1, 1 << 20, where + "[" + i + "]");
+      dims[i] = LayerConfig.intIn(l.get(i), 1, 1 << 20, where + "[" + i + "]");
     }
     return Shape.of(dims);
   }
@@ -321,13 +321,5 @@ public final class ModelFormat {
       throw new IllegalArgumentException(where + " must be a JSON array");
     }
     return l;
-  }
-
-  private static int intIn(Object o, int min, int max, String where) {
-    if (!(o instanceof Long v) || v < min || v > max) {
-      throw new IllegalArgumentException(
-          where + " is " + o + "; expected an integer in [" + min + ", " + max + "]");
-    }
-    return (int) (long) v;
   }
 }

@@ -26,10 +26,7 @@ public final class Add extends MergeLayer {
     return new BufferedStep(y, dy) {
       @Override
       public void forward(boolean training) {
-        b.copy(xs.get(0), y);
-        for (int i = 1; i < xs.size(); i++) {
-          b.axpy(1f, xs.get(i), y);
-        }
+        sum(b, xs, y);
       }
 
       @Override

@@ -117,7 +117,11 @@ public final class LayerConfig {
     return l;
   }
 
-  private static int intIn(Object o, int min, int max, String where) {
+  /**
+   * {@code o} as an integer in [min, max], or an IllegalArgumentException naming {@code where}: the
+   * one check of integers read from model.json, for the file format and layers alike.
+   */
+  public static int intIn(Object o, int min, int max, String where) {
     if (!(o instanceof Long v) || v < min || v > max) {
       throw new IllegalArgumentException(
           where + " is " + o + "; expected an integer in [" + min + ", " + max + "]");

@@ -1,5 +1,6 @@
 package dev.marrow.engine.nn;
 
+import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.ArrayList;
@@ -32,6 +33,14 @@ public abstract class MergeLayer extends Layer {
   @Override
   public abstract LayerStep compile(
       CompileContext ctx, List<Tensor> inputs, List<Tensor> inputGrads);
+
+  /** y = Σ xs, by copy and axpy (Add's forward, and Average's before its scaling). */
+  static void sum(Backend b, List<Tensor> xs, Tensor y) {
+    b.copy(xs.get(0), y);
+    for (int i = 1; i < xs.size(); i++) {
+      b.axpy(1f, xs.get(i), y);
+    }
+  }
 
   /** Fails unless every shape is the first one, naming them all. */
   static Shape requireEqualShapes(String what, List<Shape> shapes) {

@@ -118,20 +118,12 @@ public final class ZeroPadding2D extends Layer {
         if (sides.size() != 2) {
           throw new IllegalArgumentException(at + " must have 2 entries, got " + sides.size());
         }
-        out[2 * axis] = side(sides.get(0), max, at + "[0]");
-        out[2 * axis + 1] = side(sides.get(1), max, at + "[1]");
+        out[2 * axis] = LayerConfig.intIn(sides.get(0), 0, max, at + "[0]");
+        out[2 * axis + 1] = LayerConfig.intIn(sides.get(1), 0, max, at + "[1]");
       } else {
-        out[2 * axis] = out[2 * axis + 1] = side(l.get(axis), max, at);
+        out[2 * axis] = out[2 * axis + 1] = LayerConfig.intIn(l.get(axis), 0, max, at);
       }
     }
     return new ZeroPadding2D(out[0], out[1], out[2], out[3]);
-  }
-
-  private static int side(Object o, int max, String where) {
-    if (!(o instanceof Long v) || v < 0 || v > max) {
-      throw new IllegalArgumentException(
-          where + " is " + o + "; expected an integer in [0, " + max + "]");
-    }
-    return (int) (long) v;
   }
 }
