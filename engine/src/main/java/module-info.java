@@ -25,6 +25,7 @@ module dev.marrow.engine {
   exports dev.marrow.engine.init;
   exports dev.marrow.engine.io;
   exports dev.marrow.engine.loss;
+  exports dev.marrow.engine.metrics;
   exports dev.marrow.engine.nn;
   exports dev.marrow.engine.optim;
   exports dev.marrow.engine.tensor;

@@ -52,6 +52,9 @@ static const Kernel KERNELS[] = {
   {"xent_probabilities", [](void** params) {
     xent_probabilities(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
         ARG(float*, 3), ARG(int, 4), ARG(float, 5)); }},
+  {"pointwise_loss", [](void** params) {
+    pointwise_loss(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
+        ARG(int, 4), ARG(int, 5), ARG(float, 6), ARG(float, 7)); }},
   {"squared_error", [](void** params) {
     squared_error(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
         ARG(int, 4), ARG(float, 5)); }},

@@ -2,6 +2,7 @@ package dev.marrow;
 
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
+import dev.marrow.engine.data.DataSource;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
@@ -57,6 +58,7 @@ public final class Model implements AutoCloseable {
 
   private Backend inferenceBackend;
   private String device = "auto";
+  private List<String> metricNames;
   private final Map<Integer, Plan> stepPlans = new HashMap<>();
 
   private Model(Graph network) {
@@ -131,6 +133,17 @@ public final class Model implements AutoCloseable {
   }
 
   /**
+   * Keras' {@code compile(optimizer, loss, metrics=[…])}: the metrics by name ({@code accuracy},
+   * {@code binary_accuracy}, {@code top_k_accuracy}, {@code mae}, {@code mse}, {@code rmse}, {@code
+   * auc}), reported by fit and evaluate and monitorable by callbacks. Without it a classifier
+   * reports accuracy and a regression model only its loss.
+   */
+  public Model compile(Optimizer optimizer, Loss loss, List<String> metrics) {
+    this.metricNames = List.copyOf(metrics);
+    return compile(optimizer, loss, device);
+  }
+
+  /**
    * Compiles for a device, {@code "auto"}, {@code "cpu"}, {@code "cuda"} or {@code "cuda:N"},
    * opened through {@link Backends#open} and owned (closed) by this model.
    */
@@ -159,18 +172,24 @@ public final class Model implements AutoCloseable {
             network,
             Objects.requireNonNull(optimizer, "optimizer"),
             Objects.requireNonNull(loss, "loss"),
-            Objects.requireNonNull(backend, "backend"));
+            Objects.requireNonNull(backend, "backend"),
+            metricNames);
     return this;
   }
 
-  /** Keras' {@code fit}. */
-  public History fit(Dataset data, FitOptions options) {
+  /** Keras' {@code fit}, on an in-memory {@link Dataset} or any other {@link DataSource}. */
+  public History fit(DataSource data, FitOptions options) {
     return compiled().fit(data, options);
   }
 
-  /** Keras' {@code evaluate}: mean loss and accuracy in inference mode. */
-  public Evaluation evaluate(Dataset data) {
+  /** Keras' {@code evaluate}: mean loss and the compiled metrics in inference mode. */
+  public Evaluation evaluate(DataSource data) {
     return compiled().evaluate(data);
+  }
+
+  /** The outputs for every sample of a data source (its targets ignored): (N, output shape). */
+  public Tensor predict(DataSource data) {
+    return predictor().predict(data);
   }
 
   /**

@@ -1,10 +1,12 @@
 package dev.marrow.cli;
 
+import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.TrainingContext;
 import dev.marrow.engine.train.callbacks.ProgressLogger;
 import java.io.PrintWriter;
+import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -44,7 +46,7 @@ final class ProgressCallback implements Callback {
   }
 
   @Override
-  public void onBatchEnd(TrainingContext ctx, int batch, double loss, double accuracy) {
+  public void onBatchEnd(TrainingContext ctx, int batch, BatchLogs logs) {
     if (bar == null) {
       return;
     }
@@ -52,7 +54,11 @@ final class ProgressCallback implements Callback {
     long now = System.nanoTime();
     if (now - lastMessageNanos > 200_000_000L) { // formatting is the costly part: 5 times a second
       lastMessageNanos = now;
-      bar.setExtraMessage(String.format(" loss %.4f acc %.4f", loss, accuracy));
+      StringBuilder m = new StringBuilder(String.format(Locale.ROOT, " loss %.4f", logs.loss()));
+      for (int i = 0; i < logs.size(); i++) {
+        m.append(String.format(Locale.ROOT, " %s %.4f", logs.name(i), logs.value(i)));
+      }
+      bar.setExtraMessage(m.toString());
     }
   }
 

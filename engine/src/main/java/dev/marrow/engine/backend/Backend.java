@@ -237,6 +237,19 @@ public interface Backend extends AutoCloseable {
    */
   float squaredError(Tensor predictions, Tensor targets, Tensor dPredictions, float gradScale);
 
+  /**
+   * Σ over all elements of a {@link PointwiseLoss} between predictions and targets (same size);
+   * writes {@code dPred = gradScale · d(term)/d(prediction)} when dPred is not null. {@code delta}
+   * is Huber's δ (ignored by the others).
+   */
+  float pointwiseLoss(
+      PointwiseLoss kind,
+      float delta,
+      Tensor predictions,
+      Tensor targets,
+      Tensor dPredictions,
+      float gradScale);
+
   /** Number of rows whose argmax equals the integer label (labels stored as floats). */
   int countCorrect(Tensor scores, Tensor labels, int rows, int cols);
 

@@ -14,7 +14,10 @@ public interface Loss {
   enum TargetEncoding {
     /** One float per row holding the class index. */
     CLASS_INDEX,
-    /** One row of cols floats per sample: one-hot for class labels. */
+    /**
+     * One row of cols floats per sample: the target values, or a one-hot row for a class label
+     * (with a single output unit the label itself, 0 or 1: binary classification).
+     */
     ONE_HOT
   }
 

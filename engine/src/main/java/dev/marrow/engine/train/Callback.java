@@ -11,10 +11,10 @@ public interface Callback {
   default void onEpochBegin(TrainingContext context, int epoch) {}
 
   /**
-   * After each step: {@code batch} counts from 0 within the epoch; {@code loss} and {@code
-   * accuracy} are the running means over the epoch so far.
+   * After each step: {@code batch} counts from 0 within the epoch; {@code logs} holds the running
+   * loss and metrics over the epoch so far (valid during the call only).
    */
-  default void onBatchEnd(TrainingContext context, int batch, double loss, double accuracy) {}
+  default void onBatchEnd(TrainingContext context, int batch, BatchLogs logs) {}
 
   default void onEpochEnd(TrainingContext context, EpochStats stats) {}
 

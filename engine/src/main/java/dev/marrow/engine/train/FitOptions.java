@@ -1,6 +1,7 @@
 package dev.marrow.engine.train;
 
-import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.data.Augmentation;
+import dev.marrow.engine.data.DataSource;
 import dev.marrow.engine.train.callbacks.ProgressLogger;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,8 @@ public final class FitOptions {
   private int batchSize = 32;
   private boolean shuffle = true;
   private double validationSplit;
-  private Dataset validationData;
+  private DataSource validationData;
+  private Augmentation augmentation;
   private long seed = 42;
   private int initialEpoch;
   private final List<Callback> callbacks = new ArrayList<>();
@@ -56,7 +58,22 @@ public final class FitOptions {
     return this;
   }
 
-  public FitOptions validationData(Dataset data) {
+  /**
+   * A random transform of each training batch (e.g. {@link
+   * dev.marrow.engine.data.ImageAugmentation}), seeded by the fit's seed, epoch and step; never
+   * applied to validation data.
+   */
+  public FitOptions augmentation(Augmentation augmentation) {
+    this.augmentation = augmentation;
+    return this;
+  }
+
+  /** The augmentation, or null for none. */
+  public Augmentation augmentation() {
+    return augmentation;
+  }
+
+  public FitOptions validationData(DataSource data) {
     this.validationData = data;
     return this;
   }
@@ -119,7 +136,7 @@ public final class FitOptions {
     return validationSplit;
   }
 
-  public Dataset validationData() {
+  public DataSource validationData() {
     return validationData;
   }
 

@@ -1,7 +1,9 @@
 package dev.marrow.engine.train;
 
 import dev.marrow.engine.backend.Backend;
-import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.data.Batch;
+import dev.marrow.engine.data.DataSource;
+import dev.marrow.engine.data.Targets;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.CompileContext;
 import dev.marrow.engine.nn.Graph;
@@ -54,10 +56,15 @@ public final class Plan {
   private final Memory memory;
 
   private final List<Parameter> parameters;
-  private final int classes;
+
+  /** Floats per sample of the output, the columns the loss sees. */
+  private final int outputColumns;
+
+  /** Where {@link #loadBatch(DataSource, int[], int)} reads to, made on first use. */
+  private Batch staging;
+
   private long stepSeed;
   private float lastLoss;
-  private int lastCorrect;
 
   private Plan(
       Graph model,
@@ -79,14 +86,14 @@ public final class Plan {
     this.loss = loss;
     this.parameters = model.parameters();
     Shape out = model.outputShape();
-    this.classes = out.dim(-1);
+    this.outputColumns = out.size();
     this.input = backend.allocate(model.inputShape().withBatch(batch));
     this.targets =
         loss == null
             ? null
             : loss.targetEncoding() == Loss.TargetEncoding.CLASS_INDEX
                 ? backend.allocate(Shape.of(batch))
-                : backend.allocate(Shape.of(batch, classes));
+                : backend.allocate(Shape.of(batch, outputColumns));
     CompileContext ctx =
         new CompileContext(backend, batch, training, layerIndex -> mix(stepSeed, layerIndex));
     this.inputGrad = training && wantInputGradient ? backend.allocate(input.shape()) : null;
@@ -266,9 +273,9 @@ public final class Plan {
     return lastLoss;
   }
 
-  /** Correct predictions in the last step's batch. */
-  public int lastCorrect() {
-    return lastCorrect;
+  /** Floats per sample of the output: the columns of {@link #output()} and the dense targets. */
+  public int outputColumns() {
+    return outputColumns;
   }
 
   /** Seeds the random layers (dropout) for the next step. */
@@ -277,36 +284,97 @@ public final class Plan {
   }
 
   /**
-   * Copies samples {@code order[from .. from+batch)} of a data set into the input buffer and
-   * encodes their labels as the loss wants them.
+   * Copies samples {@code order[from .. from+batch)} (samples {@code from ..} when order is null)
+   * of a data source into the input buffer and encodes their targets as the loss wants them.
    */
-  public void loadBatch(Dataset data, int[] order, int from) {
-    if (!data.sampleShape().equals(model.inputShape())) {
+  public void loadBatch(DataSource data, int[] order, int from) {
+    if (staging == null
+        || !staging.sampleShape().equals(data.sampleShape())
+        || !staging.targets().equals(data.targets())) {
+      requireInputShape(data.sampleShape());
+      staging = data.newBatch(batch);
+    }
+    data.read(order, from, batch, staging);
+    loadBatch(staging);
+  }
+
+  /** Copies a batch of exactly this plan's size into the input buffer and the targets. */
+  public void loadBatch(Batch b) {
+    loadFeatures(b);
+    if (targets != null) {
+      encodeTargets(b);
+    }
+  }
+
+  /** Copies a batch's features only (for predictions), exactly this plan's size. */
+  public void loadFeatures(Batch b) {
+    requireInputShape(b.sampleShape());
+    if (b.rows() != batch) {
       throw new IllegalArgumentException(
-          "data samples have shape "
-              + data.sampleShape()
-              + " but the model expects "
-              + model.inputShape());
+          "a plan for batches of " + batch + " was handed " + b.rows() + " samples");
     }
-    if (data.classes() > classes) {
+    float[] x = input.array();
+    System.arraycopy(b.features(), 0, x, 0, x.length);
+  }
+
+  private void requireInputShape(Shape sample) {
+    if (!sample.equals(model.inputShape())) {
       throw new IllegalArgumentException(
-          "data has " + data.classes() + " classes but the model outputs " + classes);
+          "data samples have shape " + sample + " but the model expects " + model.inputShape());
     }
-    float[] t = targets == null ? null : targets.array();
-    boolean oneHot = loss != null && loss.targetEncoding() == Loss.TargetEncoding.ONE_HOT;
-    if (oneHot) {
-      java.util.Arrays.fill(t, 0f);
-    }
-    for (int r = 0; r < batch; r++) {
-      int i = order == null ? from + r : order[from + r];
-      data.copySample(i, input, r);
-      if (t != null) {
-        if (oneHot) {
-          t[r * classes + data.label(i)] = 1f;
-        } else {
-          t[r] = data.label(i);
-        }
+  }
+
+  private void encodeTargets(Batch b) {
+    Targets kind = b.targets();
+    float[] t = targets.array();
+    if (loss.targetEncoding() == Loss.TargetEncoding.CLASS_INDEX) {
+      if (!kind.isClasses()) {
+        throw new IllegalArgumentException(
+            loss.name()
+                + " takes class labels but the data has "
+                + kind
+                + "; use a loss for value targets (mean_squared_error, binary_crossentropy, …)");
       }
+      requireClassesFit(kind);
+      for (int r = 0; r < batch; r++) {
+        t[r] = b.labels()[r];
+      }
+    } else if (kind.isClasses() && outputColumns == 1) {
+      // One output unit: binary classification, the label is the target (0 or 1).
+      if (kind.classes() > 2) {
+        throw new IllegalArgumentException(
+            "the model has one output unit but the data has " + kind.classes() + " classes");
+      }
+      for (int r = 0; r < batch; r++) {
+        t[r] = b.labels()[r];
+      }
+    } else if (kind.isClasses()) {
+      requireClassesFit(kind);
+      Arrays.fill(t, 0f);
+      for (int r = 0; r < batch; r++) {
+        t[r * outputColumns + b.labels()[r]] = 1f;
+      }
+    } else {
+      if (kind.valueSize() != outputColumns) {
+        throw new IllegalArgumentException(
+            "the data's targets have shape "
+                + kind.valueShape()
+                + " ("
+                + kind.valueSize()
+                + " values per sample) but the model outputs "
+                + model.outputShape()
+                + " ("
+                + outputColumns
+                + ")");
+      }
+      System.arraycopy(b.values(), 0, t, 0, t.length);
+    }
+  }
+
+  private void requireClassesFit(Targets kind) {
+    if (kind.classes() > outputColumns) {
+      throw new IllegalArgumentException(
+          "data has " + kind.classes() + " classes but the model outputs " + outputColumns);
     }
   }
 
@@ -337,8 +405,7 @@ public final class Plan {
       throw new IllegalStateException("this plan was compiled for inference");
     }
     forward(true);
-    lastLoss = loss.compute(backend, output, targets, outputGrad, batch, classes);
-    lastCorrect = loss.countCorrect(backend, output, targets, batch, classes);
+    lastLoss = loss.compute(backend, output, targets, outputGrad, batch, outputColumns);
     List<Layer> layers = model.layers();
     for (int i = 0; i < layers.size(); i++) { // indexed: no iterator per step
       lastLoss += layers.get(i).l2Penalty(backend);
@@ -355,12 +422,10 @@ public final class Plan {
     return lastLoss;
   }
 
-  /** Forward in inference mode plus loss and accuracy on the loaded batch. */
+  /** Forward in inference mode plus the loss on the loaded batch. */
   public float evaluateStep() {
     forward(false);
-    Tensor out = output();
-    lastLoss = loss.compute(backend, out, targets, null, batch, classes);
-    lastCorrect = loss.countCorrect(backend, out, targets, batch, classes);
+    lastLoss = loss.compute(backend, output(), targets, null, batch, outputColumns);
     return lastLoss;
   }
 

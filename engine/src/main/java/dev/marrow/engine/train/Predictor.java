@@ -2,6 +2,9 @@ package dev.marrow.engine.train;
 
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.data.Batch;
+import dev.marrow.engine.data.BatchReader;
+import dev.marrow.engine.data.DataSource;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.ActivationLayer;
 import dev.marrow.engine.nn.Dense;
@@ -80,6 +83,31 @@ public final class Predictor {
         System.arraycopy(plan.output().readArray(), 0, out.array(), from * outputs, rows * outputs);
       } finally {
         giveBack(plan);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The outputs for every sample of a data source, in its order (targets, if any, are ignored): (N,
+   * output shape). Streaming sources are read ahead on another thread.
+   */
+  public Tensor predict(DataSource data) {
+    int count = data.size(), outputs = model.outputShape().size();
+    Tensor out = Tensor.zeros(model.outputShape().withBatch(count));
+    try (BatchReader batches = new BatchReader(data, null, MAX_BATCH, null, null)) {
+      for (int s = 0, from = 0; s < batches.steps(); s++) {
+        Batch b = batches.next();
+        Plan plan = borrow(b.rows());
+        try {
+          plan.loadFeatures(b);
+          plan.forward(false);
+          System.arraycopy(
+              plan.output().readArray(), 0, out.array(), from * outputs, b.rows() * outputs);
+          from += b.rows();
+        } finally {
+          giveBack(plan);
+        }
       }
     }
     return out;

@@ -135,8 +135,7 @@ public class TrainerTest {
                   .callback(
                       new Callback() {
                         @Override
-                        public void onBatchEnd(
-                            TrainingContext ctx, int batch, double loss, double acc) {
+                        public void onBatchEnd(TrainingContext ctx, int batch, BatchLogs logs) {
                           batches[0]++;
                         }
 

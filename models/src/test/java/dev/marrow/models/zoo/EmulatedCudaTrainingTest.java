@@ -10,6 +10,7 @@ import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.Trainer;
@@ -103,9 +104,8 @@ class EmulatedCudaTrainingTest {
             .callback(
                 new Callback() {
                   @Override
-                  public void onBatchEnd(
-                      TrainingContext c, int batch, double loss, double accuracy) {
-                    losses.add(loss);
+                  public void onBatchEnd(TrainingContext c, int batch, BatchLogs logs) {
+                    losses.add(logs.loss());
                   }
                 }));
     return losses;

@@ -4,6 +4,7 @@ import dev.marrow.JvmFlags;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;
+import dev.marrow.engine.backend.PointwiseLoss;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
@@ -369,6 +370,24 @@ public final class CpuBackend implements Backend {
   public float squaredError(
       Tensor predictions, Tensor targets, Tensor dPredictions, float gradScale) {
     return losses.squaredError(
+        predictions.array(),
+        targets.array(),
+        dPredictions == null ? null : dPredictions.array(),
+        predictions.size(),
+        gradScale);
+  }
+
+  @Override
+  public float pointwiseLoss(
+      PointwiseLoss kind,
+      float delta,
+      Tensor predictions,
+      Tensor targets,
+      Tensor dPredictions,
+      float gradScale) {
+    return losses.pointwise(
+        kind,
+        delta,
         predictions.array(),
         targets.array(),
         dPredictions == null ? null : dPredictions.array(),

@@ -1,5 +1,7 @@
 package dev.marrow.engine.backend.cpu;
 
+import dev.marrow.engine.backend.PointwiseLoss;
+
 /**
  * Row-wise kernels over class scores: softmax, the fused softmax-cross-entropy, accuracy counts.
  * Rows are short (10 classes for MNIST), so these are scalar loops; per step they cost far less
@@ -111,6 +113,53 @@ final class LossKernels {
       sum += (double) d * d;
       if (dPred != null) {
         dPred[i] = gradScale * 2 * d;
+      }
+    }
+    return (float) sum;
+  }
+
+  // pred, target, dPred are n floats; returns the summed loss (see PointwiseLoss for the terms).
+  float pointwise(
+      PointwiseLoss kind,
+      float delta,
+      float[] pred,
+      float[] target,
+      float[] dPred,
+      int n,
+      float gradScale) {
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      float x = pred[i], t = target[i];
+      float term, grad;
+      switch (kind) {
+        case ABSOLUTE -> {
+          float d = x - t;
+          term = Math.abs(d);
+          grad = Math.signum(d);
+        }
+        case HUBER -> {
+          float d = x - t, a = Math.abs(d);
+          term = a <= delta ? 0.5f * d * d : delta * (a - 0.5f * delta);
+          grad = Math.max(-delta, Math.min(delta, d));
+        }
+        case BINARY_CROSSENTROPY_LOGITS -> {
+          // log(1 + e^-|z|) never overflows; σ(z) from the same exponential.
+          float e = (float) Math.exp(-Math.abs(x));
+          term = Math.max(x, 0f) - x * t + (float) Math.log1p(e);
+          float sigmoid = x >= 0 ? 1f / (1f + e) : e / (1f + e);
+          grad = sigmoid - t;
+        }
+        case BINARY_CROSSENTROPY_PROBABILITIES -> {
+          float p = Math.max(PROBABILITY_EPSILON, Math.min(1 - PROBABILITY_EPSILON, x));
+          term = (float) -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
+          boolean clippedAway = x < PROBABILITY_EPSILON || x > 1 - PROBABILITY_EPSILON;
+          grad = clippedAway ? 0f : (p - t) / (p * (1 - p));
+        }
+        default -> throw new AssertionError(kind);
+      }
+      sum += term;
+      if (dPred != null) {
+        dPred[i] = gradScale * grad;
       }
     }
     return (float) sum;

@@ -10,6 +10,7 @@ import dev.marrow.bindings.cudnn.cudnn_h;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;
+import dev.marrow.engine.backend.PointwiseLoss;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.DeviceBuffer;
 import dev.marrow.engine.tensor.Shape;
@@ -984,6 +985,32 @@ public final class CudaBackend implements Backend {
             .ptr(dProbs == null ? null : out(dProbs))
             .ptr(terms)
             .i(n)
+            .f(gradScale));
+    return sum(terms, n);
+  }
+
+  @Override
+  public synchronized float pointwiseLoss(
+      PointwiseLoss kind,
+      float delta,
+      Tensor predictions,
+      Tensor targets,
+      Tensor dPredictions,
+      float gradScale) {
+    makeCurrent();
+    int n = predictions.size();
+    MemorySegment terms = scratch(n);
+    kernels.launch(
+        "pointwise_loss",
+        n,
+        new CudaKernels.Args()
+            .ptr(in(predictions))
+            .ptr(in(targets))
+            .ptr(dPredictions == null ? null : out(dPredictions))
+            .ptr(terms)
+            .i(n)
+            .i(kind.ordinal())
+            .f(delta)
             .f(gradScale));
     return sum(terms, n);
   }

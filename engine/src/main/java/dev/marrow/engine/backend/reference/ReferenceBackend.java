@@ -4,6 +4,7 @@ import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.DropoutMask;
+import dev.marrow.engine.backend.PointwiseLoss;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
@@ -401,6 +402,50 @@ public final class ReferenceBackend implements Backend {
       sum += d * d;
       if (dPredictions != null) {
         dPredictions.array()[i] = (float) (gradScale * 2 * d);
+      }
+    }
+    return (float) sum;
+  }
+
+  @Override
+  public float pointwiseLoss(
+      PointwiseLoss kind,
+      float delta,
+      Tensor predictions,
+      Tensor targets,
+      Tensor dPredictions,
+      float gradScale) {
+    double eps = PointwiseLoss.PROBABILITY_EPSILON, sum = 0;
+    float[] x = predictions.array(), t = targets.array();
+    for (int i = 0; i < x.length; i++) {
+      double d = (double) x[i] - t[i], term, grad;
+      switch (kind) {
+        case ABSOLUTE -> {
+          term = Math.abs(d);
+          grad = Math.signum(d);
+        }
+        case HUBER -> {
+          term = Math.abs(d) <= delta ? d * d / 2 : delta * (Math.abs(d) - delta / 2.0);
+          grad = Math.abs(d) <= delta ? d : delta * Math.signum(d);
+        }
+        case BINARY_CROSSENTROPY_LOGITS -> {
+          double sigmoid = 1 / (1 + Math.exp(-x[i]));
+          term = -(t[i] * Math.log(sigmoid) + (1 - t[i]) * Math.log(1 - sigmoid));
+          if (!Double.isFinite(term)) { // |z| large: the stable form
+            term = Math.max(x[i], 0) - x[i] * t[i] + Math.log1p(Math.exp(-Math.abs(x[i])));
+          }
+          grad = sigmoid - t[i];
+        }
+        case BINARY_CROSSENTROPY_PROBABILITIES -> {
+          double p = Math.max(eps, Math.min(1 - eps, x[i]));
+          term = -(t[i] * Math.log(p) + (1 - t[i]) * Math.log(1 - p));
+          grad = p == x[i] ? (p - t[i]) / (p * (1 - p)) : 0;
+        }
+        default -> throw new AssertionError(kind);
+      }
+      sum += term;
+      if (dPredictions != null) {
+        dPredictions.array()[i] = (float) (gradScale * grad);
       }
     }
     return (float) sum;

@@ -9,20 +9,20 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * Writes one CSV row per epoch (epoch, loss, accuracy, val_loss, val_accuracy, seconds, samples/s,
- * learning rate), like Keras' CSVLogger. The file is rewritten atomically after each epoch, so it
- * is complete at every moment; with {@code append} the rows of an earlier run are kept (for resumed
- * training).
+ * Writes one CSV row per epoch, like Keras' CSVLogger: epoch, loss, each metric, val_loss and each
+ * val_ metric (empty without validation data), seconds, samples/s, learning rate. The file is
+ * rewritten atomically after each epoch, so it is complete at every moment; with {@code append} the
+ * rows of an earlier run with the same columns are kept (for resumed training).
  */
 public final class CsvLogger implements Callback {
-  public static final String HEADER =
-      "epoch,loss,accuracy,val_loss,val_accuracy,seconds,samples_per_second,learning_rate\n";
   private final Path file;
   private final boolean append;
   private StringBuilder rows;
+  private String header;
 
   public CsvLogger(Path file, boolean append) {
     this.file = file;
@@ -31,19 +31,26 @@ public final class CsvLogger implements Callback {
 
   @Override
   public void onTrainBegin(TrainingContext ctx) {
-    rows = new StringBuilder(HEADER);
-    if (append && Files.isRegularFile(file)) {
-      try {
-        String old = Files.readString(file);
-        rows = new StringBuilder(old.startsWith(HEADER) ? old : HEADER);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + file, e);
-      }
-    }
+    rows = null;
+    header = null;
   }
 
   @Override
   public void onEpochEnd(TrainingContext ctx, EpochStats s) {
+    if (rows == null) {
+      header = header(s.metricNames());
+      rows = new StringBuilder(header);
+      if (append && Files.isRegularFile(file)) {
+        try {
+          String old = Files.readString(file);
+          if (old.startsWith(header)) {
+            rows = new StringBuilder(old);
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read " + file, e);
+        }
+      }
+    }
     rows.append(row(s));
     try {
       AtomicFiles.write(file, rows.toString().getBytes(StandardCharsets.UTF_8));
@@ -52,17 +59,32 @@ public final class CsvLogger implements Callback {
     }
   }
 
+  /** The header line for these metrics. */
+  public static String header(List<String> metrics) {
+    StringBuilder h = new StringBuilder("epoch,loss");
+    metrics.forEach(m -> h.append(',').append(m));
+    h.append(",val_loss");
+    metrics.forEach(m -> h.append(",val_").append(m));
+    return h.append(",seconds,samples_per_second,learning_rate\n").toString();
+  }
+
   public static String row(EpochStats s) {
-    return String.format(
-        Locale.ROOT,
-        "%d,%.6f,%.6f,%s,%s,%.4f,%.1f,%g%n",
-        s.epoch(),
-        s.loss(),
-        s.accuracy(),
-        s.hasValidation() ? String.format(Locale.ROOT, "%.6f", s.valLoss()) : "",
-        s.hasValidation() ? String.format(Locale.ROOT, "%.6f", s.valAccuracy()) : "",
-        s.seconds(),
-        s.samplesPerSecond(),
-        s.learningRate());
+    StringBuilder r = new StringBuilder().append(s.epoch()).append(',').append(number(s.loss()));
+    List<String> metrics = s.metricNames();
+    metrics.forEach(m -> r.append(',').append(number(s.get(m))));
+    r.append(',').append(s.hasValidation() ? number(s.valLoss()) : "");
+    metrics.forEach(m -> r.append(',').append(s.hasValidation() ? number(s.get("val_" + m)) : ""));
+    return r.append(
+            String.format(
+                Locale.ROOT,
+                ",%.4f,%.1f,%g%n",
+                s.seconds(),
+                s.samplesPerSecond(),
+                s.learningRate()))
+        .toString();
+  }
+
+  private static String number(double v) {
+    return String.format(Locale.ROOT, "%.6f", v);
   }
 }

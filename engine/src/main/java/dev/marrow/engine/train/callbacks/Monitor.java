@@ -16,7 +16,8 @@ import java.util.Objects;
 public abstract class Monitor implements Callback {
 
   /**
-   * Whether lower or higher is better; {@code AUTO}: higher for anything with "acc" in its name.
+   * Whether lower or higher is better; {@code AUTO}: higher for accuracies and AUC (a name with
+   * "acc" or "auc" in it), lower for losses and errors.
    */
   public enum Mode {
     MIN,
@@ -25,34 +26,31 @@ public abstract class Monitor implements Callback {
   }
 
   /**
-   * The quantity watched, as Keras names it ({@code val_loss}, {@code accuracy}, …), its mode, and
-   * by how much it must change to count as an improvement.
+   * The quantity watched, as Keras names it ({@code val_loss}, {@code accuracy}, {@code val_mae},
+   * {@code auc}, … — any name in the epoch's logs), its mode, and by how much it must change to
+   * count as an improvement.
    */
   public record Quantity(String name, Mode mode, double minDelta) {
     public Quantity {
       Objects.requireNonNull(name, "name");
-      switch (name) {
-        case "loss", "accuracy", "val_loss", "val_accuracy" -> {}
-        default ->
-            throw new IllegalArgumentException(
-                "cannot monitor '" + name + "'; expected loss, accuracy, val_loss or val_accuracy");
+      if (!name.matches("[a-z][a-z0-9_]*")) {
+        throw new IllegalArgumentException(
+            "cannot monitor '"
+                + name
+                + "'; expected a logged name such as loss, val_loss, accuracy or val_mae");
       }
       if (mode == Mode.AUTO) {
-        mode = name.toLowerCase(Locale.ROOT).contains("acc") ? Mode.MAX : Mode.MIN;
+        String lower = name.toLowerCase(Locale.ROOT);
+        mode = lower.contains("acc") || lower.contains("auc") ? Mode.MAX : Mode.MIN;
       }
       if (!(minDelta >= 0)) {
         throw new IllegalArgumentException("min_delta must be >= 0, got " + minDelta);
       }
     }
 
-    /** The monitored value of an epoch; NaN when it has no validation data for a val_ metric. */
+    /** The monitored value of an epoch; NaN when the epoch did not log it. */
     public double value(EpochStats s) {
-      return switch (name) {
-        case "loss" -> s.loss();
-        case "accuracy" -> s.accuracy();
-        case "val_loss" -> s.valLoss();
-        default -> s.valAccuracy();
-      };
+      return s.get(name);
     }
 
     /** True when {@code current} beats {@code best} by more than minDelta. */
@@ -66,17 +64,23 @@ public abstract class Monitor implements Callback {
       return mode == Mode.MIN ? current < best - minDelta : current > best + minDelta;
     }
 
-    /** Fails with a clear message when a val_ metric is monitored without validation data. */
+    /**
+     * Fails with a clear message when the quantity is not logged: a val_ metric without validation
+     * data, or a metric that was not compiled.
+     */
     public double require(EpochStats s) {
-      double v = value(s);
-      if (Double.isNaN(v) && name.startsWith("val_")) {
+      if (!s.logs().containsKey(name)) {
+        if (name.startsWith("val_") && !s.hasValidation()) {
+          throw new IllegalStateException(
+              "monitoring "
+                  + name
+                  + " needs validation data: pass"
+                  + " validationSplit or validationData to fit (--validation-split on the CLI)");
+        }
         throw new IllegalStateException(
-            "monitoring "
-                + name
-                + " needs validation data: pass"
-                + " validationSplit or validationData to fit (--validation-split on the CLI)");
+            "cannot monitor " + name + ": the epochs log only " + s.logs().keySet());
       }
-      return v;
+      return value(s);
     }
   }
 

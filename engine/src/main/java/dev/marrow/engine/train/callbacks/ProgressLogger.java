@@ -1,5 +1,6 @@
 package dev.marrow.engine.train.callbacks;
 
+import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.TrainingContext;
@@ -70,7 +71,7 @@ public final class ProgressLogger implements Callback {
   }
 
   @Override
-  public void onBatchEnd(TrainingContext ctx, int batch, double loss, double accuracy) {
+  public void onBatchEnd(TrainingContext ctx, int batch, BatchLogs logs) {
     if (verbosity != Verbosity.LIVE) {
       return;
     }
@@ -79,16 +80,20 @@ public final class ProgressLogger implements Callback {
       return;
     }
     lastLiveNanos = now;
-    console.print(
-        String.format(
-            Locale.ROOT,
-            "\rEpoch %d/%d - %d/%d steps - loss: %.4f" + " - accuracy: %.4f",
-            epoch,
-            ctx.epochs(),
-            batch + 1,
-            ctx.stepsPerEpoch(),
-            loss,
-            accuracy));
+    StringBuilder line =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "\rEpoch %d/%d - %d/%d steps - loss: %.4f",
+                epoch,
+                ctx.epochs(),
+                batch + 1,
+                ctx.stepsPerEpoch(),
+                logs.loss()));
+    for (int i = 0; i < logs.size(); i++) {
+      line.append(String.format(Locale.ROOT, " - %s: %.4f", logs.name(i), logs.value(i)));
+    }
+    console.print(line);
     console.flush();
   }
 
@@ -112,22 +117,17 @@ public final class ProgressLogger implements Callback {
         new StringBuilder(
             String.format(
                 Locale.ROOT,
-                "Epoch %d/%d - %d/%d steps - %.2fs - %.2fms/step - %,.0f samples/s - loss: %.4f"
-                    + " - accuracy: %.4f",
+                "Epoch %d/%d - %d/%d steps - %.2fs - %.2fms/step - %,.0f samples/s",
                 s.epoch(),
                 ctx.epochs(),
                 ctx.stepsPerEpoch(),
                 ctx.stepsPerEpoch(),
                 s.seconds(),
                 1000 * s.seconds() / ctx.stepsPerEpoch(),
-                s.samplesPerSecond(),
-                s.loss(),
-                s.accuracy()));
-    if (s.hasValidation()) {
-      line.append(
-          String.format(
-              Locale.ROOT, " - val_loss: %.4f - val_accuracy: %.4f", s.valLoss(), s.valAccuracy()));
-    }
+                s.samplesPerSecond()));
+    s.logs()
+        .forEach(
+            (name, value) -> line.append(String.format(Locale.ROOT, " - %s: %.4f", name, value)));
     return line.toString();
   }
 }

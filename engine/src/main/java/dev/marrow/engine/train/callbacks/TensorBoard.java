@@ -3,6 +3,7 @@ package dev.marrow.engine.train.callbacks;
 import dev.marrow.engine.io.tensorboard.EventFileWriter;
 import dev.marrow.engine.io.tensorboard.Histogram;
 import dev.marrow.engine.nn.Parameter;
+import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.History;
@@ -80,18 +81,22 @@ public final class TensorBoard implements Callback {
   }
 
   @Override
-  public void onBatchEnd(TrainingContext ctx, int batch, double loss, double accuracy) {
+  public void onBatchEnd(TrainingContext ctx, int batch, BatchLogs logs) {
     long step = (long) (epoch - 1) * ctx.stepsPerEpoch() + batch + 1;
     if (updateFreq > 0 && step % updateFreq == 0) {
-      train.scalar("batch_loss", step, loss);
-      train.scalar("batch_accuracy", step, accuracy);
+      train.scalar("batch_loss", step, logs.loss());
+      for (int i = 0; i < logs.size(); i++) {
+        train.scalar("batch_" + logs.name(i), step, logs.value(i));
+      }
     }
   }
 
   @Override
   public void onEpochEnd(TrainingContext ctx, EpochStats s) {
     train.scalar("epoch_loss", s.epoch(), s.loss());
-    train.scalar("epoch_accuracy", s.epoch(), s.accuracy());
+    for (String metric : s.metricNames()) {
+      train.scalar("epoch_" + metric, s.epoch(), s.get(metric));
+    }
     train.scalar("epoch_learning_rate", s.epoch(), s.learningRate());
     if (histogramFreq > 0 && (s.epoch() - 1) % histogramFreq == 0) {
       for (Parameter p : ctx.model().parameters()) {
@@ -105,7 +110,9 @@ public final class TensorBoard implements Callback {
         validation = EventFileWriter.create(logDir.resolve("validation"));
       }
       validation.scalar("epoch_loss", s.epoch(), s.valLoss());
-      validation.scalar("epoch_accuracy", s.epoch(), s.valAccuracy());
+      for (String metric : s.metricNames()) {
+        validation.scalar("epoch_" + metric, s.epoch(), s.get("val_" + metric));
+      }
       validation.flush();
     }
   }

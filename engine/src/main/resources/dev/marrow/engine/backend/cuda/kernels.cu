@@ -179,6 +179,32 @@ extern "C" __global__ void squared_error(const float* pred, const float* targets
   if (dpred) dpred[i] = (float) (gradScale * 2 * d);
 }
 
+// Backend.pointwiseLoss: kind is PointwiseLoss's ordinal (ABSOLUTE, HUBER, BCE on logits, BCE on
+// probabilities); per-element loss terms, summed on the host side of the backend.
+extern "C" __global__ void pointwise_loss(const float* pred, const float* targets, float* dpred,
+    float* loss, int n, int kind, float delta, float gradScale) {
+  int i = MARROW_INDEX;
+  if (i >= n) return;
+  double x = pred[i], t = targets[i], d = x - t, term, grad;
+  if (kind == 0) {
+    term = fabs(d);
+    grad = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
+  } else if (kind == 1) {
+    term = fabs(d) <= delta ? 0.5 * d * d : delta * (fabs(d) - 0.5 * delta);
+    grad = fmin((double) delta, fmax(-(double) delta, d));
+  } else if (kind == 2) {
+    double e = exp(-fabs(x));
+    term = fmax(x, 0.0) - x * t + log1p(e);
+    grad = (x >= 0 ? 1 / (1 + e) : e / (1 + e)) - t;
+  } else {
+    double eps = 1e-7, p = fmin(fmax(x, eps), 1 - eps);
+    term = -(t * log(p) + (1 - t) * log(1 - p));
+    grad = x < eps || x > 1 - eps ? 0.0 : (p - t) / (p * (1 - p));
+  }
+  loss[i] = (float) term;
+  if (dpred) dpred[i] = (float) (gradScale * grad);
+}
+
 __device__ int argmax_row(const float* scores, int r, int cols) {
   const float* s = scores + (long) r * cols;
   int best = 0;

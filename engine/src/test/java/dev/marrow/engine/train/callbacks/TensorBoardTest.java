@@ -12,6 +12,7 @@ import dev.marrow.engine.io.tensorboard.Histogram;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
 import dev.marrow.engine.nn.Parameter;
 import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.EpochStats;
 import dev.marrow.engine.train.FitOptions;
@@ -58,9 +59,10 @@ class TensorBoardTest {
     }
 
     @Override
-    public void onBatchEnd(TrainingContext ctx, int batch, double loss, double accuracy) {
+    public void onBatchEnd(TrainingContext ctx, int batch, BatchLogs logs) {
       batches.put(
-          (long) (epoch - 1) * ctx.stepsPerEpoch() + batch + 1, new double[] {loss, accuracy});
+          (long) (epoch - 1) * ctx.stepsPerEpoch() + batch + 1,
+          new double[] {logs.loss(), logs.get("accuracy")});
     }
 
     @Override
