@@ -9,7 +9,9 @@ module dev.marrow.models {
   requires transitive java.desktop;
   requires java.net.http;
   requires org.apache.commons.compress;
+  requires org.apache.commons.csv;
 
+  exports dev.marrow.models.data;
   exports dev.marrow.models.mnist;
   exports dev.marrow.models.zoo;
 }

@@ -14,6 +14,7 @@ import dev.marrow.engine.nn.GlobalAveragePooling2D;
 import dev.marrow.engine.nn.GlobalMaxPooling2D;
 import dev.marrow.engine.nn.Multiply;
 import dev.marrow.engine.nn.Node;
+import dev.marrow.engine.nn.Normalization;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Reshape;
@@ -95,6 +96,14 @@ public final class Layers {
 
   public static ActivationLayer activation(String name) {
     return new ActivationLayer(name);
+  }
+
+  /**
+   * Keras' {@code Normalization()}: standardises features (or channels) with statistics fitted by
+   * {@link Normalization#adapt} on training data and saved with the model.
+   */
+  public static Normalization normalization() {
+    return new Normalization();
   }
 
   // ---- functional models: nodes and merge layers (Keras' Input, Add, Concatenate, …) ----

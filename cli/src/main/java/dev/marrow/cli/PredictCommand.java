@@ -1,10 +1,14 @@
 package dev.marrow.cli;
 
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
+import dev.marrow.engine.train.Classification;
+import dev.marrow.models.data.CsvTable;
 import dev.marrow.models.mnist.DigitImages;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -16,14 +20,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code marrow predict --model RUN_DIR IMAGE...}: the digit and top-3 probabilities. */
+/**
+ * {@code marrow predict --model RUN_DIR IMAGE...} or {@code --data csv:FILE}: the model's
+ * predictions, one line per image or table row.
+ */
 @Command(
     name = "predict",
     mixinStandardHelpOptions = true,
     description = {
-      "Classify images of handwritten digits with a trained model.",
-      "Any size or colour of PNG/JPEG works: it is converted as MNIST was made (grayscale,"
-          + " digit light on dark, fitted into 20×20 and centred by mass in 28×28)."
+      "Predict with a trained model: a class and the top-3 probabilities per image, or one line"
+          + " per row of a CSV table (values for regression, class and probability for"
+          + " classification; the target columns may be absent).",
+      "A digit model converts any PNG/JPEG as MNIST was made (grayscale, digit light on dark,"
+          + " fitted into 20×20 and centred by mass in 28×28); a model trained on an image"
+          + " folder resizes images as it was trained."
     })
 final class PredictCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -37,57 +47,110 @@ final class PredictCommand implements Callable<Integer> {
       description = "A run folder written by 'marrow train'.")
   Path model;
 
-  @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files.")
-  List<Path> images;
+  @Option(
+      names = "--data",
+      paramLabel = "csv:FILE",
+      description = "A CSV table with the feature columns the model was trained on.")
+  String data;
+
+  @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "Image files.")
+  List<Path> images = List.of();
 
   @Override
   public Integer call() {
-    var out = spec.commandLine().getOut();
-    float[] batch = new float[images.size() * 28 * 28];
-    for (int i = 0; i < images.size(); i++) {
-      try {
-        System.arraycopy(DigitImages.load(images.get(i)), 0, batch, i * 784, 784);
-      } catch (IOException e) {
-        throw new UserError(e.getMessage(), e);
-      }
+    if ((data == null) == images.isEmpty()) {
+      throw new UserError("give image files or --data csv:FILE (one of them)");
     }
+    var out = spec.commandLine().getOut();
     try (Backend backend =
         device.open(Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr())) {
       RunModel run = RunModel.load(model, backend);
-      Shape expected = run.model.inputShape();
-      if (expected.size() != 784) {
-        throw new UserError(
-            "--model "
-                + model
-                + " expects inputs of shape "
-                + expected
-                + "; predict works with 28×28 digit models");
-      }
-      Tensor probs = run.probabilities(Tensor.wrap(batch, expected.withBatch(images.size())));
-      int classes = probs.shape().dim(-1);
-      for (int i = 0; i < images.size(); i++) {
-        Integer[] order = new Integer[classes];
-        for (int c = 0; c < classes; c++) {
-          order[c] = c;
-        }
-        final int row = i;
-        java.util.Arrays.sort(
-            order,
-            (a, b) -> Float.compare(probs.get(row * classes + b), probs.get(row * classes + a)));
-        StringBuilder top = new StringBuilder();
-        for (int t = 0; t < Math.min(3, classes); t++) {
-          top.append(
-              String.format(
-                  Locale.ROOT,
-                  "%s%d: %.4f",
-                  t == 0 ? "" : ", ",
-                  order[t],
-                  probs.get(i * classes + order[t])));
-        }
-        out.printf("%s: %d  (%s)%n", images.get(i), order[0], top);
+      if (data != null) {
+        predictTable(out, run);
+      } else {
+        predictImages(out, run);
       }
     }
     out.flush();
     return 0;
+  }
+
+  private void predictTable(PrintWriter out, RunModel run) {
+    if (!data.startsWith("csv:")) {
+      throw new UserError("--data takes csv:FILE here, got '" + data + "'");
+    }
+    Graph g = run.model;
+    List<String> features = g.dataDescription().get("feature_columns");
+    if (features == null) {
+      throw new UserError("--model " + model + " was not trained on a table (no feature columns)");
+    }
+    Path file = Path.of(data.substring(4));
+    Tensor x;
+    try {
+      x = CsvTable.readFeatures(file, features);
+    } catch (IOException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    int n = x.shape().dim(0);
+    List<String> targets = g.dataDescription().getOrDefault("target_columns", List.of());
+    if (run.task() == TrainingData.Task.CLASSIFICATION) {
+      List<List<Classification>> top = run.trainer().predictor().classify(x, 1);
+      for (int i = 0; i < n; i++) {
+        out.printf("row %d: %s%n", i + 1, top.get(i).get(0));
+      }
+      return;
+    }
+    float[] y = run.trainer().predictor().predict(x).array();
+    int m = y.length / n;
+    for (int i = 0; i < n; i++) {
+      StringBuilder line = new StringBuilder("row " + (i + 1) + ":");
+      for (int t = 0; t < m; t++) {
+        String name = targets.size() == m ? targets.get(t) : "output " + t;
+        float v = y[i * m + t];
+        if (run.task() == TrainingData.Task.MULTI_LABEL) {
+          v = (float) (1 / (1 + Math.exp(-v))); // the probability of the label
+        }
+        line.append(String.format(Locale.ROOT, " %s=%.4f", name, v));
+      }
+      out.println(line);
+    }
+  }
+
+  private void predictImages(PrintWriter out, RunModel run) {
+    Graph g = run.model;
+    Shape expected = g.inputShape();
+    List<String> source = g.dataDescription().getOrDefault("source", List.of());
+    boolean folderModel = source.contains("images");
+    if (!folderModel && expected.size() != 784) {
+      throw new UserError(
+          "--model "
+              + model
+              + " expects inputs of shape "
+              + expected
+              + "; predict takes images for digit models and models trained on --data images:");
+    }
+    float[] batch = new float[images.size() * expected.size()];
+    for (int i = 0; i < images.size(); i++) {
+      try {
+        float[] pixels =
+            folderModel
+                ? ImageData.loadFile(
+                    images.get(i), expected.dim(1), expected.dim(2), expected.dim(0) == 1)
+                : DigitImages.load(images.get(i));
+        System.arraycopy(pixels, 0, batch, i * expected.size(), expected.size());
+      } catch (IOException e) {
+        throw new UserError(e.getMessage(), e);
+      }
+    }
+    Tensor x = Tensor.wrap(batch, expected.withBatch(images.size()));
+    List<List<Classification>> top = run.trainer().predictor().classify(x, 3);
+    for (int i = 0; i < images.size(); i++) {
+      StringBuilder line = new StringBuilder();
+      for (Classification c : top.get(i)) {
+        line.append(line.isEmpty() ? "" : ", ")
+            .append(String.format(Locale.ROOT, "%s: %.4f", c.name(), c.probability()));
+      }
+      out.printf("%s: %s  (%s)%n", images.get(i), top.get(i).get(0).name(), line);
+    }
   }
 }

@@ -1,5 +1,7 @@
 package dev.marrow.cli;
 
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,35 +10,33 @@ import dev.marrow.engine.train.EpochStats;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** Writes a run's machine-readable summary, {@code metrics.json}. */
 final class RunFolder {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** One epoch as metrics.json spells it. */
+  /**
+   * One epoch as metrics.json spells it: its number, every logged quantity by its Keras name
+   * ({@code loss}, {@code accuracy}, {@code mae}, {@code val_loss}, …), seconds and samples/s.
+   */
   record EpochJson(
       int epoch,
-      double loss,
-      double accuracy,
-      @JsonProperty("val_loss") Double valLoss,
-      @JsonProperty("val_accuracy") Double valAccuracy,
+      @JsonAnyGetter Map<String, Double> logs,
       double seconds,
       @JsonProperty("samples_per_second") double samplesPerSecond) {
 
     static EpochJson of(EpochStats s) {
-      return new EpochJson(
-          s.epoch(),
-          s.loss(),
-          s.accuracy(),
-          s.hasValidation() ? s.valLoss() : null,
-          s.hasValidation() ? s.valAccuracy() : null,
-          s.seconds(),
-          s.samplesPerSecond());
+      return new EpochJson(s.epoch(), s.logs(), s.seconds(), s.samplesPerSecond());
     }
   }
 
-  /** metrics.json: stable keys first, then the run's settings. */
+  /**
+   * metrics.json: stable keys first, then the run's settings. {@code test_accuracy} is absent for
+   * models without accuracy; {@code test} holds every test metric.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record MetricsJson(
       String model,
       String device,
@@ -44,11 +44,13 @@ final class RunFolder {
       long seed,
       List<EpochJson> epochs,
       @JsonProperty("test_loss") double testLoss,
-      @JsonProperty("test_accuracy") double testAccuracy,
+      @JsonProperty("test_accuracy") Double testAccuracy,
+      Map<String, Double> test,
       @JsonProperty("train_seconds") double trainSeconds,
       @JsonProperty("batch_size") int batchSize,
       String optimizer,
       String loss,
+      String task,
       @JsonProperty("validation_split") double validationSplit,
       String java,
       String marrow) {}

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.data.ImageAugmentation;
 import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.io.Checkpoint;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.Graph;
+import dev.marrow.engine.nn.Layer;
+import dev.marrow.engine.nn.Normalization;
 import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.optim.Sgd;
@@ -24,7 +27,6 @@ import dev.marrow.engine.train.callbacks.Monitor;
 import dev.marrow.engine.train.callbacks.ProgressLogger;
 import dev.marrow.engine.train.callbacks.ReduceLROnPlateau;
 import dev.marrow.engine.train.callbacks.TensorBoard;
-import dev.marrow.models.mnist.Mnist;
 import dev.marrow.models.zoo.ModelSpec;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -42,12 +44,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code marrow train}: trains a zoo model on MNIST and writes a run folder. */
+/**
+ * {@code marrow train}: trains a zoo model (or an architecture file) on MNIST, a CSV table or an
+ * image folder, and writes a run folder.
+ */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = "Train a model on MNIST (downloaded and checksummed on first use).")
+    description =
+        "Train a model on MNIST (downloaded and checksummed on first use), a CSV table or"
+            + " a folder of images.")
 final class TrainCommand implements Callable<Integer> {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -122,6 +129,15 @@ final class TrainCommand implements Callable<Integer> {
   Integer earlyStopping;
 
   @Option(
+      names = "--monitor",
+      paramLabel = "NAME",
+      description =
+          "What --early-stopping, --reduce-lr-on-plateau and --checkpoint best watch: loss or"
+              + " any metric (accuracy, mae, rmse, auc, …), val_ prefixed for validation data"
+              + " (default: val_loss with --validation-split, else loss).")
+  String monitorName;
+
+  @Option(
       names = "--reduce-lr-on-plateau",
       description = "Halve the learning rate after 2 epochs without improvement (min 1e-6).")
   boolean reduceLrOnPlateau;
@@ -154,6 +170,22 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin DataOptions data;
 
   @Option(
+      names = "--augment",
+      paramLabel = "KINDS",
+      description =
+          "Augment training images on the fly, seeded: any of crop (pad by H/8, crop back),"
+              + " flip (left-right), shift (up to 10%), comma-separated.")
+  String augment;
+
+  @Option(
+      names = "--model-file",
+      paramLabel = "ARCH.json",
+      description =
+          "Train the architecture in this file (a model.json as 'marrow train' writes it, or"
+              + " written by hand) instead of a zoo model.")
+  Path modelFile;
+
+  @Option(
       names = "--out",
       paramLabel = "DIR",
       description = "Run folder (default: runs/<model>-<timestamp>).")
@@ -184,10 +216,17 @@ final class TrainCommand implements Callable<Integer> {
       description = "Do not draw curves.png, confusion.png, samples.png, model.png.")
   boolean noPlots;
 
-  /** The settings of a run, kept in run.json so that --resume continues with the same ones. */
+  /**
+   * The settings of a run, kept in run.json so that --resume continues with the same ones (and
+   * evaluate, predict and plot read the same data). {@code dataset} is the data spec of runs made
+   * before {@code data} existed.
+   */
   record RunSettings(
       String model,
+      String modelFile,
       String dataset,
+      DataOptions.Settings data,
+      String augment,
       int epochs,
       int batchSize,
       String optimizer,
@@ -209,25 +248,32 @@ final class TrainCommand implements Callable<Integer> {
       runDir = resume;
       s = resumedSettings(resume);
     } else {
-      if (model == null) {
-        throw new UserError("--model is required (or --resume RUN_DIR)");
+      if (model == null && modelFile == null) {
+        throw new UserError("--model NAME or --model-file ARCH.json is required (or --resume)");
       }
-      s = newSettings(ModelNames.lookup(model));
+      if (model != null && modelFile != null) {
+        throw new UserError("give --model or --model-file, not both");
+      }
+      s = newSettings(ModelNames.lookup(model == null ? "mlp" : model));
       runDir =
           out != null
               ? out
               : Path.of(
                   "runs",
-                  s.model()
+                  runName(s)
                       + "-"
                       + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
     ModelSpec m = ModelNames.lookup(s.model());
     TensorBoard board = tensorBoard();
     PrintWriter stdout = spec.commandLine().getOut();
-    Mnist.Split mnist = data.load(spec.commandLine().getErr());
+    TrainingData d = data.load(spec.commandLine().getErr(), s.seed());
+    ImageAugmentation augmentation = augmentation(s.augment(), d);
 
-    Graph net = m.build(s.seed());
+    Graph net = network(m, s, d);
+    boolean tutorial = s.modelFile() == null && d.isDigits() && d.outputs() == 10;
+    Loss loss = tutorial ? m.loss().get() : d.task().loss();
+    List<String> metrics = tutorial ? null : d.task().metrics();
     Optimizer optim =
         switch (s.optimizer()) {
           case "adam" -> new Adam(s.learningRate());
@@ -236,15 +282,20 @@ final class TrainCommand implements Callable<Integer> {
               throw new UserError(
                   "unknown --optimizer '" + s.optimizer() + "'; expected adam or sgd");
         };
-    Loss loss = m.loss().get();
     try (Backend backend = device.open(s.threads(), spec.commandLine().getErr())) {
-      // The run folder is created only now: bad flags, missing data or a missing device leave
+      Trainer trainer;
+      try {
+        trainer = new Trainer(net, optim, loss, backend, metrics);
+      } catch (IllegalArgumentException e) {
+        throw new UserError(e.getMessage(), e);
+      }
+      monitor(s, trainer, d); // an unknown --monitor fails before anything is written
+      // The run folder is created only now: bad flags, bad data or a missing device leave
       // nothing behind.
       if (resume == null) {
         prepareRunDir(runDir);
         AtomicFiles.write(runDir.resolve("run.json"), JSON.writeValueAsBytes(s));
       }
-      Trainer trainer = new Trainer(net, optim, loss, backend);
       Path checkpointFile = runDir.resolve(Checkpoint.FILE);
       int done = 0;
       if (resume != null) {
@@ -253,15 +304,16 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IOException e) {
           throw new UserError("--resume " + resume + ": " + e.getMessage(), e);
         }
-        stdout.printf("marrow: resuming %s after epoch %d of %d%n", s.model(), done, s.epochs());
+        stdout.printf("marrow: resuming %s after epoch %d of %d%n", runName(s), done, s.epochs());
       }
       stdout.printf(
-          "marrow: training %s on %s (%,d train, %,d test) - device %s, %d threads,"
+          "marrow: training %s on %s (%,d train, %,d test, %s) - device %s, %d threads,"
               + " batch %d, %s, seed %d%n",
-          m.name(),
-          data.displayName(),
-          mnist.train().size(),
-          mnist.test().size(),
+          runName(s),
+          d.name(),
+          d.train().size(),
+          d.test().size(),
+          d.task().lowerCase(),
           backend.name(),
           backend.threads(),
           s.batchSize(),
@@ -277,47 +329,142 @@ final class TrainCommand implements Callable<Integer> {
               .seed(s.seed())
               .validationSplit(s.validationSplit())
               .initialEpoch(done)
+              .augmentation(augmentation)
               .callback(new ProgressCallback(stdout, terminal && !noProgress))
               .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
-      Monitor.Quantity monitor = Monitor.of(s.validationSplit() > 0 ? "val_loss" : "loss");
+      Monitor.Quantity monitor = monitor(s, trainer, d);
       addCallbacks(fit, s, monitor, runDir);
       if (board != null) {
         fit.callback(board);
       }
-      Map<String, String> meta = Map.of("model", s.model(), "marrow", Main.VERSION);
+      Map<String, String> meta = Map.of("model", runName(s), "marrow", Main.VERSION);
       fit.callback(new ModelCheckpoint(checkpointFile, monitor, false, s.seed(), meta));
-      trainer.fit(mnist.train(), fit);
+      try {
+        trainer.fit(d.train(), fit);
+      } catch (IllegalArgumentException e) {
+        throw new UserError(e.getMessage(), e); // data that does not fit the model
+      }
 
-      Evaluation test = trainer.evaluate(mnist.test());
+      Evaluation test = trainer.evaluate(d.test());
       ModelFiles.save(net, runDir, meta);
       List<EpochStats> history = PlotCommand.readHistory(runDir.resolve("history.csv"));
       RunFolder.writeMetrics(
           runDir,
           new RunFolder.MetricsJson(
-              m.name(),
+              runName(s),
               backend.name(),
               backend.threads(),
               s.seed(),
               RunFolder.epochs(history),
               test.loss(),
-              test.accuracy(),
+              Double.isNaN(test.accuracy()) ? null : test.accuracy(),
+              test.metrics(),
               history.stream().mapToDouble(EpochStats::seconds).sum(),
               s.batchSize(),
               optim.describe(),
               loss.name(),
+              d.task().lowerCase(),
               s.validationSplit(),
               Runtime.version().toString(),
               Main.VERSION));
+      RunModel run = RunModel.of(net, trainer);
       if (!noPlots) {
-        PlotCommand.drawAll(
-            runDir, history, RunModel.of(net, backend), mnist, spec.commandLine().getErr());
+        PlotCommand.drawAll(runDir, history, run, d, spec.commandLine().getErr());
       }
       stdout.printf("run folder: %s%n", runDir);
-      stdout.printf(
-          Locale.ROOT, "test_accuracy=%.4f test_loss=%.4f%n", test.accuracy(), test.loss());
+      stdout.println(testLine(test));
       stdout.flush();
     }
     return 0;
+  }
+
+  /** {@code test_accuracy=… test_loss=…} for classifiers, {@code test_loss=… test_mae=…} else. */
+  static String testLine(Evaluation test) {
+    StringBuilder line = new StringBuilder();
+    if (!Double.isNaN(test.accuracy())) {
+      line.append(String.format(Locale.ROOT, "test_accuracy=%.4f ", test.accuracy()));
+    }
+    line.append(String.format(Locale.ROOT, "test_loss=%.4f", test.loss()));
+    test.metrics()
+        .forEach(
+            (name, value) -> {
+              if (!name.equals("accuracy")) {
+                line.append(String.format(Locale.ROOT, " test_%s=%.4f", name, value));
+              }
+            });
+    return line.toString();
+  }
+
+  /** --monitor, checked against what the epochs will log; val_loss or loss by default. */
+  private Monitor.Quantity monitor(RunSettings s, Trainer trainer, TrainingData d) {
+    String name = monitorName != null ? monitorName : s.validationSplit() > 0 ? "val_loss" : "loss";
+    List<String> logged = new java.util.ArrayList<>(List.of("loss"));
+    trainer.metricsFor(d.targets()).forEach(metric -> logged.add(metric.name()));
+    if (s.validationSplit() > 0) {
+      List.copyOf(logged).forEach(n -> logged.add("val_" + n));
+    }
+    if (!logged.contains(name)) {
+      throw new UserError(
+          "--monitor "
+              + name
+              + ": this run logs "
+              + logged
+              + (name.startsWith("val_") && s.validationSplit() == 0
+                  ? " (val_ quantities need --validation-split)"
+                  : ""));
+    }
+    return Monitor.of(name);
+  }
+
+  private static String runName(RunSettings s) {
+    if (s.modelFile() == null) {
+      return s.model();
+    }
+    String file = Path.of(s.modelFile()).getFileName().toString();
+    return file.endsWith(".json") ? file.substring(0, file.length() - 5) : file;
+  }
+
+  /** The zoo model (adapted to the data) or the --model-file architecture, built and named. */
+  private static Graph network(ModelSpec m, RunSettings s, TrainingData d) {
+    Graph net;
+    try {
+      if (s.modelFile() != null) {
+        net = ArchitectureFile.read(Path.of(s.modelFile()), d, s.seed());
+      } else {
+        net = m.build(s.seed(), d.sampleShape(), d.outputs());
+      }
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    for (Layer layer : net.layers()) {
+      if (layer instanceof Normalization norm && norm.inputShape().equals(d.sampleShape())) {
+        norm.adapt(d.train()); // standardisation fitted on the training split only
+      }
+    }
+    if (!d.targets().classNames().isEmpty()) {
+      try {
+        net.setClassNames(d.targets().classNames());
+      } catch (IllegalArgumentException e) {
+        throw new UserError(e.getMessage(), e);
+      }
+    }
+    net.setDataDescription(d.description());
+    return net;
+  }
+
+  private static ImageAugmentation augmentation(String kinds, TrainingData d) {
+    if (kinds == null) {
+      return null;
+    }
+    if (d.sampleShape().rank() != 3) {
+      throw new UserError(
+          "--augment works on images; " + d.name() + " has samples of shape " + d.sampleShape());
+    }
+    try {
+      return ImageAugmentation.parse(kinds);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--augment: " + e.getMessage(), e);
+    }
   }
 
   private void addCallbacks(FitOptions fit, RunSettings s, Monitor.Quantity monitor, Path runDir) {
@@ -396,9 +543,19 @@ final class TrainCommand implements Callable<Integer> {
       throw new UserError("unknown --optimizer '" + optimizer + "'; expected adam or sgd");
     }
     String schedule = lrSchedule != null ? lrSchedule : m.lrSchedule();
+    if (augment != null) {
+      try {
+        ImageAugmentation.parse(augment);
+      } catch (IllegalArgumentException e) {
+        throw new UserError("--augment: " + e.getMessage(), e);
+      }
+    }
     return new RunSettings(
         m.name(),
-        data.dataset,
+        modelFile == null ? null : modelFile.toAbsolutePath().toString(),
+        null,
+        data.settings(),
+        augment,
         epochCount,
         batch,
         opt,
@@ -423,7 +580,9 @@ final class TrainCommand implements Callable<Integer> {
         || optimizer != null
         || learningRate != null
         || seed != null
-        || validationSplit != null) {
+        || validationSplit != null
+        || modelFile != null
+        || augment != null) {
       throw new UserError(
           "--resume continues a run with its own settings; only --epochs,"
               + " --threads, --device and the data options may be given");
@@ -436,10 +595,17 @@ final class TrainCommand implements Callable<Integer> {
       throw new UserError("--resume " + dir + ": run.json is unreadable: " + e.getMessage(), e);
     }
     int total = positive("--epochs", epochs, s.epochs());
-    data.dataset = s.dataset() == null ? "mnist" : s.dataset();
+    data.defaultTo(
+        s.data() != null
+            ? s.data()
+            : new DataOptions.Settings(
+                s.dataset() == null ? "mnist" : s.dataset(), null, null, null, false, null));
     return new RunSettings(
         s.model(),
-        data.dataset,
+        s.modelFile(),
+        null,
+        data.settings(),
+        s.augment(),
         total,
         s.batchSize(),
         s.optimizer(),

@@ -127,7 +127,7 @@ class CliTest {
   }
 
   @Test
-  void unreadableDataExitsWithTwoAndListsTheSources() throws Exception {
+  void aNamedDataDirThatFailsVerificationIsAnErrorNotAFallBack() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Files.writeString(data.resolve("train-images-idx3-ubyte"), "not an IDX file");
     Result r =
@@ -143,9 +143,10 @@ class CliTest {
             "--out",
             tmp.resolve("run").toString());
     assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains("MNIST is not available"), r.err());
-    assertTrue(r.err().contains("train-images-idx3-ubyte has SHA-256"), r.err());
-    assertTrue(r.err().contains("downloads: not tried (offline)"), r.err());
+    assertTrue(
+        r.err().contains("--data-dir " + data + ": train-images-idx3-ubyte has SHA-256"), r.err());
+    assertTrue(r.err().contains("(corrupt or not MNIST)"), r.err());
+    assertFalse(r.err().contains("cache"), "the cache was not consulted: " + r.err());
     assertFalse(Files.exists(tmp.resolve("run")), "no run folder is left behind");
   }
 

@@ -83,6 +83,11 @@ public final class ModelFormat {
     if (!model.classNames().isEmpty()) {
       root.put("class_names", new ArrayList<Object>(model.classNames()));
     }
+    if (!model.dataDescription().isEmpty()) {
+      Map<String, Object> data = new LinkedHashMap<>();
+      model.dataDescription().forEach((k, v) -> data.put(k, new ArrayList<Object>(v)));
+      root.put("data", data);
+    }
     return root;
   }
 
@@ -118,17 +123,28 @@ public final class ModelFormat {
               + "\")");
     }
     if (root.containsKey("class_names")) {
-      List<String> strings = new ArrayList<>();
-      for (Object n : list(root.get("class_names"), source + ": \"class_names\"")) {
-        if (!(n instanceof String name)) {
-          throw new IllegalArgumentException(
-              source + ": \"class_names\" must hold strings, got " + n);
-        }
-        strings.add(name);
+      model.setClassNames(strings(root.get("class_names"), source + ": \"class_names\""));
+    }
+    if (root.containsKey("data")) {
+      Map<String, List<String>> data = new LinkedHashMap<>();
+      for (var e : object(root.get("data"), source + ": \"data\"").entrySet()) {
+        String key = String.valueOf(e.getKey());
+        data.put(key, strings(e.getValue(), source + ": \"data\"." + key));
       }
-      model.setClassNames(strings);
+      model.setDataDescription(data);
     }
     return model;
+  }
+
+  private static List<String> strings(Object json, String where) {
+    List<String> strings = new ArrayList<>();
+    for (Object n : list(json, where)) {
+      if (!(n instanceof String name)) {
+        throw new IllegalArgumentException(where + " must hold strings, got " + n);
+      }
+      strings.add(name);
+    }
+    return strings;
   }
 
   /** The first format: an input shape and the layers of a stack. */

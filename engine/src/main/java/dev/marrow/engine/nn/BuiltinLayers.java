@@ -6,7 +6,8 @@ import dev.marrow.engine.init.Initializer;
 /**
  * The built-in layers' from-config factories, registered with {@link LayerRegistry} under Keras'
  * class names and, as aliases, the type names of the first model.json format. Initialisers are
- * zeros: a loaded model's weights come from its safetensors file.
+ * Keras' defaults (Glorot-uniform kernels, zero biases), so that an architecture file trains from a
+ * sensible start; a loaded model's weights then come from its safetensors file.
  */
 final class BuiltinLayers {
   private BuiltinLayers() {}
@@ -29,6 +30,7 @@ final class BuiltinLayers {
     LayerRegistry.register("Activation", c -> new ActivationLayer(c.activation()), "activation");
     LayerRegistry.register("GlobalMaxPooling2D", c -> new GlobalMaxPooling2D(), "globalmaxpool");
     LayerRegistry.register("ZeroPadding2D", ZeroPadding2D::fromConfig, "zeropad");
+    LayerRegistry.register("Normalization", c -> new Normalization());
     LayerRegistry.register("Add", c -> new Add());
     LayerRegistry.register("Multiply", c -> new Multiply());
     LayerRegistry.register("Average", c -> new Average());
@@ -41,7 +43,7 @@ final class BuiltinLayers {
             c.integer("units", 1, 1 << 24),
             c.activation(),
             c.bool("use_bias", true),
-            Initializer.zeros(),
+            Initializer.glorotUniform(),
             Initializer.zeros())
         .l2(c.number("l2", 0));
   }

@@ -40,6 +40,7 @@ public class Graph {
   private List<Layer> layers = List.of();
   private boolean built;
   private List<String> classNames = List.of();
+  private Map<String, List<String>> dataDescription = Map.of();
 
   /** A functional model from {@code inputs} to {@code outputs}. */
   public Graph(List<Node> inputs, List<Node> outputs) {
@@ -263,16 +264,34 @@ public class Graph {
   /** Names the output classes; their count must match the output width once the model is built. */
   public Graph setClassNames(List<String> names) {
     List<String> copy = List.copyOf(names);
+    boolean binary = built && outputShape().size() == 1 && copy.size() == 2; // one logit
     if (built
         && !copy.isEmpty()
+        && !binary
         && (outputShape().rank() != 1 || outputShape().dim(0) != copy.size())) {
       throw new IllegalArgumentException(
           copy.size()
               + " class names for a model whose output is "
               + outputShape()
-              + "; expected one name per output");
+              + "; expected one name per output (or two for a single binary output)");
     }
     classNames = copy;
+    return this;
+  }
+
+  /**
+   * What the model was trained on, for tools that feed it later: e.g. {@code "feature_columns"} and
+   * {@code "target_columns"} of a table, or {@code "task"}. Saved with the model; empty when nobody
+   * set it.
+   */
+  public Map<String, List<String>> dataDescription() {
+    return dataDescription;
+  }
+
+  public Graph setDataDescription(Map<String, List<String>> description) {
+    Map<String, List<String>> copy = new java.util.LinkedHashMap<>();
+    description.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+    dataDescription = java.util.Collections.unmodifiableMap(copy);
     return this;
   }
 

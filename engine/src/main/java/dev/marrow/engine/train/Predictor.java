@@ -113,6 +113,16 @@ public final class Predictor {
     return out;
   }
 
+  /** Class probabilities for every sample of a data source, as {@link #predictProbabilities}. */
+  public Tensor predictProbabilities(DataSource data) {
+    requireClassifier();
+    Tensor out = predict(data);
+    if (!endsInSoftmax()) {
+      softmaxRows(out.array(), out.shape().dim(0), out.shape().dim(-1));
+    }
+    return out;
+  }
+
   /**
    * Class probabilities, (N, classes): the softmax of the outputs, or the outputs themselves when
    * the last layer already ends in a softmax.

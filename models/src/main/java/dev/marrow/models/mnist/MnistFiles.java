@@ -168,7 +168,8 @@ public final class MnistFiles {
 
   /**
    * Returns a directory holding all four verified files (raw or .gz), fetching them into the cache
-   * if no local copy is complete.
+   * if no local copy is complete. A data directory the user named is authoritative: if its files
+   * fail verification that is the error, never a silent fall-back to the cache or a download.
    */
   public Path locate() throws IOException {
     List<String> tried = new ArrayList<>();
@@ -177,7 +178,7 @@ public final class MnistFiles {
       if (problem == null) {
         return dataDir;
       }
-      tried.add("data directory " + dataDir + ": " + problem);
+      throw new IOException(dataDir + ": " + problem);
     }
     String cached = checkDirectory(cacheDir);
     if (cached == null) {

@@ -14,9 +14,11 @@ import dev.marrow.engine.nn.Flatten;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Node;
+import dev.marrow.engine.nn.Normalization;
 import dev.marrow.engine.nn.Padding;
 import dev.marrow.engine.nn.Pooling2D;
 import dev.marrow.engine.nn.Sequential;
+import dev.marrow.engine.tensor.Shape;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +44,8 @@ public final class ModelZoo {
             32,
             5,
             42,
-            null));
+            null,
+            ModelZoo::adaptedMlp));
     register(
         new ModelSpec(
             "mlp-dropout",
@@ -120,7 +123,8 @@ public final class ModelZoo {
             128,
             5,
             42,
-            null));
+            null,
+            ModelZoo::adaptedCnn));
     register(
         new ModelSpec(
             "lenet5",
@@ -180,6 +184,39 @@ public final class ModelZoo {
   }
 
   private ModelZoo() {}
+
+  /**
+   * The mlp for other data: a table's features standardised first (a {@link Normalization} the
+   * trainer adapts to the training split), images flattened; one hidden layer of 128 relu units.
+   */
+  static Graph adaptedMlp(Shape input, int outputs) {
+    Sequential m = new Sequential(input.dims());
+    if (input.rank() == 1) {
+      m.add(new Normalization());
+    } else {
+      m.add(new Flatten());
+    }
+    return m.add(new Dense(128, Activation.RELU)).add(new Dense(outputs));
+  }
+
+  /** The cnn for other images: the same layers, any channel count, at least 16×16 pixels. */
+  static Graph adaptedCnn(Shape input, int outputs) {
+    if (input.rank() != 3 || input.dim(1) < 16 || input.dim(2) < 16) {
+      throw new IllegalArgumentException(
+          "model 'cnn' needs images of at least 16×16 pixels (two 5×5 convolutions and two"
+              + " poolings), got samples of shape "
+              + input
+              + (input.rank() == 3 ? "; resize them with --image-size 28,28" : "; use mlp"));
+    }
+    return new Sequential(input.dims())
+        .add(new Conv2D(16, 5, Activation.RELU))
+        .add(Pooling2D.max(2))
+        .add(new Conv2D(32, 5, Activation.RELU))
+        .add(Pooling2D.max(2))
+        .add(new Flatten())
+        .add(new Dense(128, Activation.RELU))
+        .add(new Dense(outputs));
+  }
 
   private static Graph resnet() {
     Node x = Node.input(1, 28, 28);

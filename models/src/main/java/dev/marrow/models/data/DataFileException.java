@@ -1,0 +1,17 @@
+package dev.marrow.models.data;
+
+import java.io.IOException;
+
+/**
+ * A data file or folder that cannot be used as it is: its message names the file (and line, column
+ * or entry) and what was expected, for the user to fix.
+ */
+public class DataFileException extends IOException {
+  public DataFileException(String message) {
+    super(message);
+  }
+
+  public DataFileException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
