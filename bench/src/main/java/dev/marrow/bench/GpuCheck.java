@@ -4,6 +4,7 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.History;
@@ -193,10 +194,9 @@ public final class GpuCheck {
                       }
 
                       @Override
-                      public void onBatchEnd(
-                          TrainingContext c, int batch, double loss, double accuracy) {
+                      public void onBatchEnd(TrainingContext c, int batch, BatchLogs logs) {
                         if (epoch == 1) {
-                          running[batch] = loss;
+                          running[batch] = logs.loss();
                         }
                       }
                     }));
