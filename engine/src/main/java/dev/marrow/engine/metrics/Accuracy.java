@@ -8,41 +8,27 @@ import dev.marrow.engine.tensor.Tensor;
  * Keras' categorical and sparse categorical accuracy: the fraction of rows whose highest-scoring
  * output is the target class (the label, or the argmax of a one-hot or soft target row).
  */
-public final class Accuracy implements Metric {
+public final class Accuracy extends FractionMetric {
   @Override
   public String name() {
     return "accuracy";
   }
 
   @Override
-  public boolean higherIsBetter() {
-    return true;
+  long hits(
+      Backend b,
+      Tensor predictions,
+      Tensor targets,
+      Loss.TargetEncoding encoding,
+      int rows,
+      int cols) {
+    return encoding == Loss.TargetEncoding.CLASS_INDEX
+        ? b.countCorrect(predictions, targets, rows, cols)
+        : b.countCorrectDense(predictions, targets, rows, cols);
   }
 
   @Override
-  public Accumulator newAccumulator() {
-    return new Accumulator() {
-      private long correct, rowsSeen;
-
-      @Override
-      public void update(
-          Backend b,
-          Tensor predictions,
-          Tensor targets,
-          Loss.TargetEncoding encoding,
-          int rows,
-          int cols) {
-        correct +=
-            encoding == Loss.TargetEncoding.CLASS_INDEX
-                ? b.countCorrect(predictions, targets, rows, cols)
-                : b.countCorrectDense(predictions, targets, rows, cols);
-        rowsSeen += rows;
-      }
-
-      @Override
-      public double result() {
-        return rowsSeen == 0 ? Double.NaN : (double) correct / rowsSeen;
-      }
-    };
+  long count(int rows, int cols) {
+    return rows;
   }
 }

@@ -9,7 +9,7 @@ import dev.marrow.engine.tensor.Tensor;
  * probabilities, 0 for logits), for binary and multi-label classification; a target counts as
  * positive from 0.5 up.
  */
-public final class BinaryAccuracy implements Metric {
+public final class BinaryAccuracy extends FractionMetric {
   private final float threshold;
 
   public BinaryAccuracy(float threshold) {
@@ -22,35 +22,24 @@ public final class BinaryAccuracy implements Metric {
   }
 
   @Override
-  public boolean higherIsBetter() {
-    return true;
+  long hits(
+      Backend b,
+      Tensor predictions,
+      Tensor targets,
+      Loss.TargetEncoding encoding,
+      int rows,
+      int cols) {
+    Metrics.requireDense(encoding, name());
+    float[] p = predictions.readArray(), t = targets.readArray();
+    long right = 0;
+    for (int i = 0; i < rows * cols; i++) {
+      right += (p[i] > threshold) == (t[i] >= 0.5f) ? 1 : 0;
+    }
+    return right;
   }
 
   @Override
-  public Accumulator newAccumulator() {
-    return new Accumulator() {
-      private long right, seen;
-
-      @Override
-      public void update(
-          Backend b,
-          Tensor predictions,
-          Tensor targets,
-          Loss.TargetEncoding encoding,
-          int rows,
-          int cols) {
-        Metrics.requireDense(encoding, name());
-        float[] p = predictions.readArray(), t = targets.readArray();
-        for (int i = 0; i < rows * cols; i++) {
-          right += (p[i] > threshold) == (t[i] >= 0.5f) ? 1 : 0;
-        }
-        seen += (long) rows * cols;
-      }
-
-      @Override
-      public double result() {
-        return seen == 0 ? Double.NaN : (double) right / seen;
-      }
-    };
+  long count(int rows, int cols) {
+    return (long) rows * cols;
   }
 }

@@ -8,7 +8,7 @@ import dev.marrow.engine.tensor.Tensor;
  * Keras' top_k_categorical_accuracy: the fraction of rows whose target class is among the k
  * highest-scoring outputs (ties counted in the target's favour, as Keras' in_top_k does).
  */
-public final class TopKAccuracy implements Metric {
+public final class TopKAccuracy extends FractionMetric {
   private final int k;
 
   public TopKAccuracy(int k) {
@@ -24,42 +24,31 @@ public final class TopKAccuracy implements Metric {
   }
 
   @Override
-  public boolean higherIsBetter() {
-    return true;
+  long hits(
+      Backend b,
+      Tensor predictions,
+      Tensor targets,
+      Loss.TargetEncoding encoding,
+      int rows,
+      int cols) {
+    float[] p = predictions.readArray(), t = targets.readArray();
+    long hits = 0;
+    for (int r = 0; r < rows; r++) {
+      int target =
+          encoding == Loss.TargetEncoding.CLASS_INDEX ? (int) t[r] : argmax(t, r * cols, cols);
+      float score = p[r * cols + target];
+      int better = 0;
+      for (int c = 0; c < cols; c++) {
+        better += p[r * cols + c] > score ? 1 : 0;
+      }
+      hits += better < k ? 1 : 0;
+    }
+    return hits;
   }
 
   @Override
-  public Accumulator newAccumulator() {
-    return new Accumulator() {
-      private long hits, rowsSeen;
-
-      @Override
-      public void update(
-          Backend b,
-          Tensor predictions,
-          Tensor targets,
-          Loss.TargetEncoding encoding,
-          int rows,
-          int cols) {
-        float[] p = predictions.readArray(), t = targets.readArray();
-        for (int r = 0; r < rows; r++) {
-          int target =
-              encoding == Loss.TargetEncoding.CLASS_INDEX ? (int) t[r] : argmax(t, r * cols, cols);
-          float score = p[r * cols + target];
-          int better = 0;
-          for (int c = 0; c < cols; c++) {
-            better += p[r * cols + c] > score ? 1 : 0;
-          }
-          hits += better < k ? 1 : 0;
-        }
-        rowsSeen += rows;
-      }
-
-      @Override
-      public double result() {
-        return rowsSeen == 0 ? Double.NaN : (double) hits / rowsSeen;
-      }
-    };
+  long count(int rows, int cols) {
+    return rows;
   }
 
   private static int argmax(float[] x, int offset, int n) {
