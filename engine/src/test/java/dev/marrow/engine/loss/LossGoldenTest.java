@@ -4,16 +4,13 @@ import static dev.marrow.engine.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.marrow.Losses;
+import dev.marrow.engine.Goldens;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.TestBackends;
 import dev.marrow.engine.backend.reference.ReferenceBackend;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -36,18 +33,8 @@ class LossGoldenTest {
     BACKENDS.forEach(Backend::close);
   }
 
-  static Stream<Arguments> cases() throws IOException {
-    JsonNode root;
-    try (InputStream in = LossGoldenTest.class.getResourceAsStream("/goldens/losses.json")) {
-      root = new ObjectMapper().readTree(in);
-    }
-    List<Arguments> out = new ArrayList<>();
-    for (JsonNode c : root.get("cases")) {
-      for (Backend b : BACKENDS) {
-        out.add(Arguments.of(c.get("name").asText() + " [" + b.name() + "]", c, b));
-      }
-    }
-    return out.stream();
+  static Stream<Arguments> cases() {
+    return Goldens.cases("losses.json", BACKENDS);
   }
 
   static Loss loss(JsonNode c) {

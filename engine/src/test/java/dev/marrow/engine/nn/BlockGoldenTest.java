@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.marrow.engine.Goldens;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.TestBackends;
@@ -16,8 +17,6 @@ import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.optim.Sgd;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Plan;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,18 +50,8 @@ class BlockGoldenTest {
             System.out.printf(Locale.ROOT, "block goldens, largest |difference| %s: %.3g%n", k, v));
   }
 
-  static Stream<Arguments> cases() throws IOException {
-    JsonNode root;
-    try (InputStream in = BlockGoldenTest.class.getResourceAsStream("/goldens/blocks.json")) {
-      root = new ObjectMapper().readTree(in);
-    }
-    List<Arguments> out = new ArrayList<>();
-    for (JsonNode c : root.get("cases")) {
-      for (Backend b : BACKENDS) {
-        out.add(Arguments.of(c.get("name").asText() + " [" + b.name() + "]", c, b));
-      }
-    }
-    return out.stream();
+  static Stream<Arguments> cases() {
+    return Goldens.cases("blocks.json", BACKENDS);
   }
 
   /** The graphs, made in the order the PyTorch modules name their layers. */

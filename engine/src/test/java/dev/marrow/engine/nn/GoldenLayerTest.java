@@ -4,7 +4,7 @@ import static dev.marrow.engine.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.marrow.engine.Goldens;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.TestBackends;
@@ -13,9 +13,6 @@ import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.Plan;
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -38,18 +35,8 @@ class GoldenLayerTest {
     BACKENDS.forEach(Backend::close);
   }
 
-  static Stream<Arguments> cases() throws IOException {
-    JsonNode root;
-    try (InputStream in = GoldenLayerTest.class.getResourceAsStream("/goldens/layers.json")) {
-      root = new ObjectMapper().readTree(in);
-    }
-    List<Arguments> out = new ArrayList<>();
-    for (JsonNode c : root.get("cases")) {
-      for (Backend b : BACKENDS) {
-        out.add(Arguments.of(c.get("name").asText() + " [" + b.name() + "]", c, b));
-      }
-    }
-    return out.stream();
+  static Stream<Arguments> cases() {
+    return Goldens.cases("layers.json", BACKENDS);
   }
 
   /** loss = Σ y·dy, so d loss / d y = dy: the golden's upstream gradient flows in unchanged. */
