@@ -201,6 +201,12 @@ class IdxSourceTest {
       assertEquals(13, wider.targets().classes());
     }
 
+    // More than 2 GB of pixels is fine for a streamed file (the in-memory reader stops at 2^31).
+    Path huge = dir.resolve("huge-header");
+    Files.write(huge, idx(new int[] {3_000_000, 28, 28}, new byte[0]));
+    m = message(() -> IdxSource.open(huge, files[1]));
+    assertTrue(m.startsWith(huge + ": header declares 3000000×28×28 = 2352000000 bytes"), m);
+
     Path missing = dir.resolve("nothing-here");
     assertEquals(missing + ": no such file", message(() -> IdxSource.open(missing, files[1])));
   }
