@@ -66,22 +66,24 @@ public final class ImageFolder {
 
   /** Every image file with its class, in sample order (see the class comment). */
   public static List<Entry> list(Path dir) throws IOException {
-    List<String> names = classNames(dir);
-    List<List<Path>> byClass = new ArrayList<>();
-    for (String name : names) {
-      byClass.add(imageFiles(dir.resolve(name)));
-    }
-    return interleave(byClass);
+    return entries(dir, classNames(dir));
   }
 
   /** Reads every image as {@code loader} says into a data set named by the class folders. */
   public static Dataset load(Path dir, ImageLoader loader) throws IOException {
     List<String> names = classNames(dir);
-    List<Entry> entries = list(dir);
-    List<Path> files = entries.stream().map(Entry::file).toList();
-    Tensor x = loader.read(files); // (N, C, H, W)
+    List<Entry> entries = entries(dir, names);
+    Tensor x = loader.read(entries.stream().map(Entry::file).toList()); // (N, C, H, W)
     int[] labels = entries.stream().mapToInt(Entry::label).toArray();
     return new Dataset(x, labels, names);
+  }
+
+  private static List<Entry> entries(Path dir, List<String> names) throws IOException {
+    List<List<Path>> byClass = new ArrayList<>();
+    for (String name : names) {
+      byClass.add(imageFiles(dir.resolve(name)));
+    }
+    return interleave(byClass);
   }
 
   private static List<Path> imageFiles(Path classDir) throws IOException {
