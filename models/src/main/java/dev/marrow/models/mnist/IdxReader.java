@@ -19,6 +19,7 @@ public final class IdxReader {
   private static final int UNSIGNED_BYTE = 0x08;
 
   private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+  private static final long MAX_STREAMED_ELEMENTS = 1L << 40;
   private static final int MAX_DIMENSION = 1 << 24;
 
   private IdxReader() {}
@@ -53,6 +54,56 @@ public final class IdxReader {
   public static IdxData read(InputStream stream, String source, int expectedRank, long knownSize)
       throws IOException {
     DataInputStream in = new DataInputStream(stream);
+    int[] dims = readHeader(in, source, expectedRank, knownSize, MAX_ELEMENTS);
+    long elements = elements(dims);
+    byte[] data = new byte[(int) elements];
+    int read = in.readNBytes(data, 0, data.length);
+    if (read != data.length) {
+      throw new IdxFormatException(
+          source
+              + ": truncated: header declares "
+              + describe(dims)
+              + " = "
+              + elements
+              + " bytes of data, but the stream ends after "
+              + read);
+    }
+    if (knownSize < 0 && in.read() != -1) {
+      throw new IdxFormatException(
+          source + ": trailing bytes after the " + elements + " bytes of data the header declares");
+    }
+    return new IdxData(dims, data);
+  }
+
+  /**
+   * Reads and checks only the header of a raw (uncompressed) IDX file of {@code expectedRank}
+   * dimensions: magic, sizes, and that the file holds exactly the bytes they declare. For readers
+   * that then fetch the data piecewise; the data may exceed 2 GB (up to 2^40 bytes). A gzip file is
+   * refused with a message that says how to get the raw one.
+   */
+  public static int[] readHeader(Path file, int expectedRank) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IdxFormatException(file + ": no such file");
+    }
+    long fileSize = Files.size(file);
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 64))) {
+      in.mark(2);
+      if (in.read() == 0x1f && in.read() == 0x8b) {
+        throw new IdxFormatException(
+            file
+                + ": gzip-compressed; reading samples from disk needs the raw IDX file"
+                + " (gunzip -k it, or IdxSource.gunzip)");
+      }
+      in.reset();
+      return readHeader(in, file.toString(), expectedRank, fileSize, MAX_STREAMED_ELEMENTS);
+    }
+  }
+
+  // Magic and sizes, checked against the limits and, when knownSize >= 0, against the length.
+  private static int[] readHeader(
+      DataInputStream in, String source, int expectedRank, long knownSize, long maxElements)
+      throws IOException {
     int magic;
     try {
       magic = in.readInt();
@@ -101,10 +152,10 @@ public final class IdxReader {
                 + "; expected 1.."
                 + MAX_DIMENSION);
       }
-      elements *= dims[i];
-      if (elements > MAX_ELEMENTS) {
+      elements = dims[i] > maxElements / elements ? maxElements + 1 : elements * dims[i];
+      if (elements > maxElements) {
         throw new IdxFormatException(
-            source + ": header declares more than " + MAX_ELEMENTS + " elements");
+            source + ": header declares more than " + maxElements + " elements");
       }
     }
     long headerSize = 4 + 4L * rank;
@@ -122,23 +173,15 @@ public final class IdxReader {
               + (knownSize - headerSize)
               + (knownSize < headerSize + elements ? " (truncated)" : " (trailing garbage)"));
     }
-    byte[] data = new byte[(int) elements];
-    int read = in.readNBytes(data, 0, data.length);
-    if (read != data.length) {
-      throw new IdxFormatException(
-          source
-              + ": truncated: header declares "
-              + describe(dims)
-              + " = "
-              + elements
-              + " bytes of data, but the stream ends after "
-              + read);
+    return dims;
+  }
+
+  private static long elements(int[] dims) {
+    long n = 1;
+    for (int d : dims) {
+      n *= d;
     }
-    if (knownSize < 0 && in.read() != -1) {
-      throw new IdxFormatException(
-          source + ": trailing bytes after the " + elements + " bytes of data the header declares");
-    }
-    return new IdxData(dims, data);
+    return n;
   }
 
   private static String describe(int[] dims) {
