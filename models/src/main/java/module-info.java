@@ -1,7 +1,7 @@
 /**
  * Marrow's model zoo ({@code dev.marrow.models.zoo}), the MNIST family of datasets ({@code
- * dev.marrow.models.mnist}) and loaders for the user's own data: image folders and IDX files
- * streamed from disk ({@code dev.marrow.models.data}).
+ * dev.marrow.models.mnist}) and loaders for the user's own data: CSV tables, image folders and IDX
+ * files streamed from disk ({@code dev.marrow.models.data}).
  */
 module dev.marrow.models {
   // The zoo returns engine networks and DigitImages takes a BufferedImage: users of this module

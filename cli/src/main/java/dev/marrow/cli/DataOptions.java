@@ -4,6 +4,7 @@ import dev.marrow.engine.data.DataSource;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.data.Split;
 import dev.marrow.models.data.CsvTable;
+import dev.marrow.models.data.IdxSource;
 import dev.marrow.models.mnist.Mnist;
 import dev.marrow.models.mnist.MnistFiles;
 import java.io.IOException;
@@ -70,6 +71,13 @@ final class DataOptions {
   Double testSplit;
 
   @Option(
+      names = "--stream",
+      description =
+          "With idx:DIR (raw, not .gz): read samples from disk batch by batch on a reader thread"
+              + " instead of loading them, for data larger than memory.")
+  boolean stream;
+
+  @Option(
       names = "--data-dir",
       paramLabel = "DIR",
       description =
@@ -94,10 +102,11 @@ final class DataOptions {
       String task,
       String imageSize,
       boolean grayscale,
-      Double testSplit) {}
+      Double testSplit,
+      boolean stream) {}
 
   Settings settings() {
-    return new Settings(spec(), targets, task, imageSize, grayscale, testSplit);
+    return new Settings(spec(), targets, task, imageSize, grayscale, testSplit, stream);
   }
 
   /** Takes a run's data settings where the command line gave none. */
@@ -111,6 +120,7 @@ final class DataOptions {
     imageSize = imageSize != null ? imageSize : run.imageSize();
     grayscale = grayscale || run.grayscale();
     testSplit = testSplit != null ? testSplit : run.testSplit();
+    stream = stream || run.stream();
   }
 
   /** The data spec: --data, else --dataset, else mnist. */
@@ -137,14 +147,53 @@ final class DataOptions {
     if (testSplit != null) {
       throw new UserError("--test-split: " + spec + " has its own test set");
     }
-    Mnist.Split split = digits(spec, log);
+    DataSource[] split;
+    if (stream) {
+      if (!spec.startsWith("idx:")) {
+        throw new UserError("--stream reads raw IDX files: give --data idx:DIR, not " + spec);
+      }
+      split = streamIdx(Path.of(spec.substring(4)));
+    } else {
+      Mnist.Split loaded = digits(spec, log);
+      split = new DataSource[] {loaded.train(), loaded.test()};
+    }
     return new TrainingData(
         displayName(spec),
         TrainingData.Kind.DIGITS,
-        split.train(),
-        split.test(),
+        split[0],
+        split[1],
         TrainingData.Task.CLASSIFICATION,
         Map.of("source", List.of(spec)));
+  }
+
+  // The training and test files read from disk as they are needed (IdxSource); never closed: the
+  // run ends with the JVM.
+  private static DataSource[] streamIdx(Path dir) {
+    requireIdxFiles(dir);
+    try {
+      return new DataSource[] {
+        IdxSource.open(
+            MnistFiles.resolve(dir, MnistFiles.File.TRAIN_IMAGES),
+            MnistFiles.resolve(dir, MnistFiles.File.TRAIN_LABELS)),
+        IdxSource.open(
+            MnistFiles.resolve(dir, MnistFiles.File.TEST_IMAGES),
+            MnistFiles.resolve(dir, MnistFiles.File.TEST_LABELS))
+      };
+    } catch (IOException e) {
+      throw new UserError("--data idx:" + dir + " --stream: " + e.getMessage(), e);
+    }
+  }
+
+  private static void requireIdxFiles(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new UserError("--data idx:" + dir + ": no such directory");
+    }
+    for (MnistFiles.File f : MnistFiles.File.values()) {
+      if (!Files.isRegularFile(MnistFiles.resolve(dir, f))) {
+        throw new UserError(
+            "--data idx:" + dir + ": missing " + f.fileName + " (or " + f.fileName + ".gz)");
+      }
+    }
   }
 
   private TrainingData table(Path file, long seed) {
@@ -231,6 +280,9 @@ final class DataOptions {
   }
 
   private void requireNoTableOptions(String spec) {
+    if (stream && !spec.startsWith("idx:")) {
+      throw new UserError("--stream reads raw IDX files: give --data idx:DIR, not " + spec);
+    }
     if (targets != null || task != null) {
       throw new UserError("--target and --task go with --data csv:FILE, not " + spec);
     }
@@ -289,15 +341,7 @@ final class DataOptions {
 
   // Any four IDX files laid out like MNIST's: no checksum, but every header is validated.
   private static Mnist.Split loadIdx(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      throw new UserError("--data idx:" + dir + ": no such directory");
-    }
-    for (MnistFiles.File f : MnistFiles.File.values()) {
-      if (!Files.isRegularFile(MnistFiles.resolve(dir, f))) {
-        throw new UserError(
-            "--data idx:" + dir + ": missing " + f.fileName + " (or " + f.fileName + ".gz)");
-      }
-    }
+    requireIdxFiles(dir);
     try {
       return Mnist.load(dir);
     } catch (IOException e) {

@@ -1,6 +1,8 @@
 package dev.marrow.cli;
 
 import dev.marrow.engine.data.Dataset;
+import dev.marrow.models.data.ImageFolder;
+import dev.marrow.models.data.ImageLoader;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -8,11 +10,17 @@ import java.nio.file.Path;
 final class ImageData {
   private ImageData() {}
 
+  /** One sub-folder per class; bad images and empty folders are the user's to fix (exit 2). */
   static Dataset loadFolder(Path dir, int height, int width, boolean grayscale) {
-    throw new UserError("--data images: is being wired");
+    try {
+      return ImageFolder.load(dir, new ImageLoader(height, width, grayscale));
+    } catch (IOException e) {
+      throw new UserError("--data images:" + dir + ": " + e.getMessage(), e);
+    }
   }
 
+  /** One image preprocessed as a model trained on a folder expects it. */
   static float[] loadFile(Path file, int height, int width, boolean grayscale) throws IOException {
-    throw new IOException("image files: being wired");
+    return new ImageLoader(height, width, grayscale).read(file);
   }
 }

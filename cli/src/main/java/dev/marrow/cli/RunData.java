@@ -29,7 +29,7 @@ final class RunData {
       throw new UserError(runDir.resolve("run.json") + ": unreadable data settings: " + e, e);
     }
     String dataset = run.hasNonNull("dataset") ? run.get("dataset").asText() : "mnist";
-    return new DataOptions.Settings(dataset, null, null, null, false, null);
+    return new DataOptions.Settings(dataset, null, null, null, false, null, false);
   }
 
   /** The run's seed (which drew its test split); 42 without run.json. */

@@ -9,6 +9,7 @@ import dev.marrow.engine.io.AtomicFiles;
 import dev.marrow.engine.io.Checkpoint;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.Loss;
+import dev.marrow.engine.metrics.Metrics;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.Normalization;
@@ -282,6 +283,7 @@ final class TrainCommand implements Callable<Integer> {
               throw new UserError(
                   "unknown --optimizer '" + s.optimizer() + "'; expected adam or sgd");
         };
+    Monitor.Quantity monitor = monitor(s, loss, metrics, d); // before anything opens or is written
     try (Backend backend = device.open(s.threads(), spec.commandLine().getErr())) {
       Trainer trainer;
       try {
@@ -289,7 +291,6 @@ final class TrainCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new UserError(e.getMessage(), e);
       }
-      monitor(s, trainer, d); // an unknown --monitor fails before anything is written
       // The run folder is created only now: bad flags, bad data or a missing device leave
       // nothing behind.
       if (resume == null) {
@@ -332,7 +333,6 @@ final class TrainCommand implements Callable<Integer> {
               .augmentation(augmentation)
               .callback(new ProgressCallback(stdout, terminal && !noProgress))
               .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
-      Monitor.Quantity monitor = monitor(s, trainer, d);
       addCallbacks(fit, s, monitor, runDir);
       if (board != null) {
         fit.callback(board);
@@ -396,10 +396,18 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** --monitor, checked against what the epochs will log; val_loss or loss by default. */
-  private Monitor.Quantity monitor(RunSettings s, Trainer trainer, TrainingData d) {
+  private Monitor.Quantity monitor(RunSettings s, Loss loss, List<String> metrics, TrainingData d) {
     String name = monitorName != null ? monitorName : s.validationSplit() > 0 ? "val_loss" : "loss";
     List<String> logged = new java.util.ArrayList<>(List.of("loss"));
-    trainer.metricsFor(d.targets()).forEach(metric -> logged.add(metric.name()));
+    int units = d.outputs();
+    try {
+      (metrics == null
+              ? Metrics.defaults(loss, units, d.targets().isClasses())
+              : Metrics.byNames(metrics, loss, units))
+          .forEach(metric -> logged.add(metric.name()));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage(), e);
+    }
     if (s.validationSplit() > 0) {
       List.copyOf(logged).forEach(n -> logged.add("val_" + n));
     }
@@ -599,7 +607,7 @@ final class TrainCommand implements Callable<Integer> {
         s.data() != null
             ? s.data()
             : new DataOptions.Settings(
-                s.dataset() == null ? "mnist" : s.dataset(), null, null, null, false, null));
+                s.dataset() == null ? "mnist" : s.dataset(), null, null, null, false, null, false));
     return new RunSettings(
         s.model(),
         s.modelFile(),

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -184,6 +186,120 @@ class CliDataTest {
             .map(l -> l.split(",")[1])
             .toList(),
         "same architecture, seed and data: the same losses");
+  }
+
+  /**
+   * Three classes of 20×20 RGB pictures a small cnn tells apart (a red disc, a green square frame,
+   * blue vertical stripes) at random places with noise: 30 PNGs per class, and 2 JPEGs.
+   */
+  static Path photos(Path dir) throws Exception {
+    SplittableRandom r = new SplittableRandom(5);
+    String[] classes = {"disc", "frame", "stripes"};
+    for (int k = 0; k < 3; k++) {
+      Path folder = Files.createDirectories(dir.resolve(classes[k]));
+      for (int i = 0; i < 32; i++) {
+        BufferedImage img = new BufferedImage(20, 20, BufferedImage.TYPE_INT_RGB);
+        int ox = r.nextInt(-3, 4), oy = r.nextInt(-3, 4);
+        for (int y = 0; y < 20; y++) {
+          for (int x = 0; x < 20; x++) {
+            int dx = x - 10 - ox, dy = y - 10 - oy;
+            boolean on =
+                switch (k) {
+                  case 0 -> dx * dx + dy * dy < 30;
+                  case 1 -> Math.max(Math.abs(dx), Math.abs(dy)) == 5;
+                  default -> (x + ox + 20) % 4 < 2;
+                };
+            int noise = r.nextInt(40);
+            int c = on ? 200 + noise / 2 : noise;
+            int rgb =
+                k == 0 ? c << 16 | noise << 8 : k == 1 ? noise << 16 | c << 8 : noise << 8 | c;
+            img.setRGB(x, y, rgb);
+          }
+        }
+        String format = i < 30 ? "png" : "jpg";
+        ImageIO.write(img, format, folder.resolve(String.format("%02d.%s", i, format)).toFile());
+      }
+    }
+    return dir;
+  }
+
+  @Test
+  void anImageFolderTrainsTheCnnAndPredictNamesTheClasses() throws Exception {
+    Path dir = photos(tmp.resolve("photos")), runDir = tmp.resolve("photos-run");
+    CliTest.Result r =
+        run(
+            "train",
+            "--model",
+            "cnn",
+            "--data",
+            "images:" + dir,
+            "--image-size",
+            "20,20",
+            "--epochs",
+            "8",
+            "--batch-size",
+            "16",
+            "--augment",
+            "shift",
+            "--threads",
+            "2",
+            "--out",
+            runDir.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("on photos/ (77 train, 19 test, classification)"), r.out());
+    JsonNode m = new ObjectMapper().readTree(runDir.resolve("metrics.json").toFile());
+    assertTrue(m.get("test_accuracy").asDouble() >= 0.9, r.out());
+    for (String png : new String[] {"curves.png", "confusion.png", "samples.png", "model.png"}) {
+      assertTrue(Files.size(runDir.resolve(png)) > 1000, png);
+    }
+    CliTest.Result p =
+        run(
+            "predict",
+            "--model",
+            runDir.toString(),
+            dir.resolve("disc/31.jpg").toString(),
+            dir.resolve("stripes/00.png").toString());
+    assertEquals(0, p.code(), p.err());
+    String[] lines = p.out().strip().split("\n");
+    assertTrue(lines[0].contains("31.jpg: disc  (disc: "), p.out());
+    assertTrue(lines[1].contains("00.png: stripes  (stripes: "), p.out());
+    CliTest.Result e = run("evaluate", "--model", runDir.toString());
+    assertEquals(0, e.code(), e.err());
+    assertTrue(e.out().contains("frame"), e.out());
+
+    Files.createDirectories(dir.resolve("empty"));
+    CliTest.Result bad =
+        run(
+            "train",
+            "--model",
+            "cnn",
+            "--data",
+            "images:" + dir,
+            "--out",
+            tmp.resolve("x").toString());
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains("empty"), bad.err());
+    assertFalse(Files.exists(tmp.resolve("x")));
+  }
+
+  @Test
+  void streamedIdxFilesTrainLikeLoadedOnes() throws Exception {
+    Path idx = tmp.resolve("idx");
+    CliTest.writeIdx(idx, "train", 120);
+    CliTest.writeIdx(idx, "t10k", 30);
+    String[] common = {"--data", "idx:" + idx, "--epochs", "2", "--model", "mlp", "--no-plots"};
+    Path loaded = tmp.resolve("loaded"), streamed = tmp.resolve("streamed");
+    assertEquals(0, run(concat(new String[] {"train", "--out", loaded.toString()}, common)).code());
+    CliTest.Result s =
+        run(concat(new String[] {"train", "--stream", "--out", streamed.toString()}, common));
+    assertEquals(0, s.code(), s.err());
+    assertEquals(
+        Files.readString(loaded.resolve("history.csv")).lines().map(l -> l.split(",")[1]).toList(),
+        Files.readString(streamed.resolve("history.csv"))
+            .lines()
+            .map(l -> l.split(",")[1])
+            .toList(),
+        "the same losses, read from disk or from memory");
   }
 
   @Test
