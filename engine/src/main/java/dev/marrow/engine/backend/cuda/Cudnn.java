@@ -42,7 +42,11 @@ final class Cudnn implements AutoCloseable {
       int backwardFilterAlgo,
       long workspaceBytes) {}
 
-  Cudnn() {
+  /** Whether convolutions may use TF32 tensor cores (opt-in). */
+  private final boolean tf32;
+
+  Cudnn(boolean tf32) {
+    this.tf32 = tf32;
     MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
     cudnn(cudnn_h.cudnnCreate(slot), "cudnnCreate");
     handle = slot.get(ValueLayout.ADDRESS, 0);
@@ -115,9 +119,7 @@ final class Cudnn implements AutoCloseable {
     cudnn(
         cudnn_h.cudnnSetConvolutionMathType(
             conv,
-            Boolean.getBoolean("marrow.cuda.tf32")
-                ? cudnn_h.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION()
-                : cudnn_h.CUDNN_DEFAULT_MATH()),
+            tf32 ? cudnn_h.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION() : cudnn_h.CUDNN_DEFAULT_MATH()),
         "cudnnSetConvolutionMathType");
     try (Arena a = Arena.ofConfined()) {
       MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
@@ -265,20 +267,6 @@ final class Cudnn implements AutoCloseable {
               "cudnnSetActivationDescriptor");
           return d;
         });
-  }
-
-  /**
-   * True when cuDNN's symmetric padding (top = bottom, left = right) gives the geometry's output
-   * size. The Backend also allows TensorFlow's asymmetric 'same' padding and PyTorch-style
-   * geometries whose last rows are dropped; the backend pads those explicitly.
-   */
-  static boolean symmetric(ConvGeometry g) {
-    return ConvGeometry.outputSize(
-                g.h(), g.kh(), g.strideH(), g.padTop(), g.padTop(), g.dilationH())
-            == g.outH()
-        && ConvGeometry.outputSize(
-                g.w(), g.kw(), g.strideW(), g.padLeft(), g.padLeft(), g.dilationW())
-            == g.outW();
   }
 
   private interface Creator {
