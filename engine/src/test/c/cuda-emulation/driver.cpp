@@ -108,6 +108,14 @@ EXPORT int cuDeviceGetName(char* name, int len, int device) {
   return CUDA_SUCCESS;
 }
 
+/* cuda.h #defines cuDeviceTotalMem as cuDeviceTotalMem_v2: that is the symbol callers bind. */
+EXPORT int cuDeviceTotalMem_v2(size_t* bytes, int device) {
+  if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
+  if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
+  *bytes = EMU_DEVICE_MEMORY;
+  return CUDA_SUCCESS;
+}
+
 EXPORT int cuDevicePrimaryCtxRetain(void** ctx, int device) {
   if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
   *ctx = &primaryContext;

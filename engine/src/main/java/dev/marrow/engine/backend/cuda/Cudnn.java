@@ -115,11 +115,12 @@ final class Cudnn implements AutoCloseable {
             cudnn_h.CUDNN_CROSS_CORRELATION(),
             cudnn_h.CUDNN_DATA_FLOAT()),
         "cudnnSetConvolution2dDescriptor");
-    // FP32 stays FP32 unless the user opts into tensor-op math (TF32).
+    // FP32 stays FP32: CUDNN_DEFAULT_MATH lets cuDNN run FP32 convolutions in TF32 on sm_80 and
+    // newer, so FMA math it is unless the user opts into TF32, which TENSOR_OP_MATH allows (the
+    // ALLOW_CONVERSION variant would also allow FP16 down-conversion).
     cudnn(
         cudnn_h.cudnnSetConvolutionMathType(
-            conv,
-            tf32 ? cudnn_h.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION() : cudnn_h.CUDNN_DEFAULT_MATH()),
+            conv, tf32 ? cudnn_h.CUDNN_TENSOR_OP_MATH() : cudnn_h.CUDNN_FMA_MATH()),
         "cudnnSetConvolutionMathType");
     try (Arena a = Arena.ofConfined()) {
       MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
