@@ -115,8 +115,8 @@ EXPORT int cudaDeviceGetAttribute(int* value, int attr, int device) {
   if (device != 0) return cudaErrorInvalidDevice;
   switch (attr) {
     case 16: *value = 1; return cudaSuccess;
-    case 75: *value = 8; return cudaSuccess;
-    case 76: *value = 0; return cudaSuccess;
+    case 75: *value = EMU_CC_MAJOR; return cudaSuccess;
+    case 76: *value = EMU_CC_MINOR; return cudaSuccess;
     default: return cudaErrorInvalidValue;
   }
 }

@@ -21,9 +21,12 @@ enum { ACT_SIGMOID = 0, ACT_RELU = 1, ACT_TANH = 2 };
 typedef struct { void* stream; } Handle;
 typedef struct { int n, c, h, w, ns, cs, hs, ws, set; } TensorDesc;
 typedef struct { int k, c, h, w, set; } FilterDesc;
-typedef struct { int padH, padW, strideH, strideW, dilH, dilW, mode, set; } ConvDesc;
-typedef struct { int mode, wh, ww, padH, padW, strideH, strideW, set; } PoolDesc;
-typedef struct { int mode; double coef; int set; } ActDesc;
+typedef struct { int padH, padW, strideH, strideW, dilH, dilW, mode, set, mathType; } ConvDesc;
+typedef struct { int mode, nanOpt, wh, ww, padH, padW, strideH, strideW, set; } PoolDesc;
+typedef struct { int mode, nanOpt; double coef; int set; } ActDesc;
+enum { CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1 };
+/* cudnnMathType_t */
+enum { DEFAULT_MATH = 0, TENSOR_OP_MATH = 1, TENSOR_OP_MATH_ALLOW_CONVERSION = 2, FMA_MATH = 3 };
 
 #define CHECK(cond) do { if (!(cond)) return CUDNN_STATUS_BAD_PARAM; } while (0)
 
@@ -91,14 +94,25 @@ EXPORT int cudnnSetConvolution2dDescriptor(ConvDesc* d, int padH, int padW, int 
   CHECK(d && padH >= 0 && padW >= 0 && u > 0 && v > 0 && dilH > 0 && dilW > 0);
   CHECK(computeType == CUDNN_DATA_FLOAT);
   if (mode != CUDNN_CROSS_CORRELATION) return CUDNN_STATUS_NOT_SUPPORTED;
-  *d = (ConvDesc) {padH, padW, u, v, dilH, dilW, mode, 1};
+  *d = (ConvDesc) {padH, padW, u, v, dilH, dilW, mode, 1, DEFAULT_MATH};
   return 0;
 }
 
 EXPORT int cudnnSetConvolutionMathType(ConvDesc* d, int mathType) {
   CHECK(d && mathType >= 0 && mathType <= 3);
+  d->mathType = mathType;
   return 0;
 }
+
+/* Every math type but FMA lets cuDNN run an FP32 convolution on TF32 tensor cores (sm_80+):
+ * DEFAULT_MATH included, which is why FP32 must ask for FMA. */
+static int convTf32(const ConvDesc* cd) { return EMU_TENSOR_CORES && cd->mathType != FMA_MATH; }
+
+static inline float operand(int tf32, float v) { return tf32 ? emu_tf32(v) : v; }
+
+/* Tests only: the math type of the last convolution run (-1 before the first). */
+static int lastMathType = -1;
+EXPORT int marrow_emulation_convolution_math_type(void) { return lastMathType; }
 
 EXPORT int cudnnGetConvolution2dForwardOutputDim(const ConvDesc* cd, const TensorDesc* x,
     const FilterDesc* w, int* n, int* c, int* h, int* wo) {
@@ -119,51 +133,63 @@ static int checkConv(const TensorDesc* x, const FilterDesc* w, const ConvDesc* c
   return 0;
 }
 
-/* One algorithm, im2col + GEMM, whose workspace is one image's column matrix. */
+/* im2col + GEMM, whose workspace is one image's column matrix. Forward has one algorithm (0);
+ * backward data and filter have two, as cuDNN lists them: algorithm 0, faster and
+ * non-deterministic (it accumulates in an order that changes from call to call, as atomics do),
+ * then algorithm 1, deterministic. */
 static size_t columnBytes(const FilterDesc* w, const TensorDesc* y) {
   return sizeof(float) * (size_t) w->c * w->h * w->w * y->h * y->w;
 }
 
 /* cudnnConvolution*AlgoPerf_t: {int algo; int status; float time; size_t memory;
  * int determinism; int mathType; int reserved[3]} — 48 bytes with padding. */
-static void perf(void* results, size_t memory) {
-  char* r = results;
+static void perf(char* r, int algo, float time, size_t memory, int deterministic, int math) {
   memset(r, 0, 48);
-  float time = 0;
-  int deterministic = 1;
+  memcpy(r, &algo, 4);
   memcpy(r + 8, &time, 4);
   memcpy(r + 16, &memory, 8);
   memcpy(r + 24, &deterministic, 4);
+  memcpy(r + 28, &math, 4);
 }
 
-#define ALGORITHM_QUERY(name, X, W, Y)                                                          \
+#define ALGORITHM_QUERY(name, X, W, Y, ALGORITHMS)                                              \
   EXPORT int name(Handle* h, const void* a, const void* b, const ConvDesc* cd, const void* c,  \
       int requested, int* returned, void* results) {                                           \
     CHECK(h && requested > 0);                                                                 \
     const TensorDesc* x = X; const FilterDesc* w = W; const TensorDesc* y = Y;                 \
     int s = checkConv(x, w, cd, y);                                                            \
     if (s) return s;                                                                           \
-    perf(results, columnBytes(w, y));                                                          \
-    *returned = 1;                                                                             \
+    size_t bytes = columnBytes(w, y);                                                          \
+    if (ALGORITHMS == 1) {                                                                     \
+      perf(results, 0, 1.0f, bytes, 1, cd->mathType);                                          \
+      *returned = 1;                                                                           \
+    } else {                                                                                   \
+      perf(results, 0, 0.5f, bytes, 0, cd->mathType);                                          \
+      if (requested > 1) perf((char*) results + 48, 1, 1.0f, bytes, 1, cd->mathType);         \
+      *returned = requested > 1 ? 2 : 1;                                                       \
+    }                                                                                          \
     return 0;                                                                                  \
   }
-ALGORITHM_QUERY(cudnnGetConvolutionForwardAlgorithm_v7, a, b, c)
-ALGORITHM_QUERY(cudnnGetConvolutionBackwardDataAlgorithm_v7, c, a, b)
-ALGORITHM_QUERY(cudnnGetConvolutionBackwardFilterAlgorithm_v7, a, c, b)
+ALGORITHM_QUERY(cudnnGetConvolutionForwardAlgorithm_v7, a, b, c, 1)
+ALGORITHM_QUERY(cudnnGetConvolutionBackwardDataAlgorithm_v7, c, a, b, 2)
+ALGORITHM_QUERY(cudnnGetConvolutionBackwardFilterAlgorithm_v7, a, c, b, 2)
 
-#define WORKSPACE_QUERY(name, X, W, Y)                                                          \
+/* Changes at every call of a non-deterministic algorithm: where its accumulation starts. */
+static unsigned atomicsOrder;
+
+#define WORKSPACE_QUERY(name, X, W, Y, ALGORITHMS)                                              \
   EXPORT int name(Handle* h, const void* a, const void* b, const ConvDesc* cd, const void* c,  \
       int algo, size_t* size) {                                                                \
-    CHECK(h && algo == 0);                                                                     \
+    CHECK(h && algo >= 0 && algo < ALGORITHMS);                                                \
     const TensorDesc* x = X; const FilterDesc* w = W; const TensorDesc* y = Y;                 \
     int s = checkConv(x, w, cd, y);                                                            \
     if (s) return s;                                                                           \
     *size = columnBytes(w, y);                                                                 \
     return 0;                                                                                  \
   }
-WORKSPACE_QUERY(cudnnGetConvolutionForwardWorkspaceSize, a, b, c)
-WORKSPACE_QUERY(cudnnGetConvolutionBackwardDataWorkspaceSize, c, a, b)
-WORKSPACE_QUERY(cudnnGetConvolutionBackwardFilterWorkspaceSize, a, c, b)
+WORKSPACE_QUERY(cudnnGetConvolutionForwardWorkspaceSize, a, b, c, 1)
+WORKSPACE_QUERY(cudnnGetConvolutionBackwardDataWorkspaceSize, c, a, b, 2)
+WORKSPACE_QUERY(cudnnGetConvolutionBackwardFilterWorkspaceSize, a, c, b, 2)
 
 /* ---- convolution ------------------------------------------------------------------------------ */
 
@@ -176,6 +202,7 @@ static inline int tap(int o, int k, int stride, int pad, int dil, int size) {
 /* col[q][p], q = (c, r, s), p = (oh, ow): image n of x unfolded. */
 static void im2col(const TensorDesc* xd, const float* x, int n, const FilterDesc* w,
     const ConvDesc* cd, const TensorDesc* yd, float* col) {
+  int tf32 = convTf32(cd);
   int pixels = yd->h * yd->w;
   for (int c = 0; c < w->c; c++)
     for (int r = 0; r < w->h; r++)
@@ -185,7 +212,7 @@ static void im2col(const TensorDesc* xd, const float* x, int n, const FilterDesc
           int ih = tap(oh, r, cd->strideH, cd->padH, cd->dilH, xd->h);
           for (int ow = 0; ow < yd->w; ow++) {
             int iw = tap(ow, s, cd->strideW, cd->padW, cd->dilW, xd->w);
-            row[oh * yd->w + ow] = ih < 0 || iw < 0 ? 0 : x[idx(xd, n, c, ih, iw)];
+            row[oh * yd->w + ow] = ih < 0 || iw < 0 ? 0 : operand(tf32, x[idx(xd, n, c, ih, iw)]);
           }
         }
       }
@@ -198,6 +225,8 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
   int s = checkConv(xd, wd, cd, yd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(wd, yd) && workspace);
+  lastMathType = cd->mathType;
+  int tf32 = convTf32(cd);
   float* col = workspace;
   int q = wd->c * wd->h * wd->w, pixels = yd->h * yd->w;
   float* acc = malloc(sizeof(float) * pixels);
@@ -206,7 +235,7 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
     for (int f = 0; f < wd->k; f++) {
       memset(acc, 0, sizeof(float) * pixels);
       for (int j = 0; j < q; j++) {
-        float v = w[(long) f * q + j];
+        float v = operand(tf32, w[(long) f * q + j]);
         const float* row = col + (long) j * pixels;
         for (int p = 0; p < pixels; p++) acc[p] += v * row[p];
       }
@@ -222,22 +251,28 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
 EXPORT int cudnnConvolutionBackwardData(Handle* h, const float* alpha, const FilterDesc* wd,
     const float* w, const TensorDesc* dyd, const float* dy, const ConvDesc* cd, int algo,
     void* workspace, size_t workspaceBytes, const float* beta, const TensorDesc* dxd, float* dx) {
-  CHECK(h && algo == 0);
+  CHECK(h && (algo == 0 || algo == 1));
   int s = checkConv(dxd, wd, cd, dyd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(wd, dyd) && workspace);
+  lastMathType = cd->mathType;
+  int tf32 = convTf32(cd);
+  unsigned start = algo == 0 ? atomicsOrder++ : 0;
   float* dcol = workspace;
   int q = wd->c * wd->h * wd->w, pixels = dyd->h * dyd->w;
   long plane = (long) dxd->c * dxd->h * dxd->w;
   float* image = malloc(sizeof(float) * plane);
   for (int n = 0; n < dxd->n; n++) {
     memset(dcol, 0, columnBytes(wd, dyd));
-    for (int f = 0; f < wd->k; f++)
+    for (int fi = 0; fi < wd->k; fi++) {
+      int f = (int) ((fi + start) % wd->k);
       for (int j = 0; j < q; j++) {
-        float v = w[(long) f * q + j];
+        float v = operand(tf32, w[(long) f * q + j]);
         float* row = dcol + (long) j * pixels;
-        for (int p = 0; p < pixels; p++) row[p] += v * dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)];
+        for (int p = 0; p < pixels; p++)
+          row[p] += v * operand(tf32, dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)]);
       }
+    }
     memset(image, 0, sizeof(float) * plane);
     for (int c = 0; c < wd->c; c++)
       for (int r = 0; r < wd->h; r++)
@@ -265,27 +300,38 @@ EXPORT int cudnnConvolutionBackwardData(Handle* h, const float* alpha, const Fil
 EXPORT int cudnnConvolutionBackwardFilter(Handle* h, const float* alpha, const TensorDesc* xd,
     const float* x, const TensorDesc* dyd, const float* dy, const ConvDesc* cd, int algo,
     void* workspace, size_t workspaceBytes, const float* beta, const FilterDesc* dwd, float* dw) {
-  CHECK(h && algo == 0);
+  CHECK(h && (algo == 0 || algo == 1));
   int s = checkConv(xd, dwd, cd, dyd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(dwd, dyd) && workspace);
+  lastMathType = cd->mathType;
+  int tf32 = convTf32(cd);
+  unsigned start = algo == 0 ? atomicsOrder++ : 0;
   float* col = workspace;
   int q = dwd->c * dwd->h * dwd->w, pixels = dyd->h * dyd->w;
+  /* Algorithm 1 sums the images in double, in order; algorithm 0 in float, starting at a
+   * different image each call. */
   double* sum = calloc((size_t) dwd->k * q, sizeof(double));
+  float* fsum = calloc((size_t) dwd->k * q, sizeof(float));
   float* dyImage = malloc(sizeof(float) * pixels);
-  for (int n = 0; n < xd->n; n++) {
+  for (int ni = 0; ni < xd->n; ni++) {
+    int n = (int) ((ni + start) % xd->n);
     im2col(xd, x, n, dwd, cd, dyd, col);
     for (int f = 0; f < dwd->k; f++) {
-      for (int p = 0; p < pixels; p++) dyImage[p] = dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)];
+      for (int p = 0; p < pixels; p++)
+        dyImage[p] = operand(tf32, dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)]);
       for (int j = 0; j < q; j++) {
         const float* row = col + (long) j * pixels;
         float dot = 0;
         for (int p = 0; p < pixels; p++) dot += dyImage[p] * row[p];
         sum[(long) f * q + j] += dot;
+        fsum[(long) f * q + j] += dot;
       }
     }
   }
-  for (long i = 0; i < (long) dwd->k * q; i++) blend(&dw[i], (float) sum[i], *alpha, *beta);
+  for (long i = 0; i < (long) dwd->k * q; i++)
+    blend(&dw[i], algo == 0 ? fsum[i] : (float) sum[i], *alpha, *beta);
+  free(fsum);
   free(sum);
   free(dyImage);
   return 0;
@@ -328,7 +374,7 @@ EXPORT int cudnnSetPooling2dDescriptor(PoolDesc* d, int mode, int nanOpt, int wh
     int padH, int padW, int strideH, int strideW) {
   CHECK(d && mode >= 0 && mode <= 3 && (nanOpt == 0 || nanOpt == 1) && wh > 0 && ww > 0);
   CHECK(padH >= 0 && padW >= 0 && strideH > 0 && strideW > 0);
-  *d = (PoolDesc) {mode, wh, ww, padH, padW, strideH, strideW, 1};
+  *d = (PoolDesc) {mode, nanOpt, wh, ww, padH, padW, strideH, strideW, 1};
   return 0;
 }
 
@@ -366,18 +412,24 @@ EXPORT int cudnnPoolingForward(Handle* h, const PoolDesc* p, const float* alpha,
           window(p, xd, oh, ow, &h0, &h1, &w0, &w1);
           int isMax = p->mode == POOL_MAX || p->mode == POOL_MAX_DETERMINISTIC;
           double acc = isMax ? -INFINITY : 0;
+          int sawNan = 0;
           for (int i = h0; i < h1; i++)
             for (int j = w0; j < w1; j++) {
               float v = x[idx(xd, n, c, i, j)];
+              sawNan |= isnan(v);
               acc = isMax ? (v > acc ? v : acc) : acc + v;
             }
           if (!isMax) acc /= divisor(p, h0, h1, w0, w1);
+          /* A max window with a NaN: NaN when propagating, else the maximum of the rest. */
+          if (isMax && sawNan && p->nanOpt == CUDNN_PROPAGATE_NAN) acc = NAN;
           blend(&y[idx(yd, n, c, oh, ow)], (float) acc, *alpha, *beta);
         }
   return 0;
 }
 
-/* Max pooling routes each output's gradient to the first maximum of its window (row-major). */
+/* Max pooling routes each output's gradient to one maximum of its window. Which of several equal
+ * maxima cuDNN picks is not documented; the emulation takes the last in row-major order (the CPU
+ * takes the first), so that no test relies on an order cuDNN does not promise. */
 EXPORT int cudnnPoolingBackward(Handle* h, const PoolDesc* p, const float* alpha,
     const TensorDesc* yd, const float* y, const TensorDesc* dyd, const float* dy,
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* dxd, float* dx) {
@@ -399,7 +451,7 @@ EXPORT int cudnnPoolingBackward(Handle* h, const PoolDesc* p, const float* alpha
             int bi = h0, bj = w0;
             for (int i = h0; i < h1; i++)
               for (int j = w0; j < w1; j++)
-                if (x[idx(xd, n, c, i, j)] > x[idx(xd, n, c, bi, bj)]) bi = i, bj = j;
+                if (x[idx(xd, n, c, i, j)] >= x[idx(xd, n, c, bi, bj)]) bi = i, bj = j;
             grad[(base + bi) * xd->w + bj] += g;
           } else {
             float share = g / divisor(p, h0, h1, w0, w1);
@@ -424,7 +476,7 @@ EXPORT int cudnnSetActivationDescriptor(ActDesc* d, int mode, int nanOpt, double
   if (mode != ACT_SIGMOID && mode != ACT_RELU && mode != ACT_TANH) {
     return CUDNN_STATUS_NOT_SUPPORTED;
   }
-  *d = (ActDesc) {mode, coef, 1};
+  *d = (ActDesc) {mode, nanOpt, coef, 1};
   return 0;
 }
 
@@ -441,7 +493,7 @@ EXPORT int cudnnActivationForward(Handle* h, const ActDesc* a, const float* alph
   CHECK(h && a && a->set && sameShape(xd, yd));
   FOR_EACH(xd) {
     float v = x[idx(xd, n, c, i, j)];
-    float r = a->mode == ACT_RELU ? (v > 0 ? v : 0)
+    float r = a->mode == ACT_RELU ? (v > 0 || (isnan(v) && a->nanOpt) ? v : 0)
         : a->mode == ACT_SIGMOID ? 1 / (1 + expf(-v)) : tanhf(v);
     blend(&y[idx(yd, n, c, i, j)], r, *alpha, *beta);
   }
@@ -522,6 +574,30 @@ static void channelStats(const TensorDesc* xd, const float* x, int c, double* me
   *var = sq / m; /* biased: what normalises the batch */
 }
 
+/* "The same epsilon value should be used in forward and backward functions" (cuDNN API reference,
+ * cudnnBatchNormalizationBackward): the forward's epsilon is kept per saved-mean buffer, and a
+ * backward that reads those saved statistics with another epsilon is refused. */
+typedef struct { const float* savedMean; double epsilon; } SavedEpsilon;
+static SavedEpsilon savedEpsilons[256];
+static unsigned savedEpsilonNext;
+
+static void rememberEpsilon(const float* savedMean, double epsilon) {
+  for (unsigned i = 0; i < 256; i++) {
+    if (savedEpsilons[i].savedMean == savedMean) {
+      savedEpsilons[i].epsilon = epsilon;
+      return;
+    }
+  }
+  savedEpsilons[savedEpsilonNext++ % 256] = (SavedEpsilon) {savedMean, epsilon};
+}
+
+static int sameEpsilon(const float* savedMean, double epsilon) {
+  for (unsigned i = 0; i < 256; i++) {
+    if (savedEpsilons[i].savedMean == savedMean) return savedEpsilons[i].epsilon == epsilon;
+  }
+  return 1; /* statistics this emulation did not save: nothing to compare with */
+}
+
 /* Running statistics: r = (1 − f)·r + f·batch, with the unbiased variance (cuDNN's reference). */
 EXPORT int cudnnBatchNormalizationForwardTraining(Handle* h, int mode, const float* alpha,
     const float* beta, const TensorDesc* xd, const float* x, const TensorDesc* yd, float* y,
@@ -550,6 +626,7 @@ EXPORT int cudnnBatchNormalizationForwardTraining(Handle* h, int mode, const flo
       saveInvVar[c] = (float) inv;
     }
   }
+  if (saveMean && saveInvVar) rememberEpsilon(saveMean, epsilon);
   return 0;
 }
 
@@ -579,6 +656,7 @@ EXPORT int cudnnBatchNormalizationBackward(Handle* h, int mode, const float* alp
   CHECK(h && sameShape(xd, dyd) && sameShape(xd, dxd));
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
+  CHECK(!(savedMean && savedInvVar) || sameEpsilon(savedMean, epsilon));
   long m = (long) xd->n * xd->h * xd->w;
   for (int c = 0; c < xd->c; c++) {
     double mean, inv;

@@ -19,5 +19,20 @@
 /* Emulated device: one "GPU" of compute capability 8.0 with 16 GiB. */
 #define EMU_DEVICE_NAME "Marrow CUDA host emulation"
 #define EMU_DEVICE_MEMORY (16ULL << 30)
+#define EMU_CC_MAJOR 8
+#define EMU_CC_MINOR 0
+
+/* What sm_80 and newer do to FP32 operands when the math mode allows tensor ops: TF32 keeps 10 of
+ * the 23 mantissa bits, rounding to nearest (ties away from zero, as cvt.rna.tf32.f32). The
+ * emulation applies it wherever NVIDIA's libraries may, so a math mode that lets TF32 in by
+ * accident shows up as a ~1e-3 relative error in tests. */
+#define EMU_TENSOR_CORES (EMU_CC_MAJOR >= 8)
+
+static inline float emu_tf32(float v) {
+  union { float f; unsigned u; } b = {v};
+  if ((b.u & 0x7f800000u) == 0x7f800000u) return v; /* Inf and NaN stay */
+  b.u = (b.u + 0x1000u) & 0xffffe000u;
+  return b.f;
+}
 
 #endif

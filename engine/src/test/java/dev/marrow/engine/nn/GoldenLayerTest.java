@@ -46,6 +46,11 @@ class GoldenLayerTest {
     List<Arguments> out = new ArrayList<>();
     for (JsonNode c : root.get("cases")) {
       for (Backend b : BACKENDS) {
+        // PyTorch's CPU kernels route a tied maximum's gradient to the first of the ties; cuDNN
+        // does not document which it picks, so the tie cases are not expected of CUDA.
+        if (TestBackends.isCuda(b) && c.get("name").asText().contains("ties")) {
+          continue;
+        }
         out.add(Arguments.of(c.get("name").asText() + " [" + b.name() + "]", c, b));
       }
     }

@@ -89,7 +89,9 @@ final class BatchNormOps {
         "cudnnBatchNormalizationForwardInference");
   }
 
-  /** x, dy and dx are (N,C,spatial); dx, dGamma and dBeta are overwritten. */
+  /**
+   * x, dy and dx are (N,C,spatial); dx, dGamma and dBeta are overwritten; epsilon the forward's.
+   */
   void backward(
       int n,
       int c,
@@ -99,11 +101,13 @@ final class BatchNormOps {
       Tensor gamma,
       Tensor savedMean,
       Tensor savedInvStd,
+      float epsilon,
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta) {
     MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
-    // epsilon is unused when the saved statistics are passed; cuDNN still checks its minimum.
+    // With the saved statistics cuDNN does not recompute 1/sqrt(var + epsilon), but it asks for the
+    // forward's epsilon all the same.
     cudnn(
         cudnn_h.cudnnBatchNormalizationBackward(
             cudnn.handle,
@@ -122,7 +126,7 @@ final class BatchNormOps {
             device.in(gamma),
             device.out(dGamma),
             device.out(dBeta),
-            1e-5,
+            epsilon,
             device.in(savedMean),
             device.in(savedInvStd)),
         "cudnnBatchNormalizationBackward");

@@ -26,6 +26,12 @@ import java.util.function.Consumer;
  * the backend (one stream), so several threads may share it.
  */
 public final class CudaBackend implements Backend {
+  /**
+   * System property that lets cuBLAS and cuDNN run FP32 work on TF32 tensor cores (sm_80 and newer:
+   * ~10 bits of mantissa in the products, results ~1e-3 relative off FP32). Off by default.
+   */
+  public static final String TF32_PROPERTY = "marrow.cuda.tf32";
+
   private final CudaDevice device;
   private final Cudnn cudnn;
   private final GemmOps gemm;
@@ -37,11 +43,11 @@ public final class CudaBackend implements Backend {
   private final LossOps losses;
   private boolean closed;
 
-  private CudaBackend(int ordinal) {
-    boolean tf32 = Boolean.getBoolean("marrow.cuda.tf32");
+  private CudaBackend(int ordinal, boolean deterministic) {
+    boolean tf32 = Boolean.getBoolean(TF32_PROPERTY);
     this.device = new CudaDevice(ordinal);
     this.gemm = new GemmOps(device, tf32);
-    this.cudnn = new Cudnn(tf32);
+    this.cudnn = new Cudnn(tf32, deterministic);
     AsymmetricPadding padding = new AsymmetricPadding(device);
     this.convolution = new ConvolutionOps(device, cudnn, padding);
     this.pooling = new PoolingOps(device, cudnn, padding);
@@ -51,11 +57,18 @@ public final class CudaBackend implements Backend {
     this.losses = new LossOps(device, gemm);
   }
 
+  /** {@link #open(int, boolean, Consumer)}, not deterministic. */
+  public static Optional<CudaBackend> open(int ordinal, Consumer<String> whyNot) {
+    return open(ordinal, false, whyNot);
+  }
+
   /**
    * Opens device {@code ordinal}, or returns empty and tells {@code whyNot} what is missing: the
-   * locator's diagnostic when a library is absent, or that no device is visible.
+   * locator's diagnostic when a library is absent, or that no device is visible. {@code
+   * deterministic} limits cuDNN to the algorithms it reports deterministic.
    */
-  public static Optional<CudaBackend> open(int ordinal, Consumer<String> whyNot) {
+  public static Optional<CudaBackend> open(
+      int ordinal, boolean deterministic, Consumer<String> whyNot) {
     // Before any library is looked up: without native access the JDK only warns at the first
     // restricted call (and a later JDK refuses it), so say which flag is missing up front.
     JvmFlags.requireNativeAccess(CudaLibraries.class.getModule());
@@ -73,7 +86,7 @@ public final class CudaBackend implements Backend {
                   : "there is no device cuda:" + ordinal + " (devices: 0.." + (count - 1) + ")"));
       return Optional.empty();
     }
-    return Optional.of(new CudaBackend(ordinal));
+    return Optional.of(new CudaBackend(ordinal, deterministic));
   }
 
   /**
@@ -105,6 +118,16 @@ public final class CudaBackend implements Backend {
   /** The device this backend runs on. */
   public String device() {
     return device.info.toString();
+  }
+
+  /**
+   * Device memory in use on device {@code ordinal} by every process, in bytes ({@code
+   * cudaMemGetInfo}: total − free): what leak checks compare before and after, on a GPU as on the
+   * host emulation. Needs the CUDA libraries loaded (a backend opened once).
+   */
+  public static long deviceMemoryInUse(int ordinal) {
+    CudaRuntime.setDevice(ordinal);
+    return CudaRuntime.memoryInUse();
   }
 
   /** Device buffers this backend still owns (for leak tests). */
@@ -301,11 +324,13 @@ public final class CudaBackend implements Backend {
       Tensor gamma,
       Tensor savedMean,
       Tensor savedInvStd,
+      float epsilon,
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta) {
     device.makeCurrent();
-    batchNorm.backward(n, c, spatial, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+    batchNorm.backward(
+        n, c, spatial, x, dy, gamma, savedMean, savedInvStd, epsilon, dx, dGamma, dBeta);
   }
 
   // ---- activations ----------------------------------------------------------------------------

@@ -15,11 +15,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The cuDNN handle and every descriptor the backend has needed, created once per shape and
  * destroyed with the handle. Convolutions also cache their algorithm choices (cuDNN's own {@code
- * _v7} heuristics ranking) and workspace sizes.
+ * _v7} heuristics ranking, deterministic algorithms only in deterministic mode) and workspace
+ * sizes. Pooling and activations propagate NaN, as the CPU backend does.
  */
 final class Cudnn implements AutoCloseable {
   final MemorySegment handle;
@@ -45,8 +48,12 @@ final class Cudnn implements AutoCloseable {
   /** Whether convolutions may use TF32 tensor cores (opt-in). */
   private final boolean tf32;
 
-  Cudnn(boolean tf32) {
+  /** Whether only algorithms that cuDNN reports deterministic may run. */
+  private final boolean deterministic;
+
+  Cudnn(boolean tf32, boolean deterministic) {
     this.tf32 = tf32;
+    this.deterministic = deterministic;
     MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
     cudnn(cudnn_h.cudnnCreate(slot), "cudnnCreate");
     handle = slot.get(ValueLayout.ADDRESS, 0);
@@ -139,6 +146,7 @@ final class Cudnn implements AutoCloseable {
               workspaceLimit,
               cudnnConvolutionFwdAlgoPerfStruct::status,
               cudnnConvolutionFwdAlgoPerfStruct::memory,
+              cudnnConvolutionFwdAlgoPerfStruct::determinism,
               cudnnConvolutionFwdAlgoPerfStruct::algo);
       cudnn(
           cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, x, w, conv, y, fa, size),
@@ -158,6 +166,7 @@ final class Cudnn implements AutoCloseable {
               workspaceLimit,
               cudnnConvolutionBwdDataAlgoPerfStruct::status,
               cudnnConvolutionBwdDataAlgoPerfStruct::memory,
+              cudnnConvolutionBwdDataAlgoPerfStruct::determinism,
               cudnnConvolutionBwdDataAlgoPerfStruct::algo);
       cudnn(
           cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w, y, conv, x, da, size),
@@ -178,6 +187,7 @@ final class Cudnn implements AutoCloseable {
               workspaceLimit,
               cudnnConvolutionBwdFilterAlgoPerfStruct::status,
               cudnnConvolutionBwdFilterAlgoPerfStruct::memory,
+              cudnnConvolutionBwdFilterAlgoPerfStruct::determinism,
               cudnnConvolutionBwdFilterAlgoPerfStruct::algo);
       cudnn(
           cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, x, y, conv, w, wa, size),
@@ -190,25 +200,33 @@ final class Cudnn implements AutoCloseable {
     }
   }
 
-  /** The first algorithm in cuDNN's ranking that succeeded and fits the workspace limit. */
-  private static int pick(
+  /**
+   * The first algorithm in cuDNN's ranking that succeeded, fits the workspace limit and, in
+   * deterministic mode, is one cuDNN reports deterministic (some backward algorithms accumulate
+   * with atomics, in an order that changes from run to run).
+   */
+  private int pick(
       MemorySegment results,
       MemorySegment count,
       long stride,
       long workspaceLimit,
-      java.util.function.ToIntFunction<MemorySegment> status,
-      java.util.function.ToLongFunction<MemorySegment> memory,
-      java.util.function.ToIntFunction<MemorySegment> algo) {
+      ToIntFunction<MemorySegment> status,
+      ToLongFunction<MemorySegment> memory,
+      ToIntFunction<MemorySegment> determinism,
+      ToIntFunction<MemorySegment> algo) {
     int n = count.get(ValueLayout.JAVA_INT, 0);
     for (int i = 0; i < n; i++) {
       MemorySegment r = results.asSlice(i * stride, stride);
       if (status.applyAsInt(r) == cudnn_h.CUDNN_STATUS_SUCCESS()
-          && memory.applyAsLong(r) <= workspaceLimit) {
+          && memory.applyAsLong(r) <= workspaceLimit
+          && (!deterministic || determinism.applyAsInt(r) == cudnn_h.CUDNN_DETERMINISTIC())) {
         return algo.applyAsInt(r);
       }
     }
     throw new IllegalStateException(
-        "cuDNN offered no convolution algorithm that fits "
+        "cuDNN offered no "
+            + (deterministic ? "deterministic " : "")
+            + "convolution algorithm that fits "
             + workspaceLimit
             + " bytes of workspace ("
             + n
@@ -241,7 +259,7 @@ final class Cudnn implements AutoCloseable {
               cudnn_h.cudnnSetPooling2dDescriptor(
                   d,
                   cudnnMode,
-                  cudnn_h.CUDNN_NOT_PROPAGATE_NAN(),
+                  cudnn_h.CUDNN_PROPAGATE_NAN(), // a NaN in a window is its maximum, as on the CPU
                   g.kh(),
                   g.kw(),
                   g.padTop(),
@@ -264,7 +282,10 @@ final class Cudnn implements AutoCloseable {
                   "cudnnCreateActivationDescriptor");
           cudnn(
               cudnn_h.cudnnSetActivationDescriptor(
-                  d, cudnnMode, cudnn_h.CUDNN_NOT_PROPAGATE_NAN(), 0.0),
+                  d,
+                  cudnnMode,
+                  cudnn_h.CUDNN_PROPAGATE_NAN(),
+                  0.0), // relu(NaN) = NaN, as on the CPU
               "cudnnSetActivationDescriptor");
           return d;
         });
