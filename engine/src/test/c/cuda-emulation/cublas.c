@@ -1,4 +1,4 @@
-/* cuBLAS v2 (libcublas.so.12): column-major BLAS with transposes and leading dimensions, host
+/* cuBLAS v2 (libcublas.so.12 or .so.13): column-major BLAS with transposes and leading dimensions, host
  * pointer mode (alpha, beta and results are host pointers), as NVIDIA's cuBLAS guide defines. */
 #include "emulation.h"
 

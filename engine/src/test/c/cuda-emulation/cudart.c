@@ -1,4 +1,4 @@
-/* CUDA runtime API (libcudart.so.12): devices, memory, copies, streams, events, errors. */
+/* CUDA runtime API (libcudart.so.12, or .so.13 in the CUDA 13 flavour): devices, memory, copies, streams, events, errors. */
 #include "emulation.h"
 
 #include <stdint.h>
@@ -99,8 +99,15 @@ EXPORT int cudaSetDevice(int device) {
 EXPORT int cudaGetDevice(int* device) { *device = currentDevice; return cudaSuccess; }
 
 /* struct cudaDeviceProp begins: char name[256]; cudaUUID_t uuid (16 bytes); char luid[8];
- * unsigned int luidDeviceNodeMask; size_t totalGlobalMem (at offset 288). The rest stays zero. */
+ * unsigned int luidDeviceNodeMask; size_t totalGlobalMem (at offset 288). The rest stays zero.
+ * CUDA 13 changed the struct (deprecated fields removed, so later offsets moved), and a caller
+ * knows the layout of the headers it was built from: the backend must not read it. Tests count
+ * the calls. */
+static int devicePropertiesCalls;
+EXPORT int marrow_emulation_device_properties_calls(void) { return devicePropertiesCalls; }
+
 EXPORT int cudaGetDeviceProperties_v2(void* prop, int device) {
+  devicePropertiesCalls++;
   if (device != 0) return cudaErrorInvalidDevice;
   char* p = prop;
   memset(p, 0, 296);

@@ -1,4 +1,5 @@
-/* cuDNN 9 legacy API (libcudnn.so.9) on host memory, following the cuDNN API reference: float
+/* cuDNN 9 legacy API (libcudnn.so.9; in the CUDA 13 flavour each of libcudnn_graph, _ops and _cnn
+ * is built from this file, behind the cudnn_shim.c libcudnn.so.9) on host memory, following the cuDNN API reference: float
  * NCHW tensors with explicit strides, cross-correlation with padding/stride/dilation, pooling,
  * activations, softmax, batch norm with saved mean and inverse variance. Every output is
  * y = alpha·result + beta·y, with beta = 0 ignoring y's old contents. */
@@ -49,6 +50,7 @@ EXPORT const char* cudnnGetErrorString(int status) {
   switch (status) {
     case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
     case CUDNN_STATUS_NOT_INITIALIZED: return "CUDNN_STATUS_NOT_INITIALIZED";
+    case 1008: return "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED";
     case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
     case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
     default: return "CUDNN_STATUS_UNKNOWN";
@@ -110,9 +112,12 @@ static int convTf32(const ConvDesc* cd) { return EMU_TENSOR_CORES && cd->mathTyp
 
 static inline float operand(int tf32, float v) { return tf32 ? emu_tf32(v) : v; }
 
-/* Tests only: the math type of the last convolution run (-1 before the first). */
+/* Tests only: the math type of the last convolution run (-1 before the first). Exported by the
+ * library that runs convolutions (libcudnn_cnn in the CUDA 13 flavour's split cuDNN). */
 static int lastMathType = -1;
+#ifndef EMU_CUDNN_WITHOUT_CONVOLUTION
 EXPORT int marrow_emulation_convolution_math_type(void) { return lastMathType; }
+#endif
 
 EXPORT int cudnnGetConvolution2dForwardOutputDim(const ConvDesc* cd, const TensorDesc* x,
     const FilterDesc* w, int* n, int* c, int* h, int* wo) {

@@ -11,9 +11,12 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Version numbers the emulation reports: CUDA 12.6, cuBLAS 12.6, cuDNN 9.6. */
+/* Version numbers the emulation reports: CUDA 12.6, cuBLAS 12.6, cuDNN 9.6 (the CUDA 13 flavour
+ * sets 13.0 on the compiler's command line). */
+#ifndef EMU_CUDA_VERSION
 #define EMU_CUDA_VERSION 12060
 #define EMU_CUBLAS_VERSION 120600
+#endif
 #define EMU_CUDNN_VERSION 90600
 
 /* Emulated device: one "GPU" of compute capability 8.0 with 16 GiB. */

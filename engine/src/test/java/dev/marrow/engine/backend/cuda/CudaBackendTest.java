@@ -11,7 +11,9 @@ import dev.marrow.Losses;
 import dev.marrow.Model;
 import dev.marrow.Optimizers;
 import dev.marrow.bindings.CudaException;
+import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.bindings.CudaStatus;
+import dev.marrow.bindings.NativeLibrary;
 import dev.marrow.bindings.cublas.cublas_h;
 import dev.marrow.bindings.cudnn.cudnn_h;
 import dev.marrow.engine.backend.Backend;
@@ -21,10 +23,14 @@ import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -161,6 +167,50 @@ class CudaBackendTest {
                 gpu.softmaxCrossEntropy(
                     Tensor.zeros(2, 3), Tensor.of(new float[] {1, 3}, 2), null, 2, 3, 1f));
     assertTrue(e.getMessage().contains("label 3.0 at row 1"), e.getMessage());
+  }
+
+  /**
+   * The backend runs on the libraries the locator found: in the CUDA 13 flavour of the emulation
+   * only .so.13 sonames exist, and cuDNN is NVIDIA's split one, whose libcudnn.so.9 opens
+   * libcudnn_graph/ops/cnn.so.9 by soname at first use from a folder not on the linker path.
+   */
+  @Test
+  void runsOnTheLibrariesTheLocatorFoundCuda12Or13() {
+    try (Backend gpu = cuda()) {
+      hostAndDeviceCopiesStayInStep(gpu); // cuDNN and an NVRTC kernel
+      var found = CudaLibraries.load(why -> {}).orElseThrow().diagnostic();
+      String runtime = found.path(NativeLibrary.CUDA_RUNTIME).orElseThrow().toString();
+      if (runtime.endsWith(".so.13")) {
+        for (NativeLibrary lib : List.of(NativeLibrary.NVRTC, NativeLibrary.CUBLAS)) {
+          assertTrue(found.path(lib).orElseThrow().toString().endsWith(".so.13"), found.toString());
+        }
+        assertTrue(found.toString().contains("(+ graph, ops, cnn beside it)"), found.toString());
+      }
+    }
+  }
+
+  /**
+   * Device facts come from cudaDeviceGetAttribute and the driver API, never from cudaDeviceProp,
+   * whose layout changed between CUDA 12 and 13 (the bindings know one layout; the emulation counts
+   * the calls).
+   */
+  @Test
+  void deviceFactsDoNotReadTheVersionedDevicePropStruct() throws Throwable {
+    try (Backend gpu = cuda()) {
+      String device = ((CudaBackend) gpu).device() + " " + CudaBackend.describeDevices();
+      assertTrue(
+          device.contains("Marrow CUDA host emulation (compute capability 8.0, 1 SMs, 16.0 GiB)"),
+          device);
+    }
+    Optional<MemorySegment> calls =
+        SymbolLookup.loaderLookup().find("marrow_emulation_device_properties_calls");
+    assumeTrue(calls.isPresent(), "only the host emulation counts the calls");
+    int n =
+        (int)
+            Linker.nativeLinker()
+                .downcallHandle(calls.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT))
+                .invokeExact();
+    assertEquals(0, n, "cudaGetDeviceProperties_v2 calls");
   }
 
   @Test
