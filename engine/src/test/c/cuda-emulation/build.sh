@@ -18,7 +18,8 @@ mkdir -p "$out"
 flags=(-shared -fPIC -O2 -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -I "$here")
 case "$cuda" in
   12) ;;
-  13) flags+=(-DEMU_CUDA_VERSION=13000 -DEMU_CUBLAS_VERSION=130000) ;;
+  13) flags+=(-DEMU_CUDA_VERSION=13000 -DEMU_CUBLAS_VERSION=130000
+        -DEMU_CUDART_SONAME='"libcudart.so.13"') ;;
   *) echo "build.sh: CUDA flavour must be 12 or 13, got $cuda" >&2; exit 2 ;;
 esac
 gcc "${flags[@]}" -std=gnu11 -Wl,-soname,libcudart.so.$cuda -o "$out/libcudart.so.$cuda" \

@@ -7,8 +7,19 @@
 
 enum {
   CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_NOT_INITIALIZED = 1, CUBLAS_STATUS_ALLOC_FAILED = 3,
-  CUBLAS_STATUS_INVALID_VALUE = 7, CUBLAS_STATUS_NOT_SUPPORTED = 15
+  CUBLAS_STATUS_INVALID_VALUE = 7, CUBLAS_STATUS_EXECUTION_FAILED = 13,
+  CUBLAS_STATUS_NOT_SUPPORTED = 15
 };
+
+/* The floats a strided vector or a column-major matrix spans, checked against device memory:
+ * a host pointer makes the kernel fault on a GPU, which cuBLAS reports as EXECUTION_FAILED. */
+static int vectorOnDevice(const float* x, int n, int inc) {
+  return n <= 0 || emu_on_device(x, sizeof(float) * ((size_t) (n - 1) * (inc < 0 ? -inc : inc) + 1));
+}
+
+static int matrixOnDevice(const float* x, int rows, int cols, int ld) {
+  return rows <= 0 || cols <= 0 || emu_on_device(x, sizeof(float) * ((size_t) ld * (cols - 1) + rows));
+}
 enum { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 };
 
 typedef struct { int mathMode; int pointerMode; void* stream; } Handle;
@@ -63,6 +74,12 @@ static int gemm(int tf32, int transa, int transb, int m, int n, int k, float alp
   }
   if (transa == CUBLAS_OP_C) transa = CUBLAS_OP_T; /* real data: conjugate = transpose */
   if (transb == CUBLAS_OP_C) transb = CUBLAS_OP_T;
+  int aRows = transa == CUBLAS_OP_N ? m : k, aCols = transa == CUBLAS_OP_N ? k : m;
+  int bRows = transb == CUBLAS_OP_N ? k : n, bCols = transb == CUBLAS_OP_N ? n : k;
+  if (!matrixOnDevice(A, aRows, aCols, lda) || !matrixOnDevice(B, bRows, bCols, ldb)
+      || !matrixOnDevice(C, m, n, ldc)) {
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  }
   float* a = malloc(sizeof(float) * ((size_t) m * k + 1));
   float* acc = malloc(sizeof(float) * ((size_t) m + 1));
   if (a == NULL || acc == NULL) return CUBLAS_STATUS_ALLOC_FAILED;
@@ -124,12 +141,16 @@ EXPORT int cublasGemmEx(Handle* h, int transa, int transb, int m, int n, int k,
 EXPORT int cublasSaxpy_v2(Handle* h, int n, const float* alpha, const float* x, int incx,
     float* y, int incy) {
   if (h == NULL) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!vectorOnDevice(x, n, incx) || !vectorOnDevice(y, n, incy)) {
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  }
   for (int i = 0; i < n; i++) y[(long) i * incy] += *alpha * x[(long) i * incx];
   return CUBLAS_STATUS_SUCCESS;
 }
 
 EXPORT int cublasSscal_v2(Handle* h, int n, const float* alpha, float* x, int incx) {
   if (h == NULL) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!vectorOnDevice(x, n, incx)) return CUBLAS_STATUS_EXECUTION_FAILED;
   for (int i = 0; i < n; i++) x[(long) i * incx] *= *alpha;
   return CUBLAS_STATUS_SUCCESS;
 }
@@ -137,6 +158,9 @@ EXPORT int cublasSscal_v2(Handle* h, int n, const float* alpha, float* x, int in
 EXPORT int cublasSdot_v2(Handle* h, int n, const float* x, int incx, const float* y, int incy,
     float* result) {
   if (h == NULL) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!vectorOnDevice(x, n, incx) || !vectorOnDevice(y, n, incy)) {
+    return CUBLAS_STATUS_EXECUTION_FAILED;
+  }
   double s = 0;
   for (int i = 0; i < n; i++) s += (double) x[(long) i * incx] * y[(long) i * incy];
   *result = (float) s;
@@ -145,6 +169,7 @@ EXPORT int cublasSdot_v2(Handle* h, int n, const float* x, int incx, const float
 
 EXPORT int cublasSasum_v2(Handle* h, int n, const float* x, int incx, float* result) {
   if (h == NULL) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (!vectorOnDevice(x, n, incx)) return CUBLAS_STATUS_EXECUTION_FAILED;
   double s = 0;
   for (int i = 0; i < n; i++) {
     float v = x[(long) i * incx];
@@ -160,6 +185,7 @@ EXPORT const char* cublasGetStatusName(int status) {
     case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
     case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
     case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
     case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
     default: return "CUBLAS_STATUS_UNKNOWN";
   }
@@ -171,6 +197,7 @@ EXPORT const char* cublasGetStatusString(int status) {
     case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
     case CUBLAS_STATUS_ALLOC_FAILED: return "the resource allocation failed";
     case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "the GPU program failed to execute";
     case CUBLAS_STATUS_NOT_SUPPORTED: return "the functionality requested is not supported";
     default: return "unknown error";
   }

@@ -30,6 +30,9 @@ static Allocation* find(const void* p, size_t bytes) {
   return NULL;
 }
 
+/* For the other emulated libraries (emulation.h's emu_on_device). */
+EXPORT int marrow_emulation_on_device(const void* p, size_t bytes) { return find(p, bytes) != NULL; }
+
 EXPORT int cudaMalloc(void** devPtr, size_t size) {
   if (devPtr == NULL) return cudaErrorInvalidValue;
   void* p = aligned_alloc(256, (size + 255) / 256 * 256 + 256);

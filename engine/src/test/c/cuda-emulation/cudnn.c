@@ -35,6 +35,20 @@ static inline long idx(const TensorDesc* d, int n, int c, int h, int w) {
   return (long) n * d->ns + (long) c * d->cs + (long) h * d->hs + (long) w * d->ws;
 }
 
+/* Data pointers must lie in device memory for the whole extent their descriptor gives: on a GPU a
+ * host pointer makes the kernel fault, which cuDNN reports as EXECUTION_FAILED. */
+enum { CUDNN_STATUS_EXECUTION_FAILED = 5000 };
+#define ON_DEVICE(p, bytes) \
+  do { if (!emu_on_device((p), (bytes))) return CUDNN_STATUS_EXECUTION_FAILED; } while (0)
+
+static inline size_t tensorBytes(const TensorDesc* d) {
+  return sizeof(float) * (size_t) (idx(d, d->n - 1, d->c - 1, d->h - 1, d->w - 1) + 1);
+}
+
+static inline size_t filterBytes(const FilterDesc* f) {
+  return sizeof(float) * (size_t) f->k * f->c * f->h * f->w;
+}
+
 static inline void blend(float* y, float value, float alpha, float beta) {
   *y = alpha * value + (beta == 0 ? 0 : beta * *y);
 }
@@ -51,6 +65,7 @@ EXPORT const char* cudnnGetErrorString(int status) {
     case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
     case CUDNN_STATUS_NOT_INITIALIZED: return "CUDNN_STATUS_NOT_INITIALIZED";
     case 1008: return "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED";
+    case CUDNN_STATUS_EXECUTION_FAILED: return "CUDNN_STATUS_EXECUTION_FAILED";
     case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
     case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
     default: return "CUDNN_STATUS_UNKNOWN";
@@ -230,6 +245,10 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
   int s = checkConv(xd, wd, cd, yd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(wd, yd) && workspace);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(w, filterBytes(wd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(workspace, workspaceBytes);
   lastMathType = cd->mathType;
   int tf32 = convTf32(cd);
   float* col = workspace;
@@ -260,6 +279,10 @@ EXPORT int cudnnConvolutionBackwardData(Handle* h, const float* alpha, const Fil
   int s = checkConv(dxd, wd, cd, dyd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(wd, dyd) && workspace);
+  ON_DEVICE(w, filterBytes(wd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dx, tensorBytes(dxd));
+  ON_DEVICE(workspace, workspaceBytes);
   lastMathType = cd->mathType;
   int tf32 = convTf32(cd);
   unsigned start = algo == 0 ? atomicsOrder++ : 0;
@@ -309,6 +332,10 @@ EXPORT int cudnnConvolutionBackwardFilter(Handle* h, const float* alpha, const T
   int s = checkConv(xd, dwd, cd, dyd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(dwd, dyd) && workspace);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dw, filterBytes(dwd));
+  ON_DEVICE(workspace, workspaceBytes);
   lastMathType = cd->mathType;
   int tf32 = convTf32(cd);
   unsigned start = algo == 0 ? atomicsOrder++ : 0;
@@ -346,6 +373,8 @@ EXPORT int cudnnConvolutionBackwardFilter(Handle* h, const float* alpha, const T
 EXPORT int cudnnConvolutionBackwardBias(Handle* h, const float* alpha, const TensorDesc* dyd,
     const float* dy, const float* beta, const TensorDesc* dbd, float* db) {
   CHECK(h && dyd && dbd && dbd->n == 1 && dbd->c == dyd->c && dbd->h == 1 && dbd->w == 1);
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(db, tensorBytes(dbd));
   for (int c = 0; c < dyd->c; c++) {
     double s = 0;
     for (int n = 0; n < dyd->n; n++)
@@ -362,6 +391,8 @@ EXPORT int cudnnAddTensor(Handle* h, const float* alpha, const TensorDesc* ad, c
   CHECK(h && ad && cdd);
   CHECK((ad->n == 1 || ad->n == cdd->n) && (ad->c == 1 || ad->c == cdd->c));
   CHECK((ad->h == 1 || ad->h == cdd->h) && (ad->w == 1 || ad->w == cdd->w));
+  ON_DEVICE(a, tensorBytes(ad));
+  ON_DEVICE(c, tensorBytes(cdd));
   for (int n = 0; n < cdd->n; n++)
     for (int ch = 0; ch < cdd->c; ch++)
       for (int i = 0; i < cdd->h; i++)
@@ -409,6 +440,8 @@ EXPORT int cudnnPoolingForward(Handle* h, const PoolDesc* p, const float* alpha,
   CHECK(h);
   int s = checkPool(p, xd, yd);
   if (s) return s;
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
   for (int n = 0; n < yd->n; n++)
     for (int c = 0; c < yd->c; c++)
       for (int oh = 0; oh < yd->h; oh++)
@@ -442,6 +475,10 @@ EXPORT int cudnnPoolingBackward(Handle* h, const PoolDesc* p, const float* alpha
   CHECK(h && dyd && dxd);
   int s = checkPool(p, xd, yd);
   if (s) return s;
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dx, tensorBytes(dxd));
   long size = (long) xd->n * xd->c * xd->h * xd->w;
   float* grad = calloc(size, sizeof(float));
   for (int n = 0; n < yd->n; n++)
@@ -496,6 +533,8 @@ static int sameShape(const TensorDesc* a, const TensorDesc* b) {
 EXPORT int cudnnActivationForward(Handle* h, const ActDesc* a, const float* alpha,
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* yd, float* y) {
   CHECK(h && a && a->set && sameShape(xd, yd));
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
   FOR_EACH(xd) {
     float v = x[idx(xd, n, c, i, j)];
     float r = a->mode == ACT_RELU ? (v > 0 || (isnan(v) && a->nanOpt) ? v : 0)
@@ -510,6 +549,10 @@ EXPORT int cudnnActivationBackward(Handle* h, const ActDesc* a, const float* alp
     const TensorDesc* yd, const float* y, const TensorDesc* dyd, const float* dy,
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* dxd, float* dx) {
   CHECK(h && a && a->set && sameShape(xd, yd) && sameShape(dyd, yd) && sameShape(dxd, yd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dx, tensorBytes(dxd));
   FOR_EACH(yd) {
     float yv = y[idx(yd, n, c, i, j)];
     float d = a->mode == ACT_RELU ? (x[idx(xd, n, c, i, j)] > 0 ? 1 : 0)
@@ -524,6 +567,8 @@ EXPORT int cudnnSoftmaxForward(Handle* h, int algo, int mode, const float* alpha
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* yd, float* y) {
   CHECK(h && sameShape(xd, yd));
   if (algo != 1 || mode != 0) return CUDNN_STATUS_NOT_SUPPORTED;
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
   for (int n = 0; n < xd->n; n++) {
     float max = -INFINITY;
     for (int c = 0; c < xd->c; c++) for (int i = 0; i < xd->h; i++) for (int j = 0; j < xd->w; j++)
@@ -543,6 +588,9 @@ EXPORT int cudnnSoftmaxBackward(Handle* h, int algo, int mode, const float* alph
     const float* beta, const TensorDesc* dxd, float* dx) {
   CHECK(h && sameShape(yd, dyd) && sameShape(yd, dxd));
   if (algo != 1 || mode != 0) return CUDNN_STATUS_NOT_SUPPORTED;
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dx, tensorBytes(dxd));
   for (int n = 0; n < yd->n; n++) {
     double dot = 0;
     for (int c = 0; c < yd->c; c++) for (int i = 0; i < yd->h; i++) for (int j = 0; j < yd->w; j++)
@@ -611,6 +659,19 @@ EXPORT int cudnnBatchNormalizationForwardTraining(Handle* h, int mode, const flo
   CHECK(h && sameShape(xd, yd));
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
+  size_t channels = tensorBytes(pd);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(scale, channels);
+  ON_DEVICE(bias, channels);
+  if (runningMean && runningVar) {
+    ON_DEVICE(runningMean, channels);
+    ON_DEVICE(runningVar, channels);
+  }
+  if (saveMean && saveInvVar) {
+    ON_DEVICE(saveMean, channels);
+    ON_DEVICE(saveInvVar, channels);
+  }
   long m = (long) xd->n * xd->h * xd->w;
   for (int c = 0; c < xd->c; c++) {
     double mean, var;
@@ -642,6 +703,13 @@ EXPORT int cudnnBatchNormalizationForwardInference(Handle* h, int mode, const fl
   CHECK(h && sameShape(xd, yd));
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
+  size_t channels = tensorBytes(pd);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(scale, channels);
+  ON_DEVICE(bias, channels);
+  ON_DEVICE(mean, channels);
+  ON_DEVICE(var, channels);
   FOR_EACH(xd) {
     double inv = 1 / sqrt((double) var[c] + epsilon);
     blend(&y[idx(yd, n, c, i, j)],
@@ -662,6 +730,17 @@ EXPORT int cudnnBatchNormalizationBackward(Handle* h, int mode, const float* alp
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
   CHECK(!(savedMean && savedInvVar) || sameEpsilon(savedMean, epsilon));
+  size_t channels = tensorBytes(pd);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dx, tensorBytes(dxd));
+  ON_DEVICE(scale, channels);
+  ON_DEVICE(dScale, channels);
+  ON_DEVICE(dBias, channels);
+  if (savedMean && savedInvVar) {
+    ON_DEVICE(savedMean, channels);
+    ON_DEVICE(savedInvVar, channels);
+  }
   long m = (long) xd->n * xd->h * xd->w;
   for (int c = 0; c < xd->c; c++) {
     double mean, inv;

@@ -25,6 +25,7 @@ EXPORT const char* cudnnGetErrorString(int status) {
     case CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED: return "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED";
     case 2000: return "CUDNN_STATUS_BAD_PARAM";
     case 3000: return "CUDNN_STATUS_NOT_SUPPORTED";
+    case 5000: return "CUDNN_STATUS_EXECUTION_FAILED";
     default: return "CUDNN_STATUS_UNKNOWN";
   }
 }

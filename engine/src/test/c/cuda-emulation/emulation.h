@@ -7,6 +7,7 @@
 #ifndef MARROW_CUDA_EMULATION_H
 #define MARROW_CUDA_EMULATION_H
 
+#include <dlfcn.h>
 #include <stddef.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -36,6 +37,27 @@ static inline float emu_tf32(float v) {
   if ((b.u & 0x7f800000u) == 0x7f800000u) return v; /* Inf and NaN stay */
   b.u = (b.u + 0x1000u) & 0xffffe000u;
   return b.f;
+}
+
+/* The emulated runtime's soname: the other libraries find its allocation registry through it. */
+#ifndef EMU_CUDART_SONAME
+#define EMU_CUDART_SONAME "libcudart.so.12"
+#endif
+
+/* Whether [p, p + bytes) lies inside one live cudaMalloc allocation. On a GPU, a host pointer
+ * handed to cuBLAS, cuDNN or a kernel faults; here the libraries ask the emulated runtime, which
+ * owns the registry, found by its soname once it is loaded. Without it (a library called alone)
+ * everything passes. */
+static inline int emu_on_device(const void* p, size_t bytes) {
+  static int (*inside)(const void*, size_t);
+  if (inside == NULL) {
+    void* runtime = dlopen(EMU_CUDART_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    if (runtime != NULL) {
+      inside = (int (*)(const void*, size_t)) dlsym(runtime, "marrow_emulation_on_device");
+    }
+    if (inside == NULL) return 1;
+  }
+  return inside(p, bytes);
 }
 
 #endif

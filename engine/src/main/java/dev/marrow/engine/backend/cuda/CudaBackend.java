@@ -130,6 +130,11 @@ public final class CudaBackend implements Backend {
     return CudaRuntime.memoryInUse();
   }
 
+  /** The NVRTC kernels, for tests in this package that launch one directly. */
+  CudaKernels kernels() {
+    return device.kernels;
+  }
+
   /** Device buffers this backend still owns (for leak tests). */
   public int liveBuffers() {
     return device.liveBuffers();

@@ -213,6 +213,60 @@ class CudaBackendTest {
     assertEquals(0, n, "cudaGetDeviceProperties_v2 calls");
   }
 
+  /**
+   * A host pointer handed to cuBLAS, cuDNN or a kernel is an error, as on a GPU, where the kernel
+   * faults (the emulation checks every data pointer against the live cudaMalloc allocations).
+   */
+  @Test
+  void hostPointersAreRejectedByCublasCudnnAndKernels() {
+    try (Backend gpu = cuda();
+        Arena arena = Arena.ofConfined()) {
+      MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, 16);
+      MemorySegment device = gpu.allocate(Shape.of(16)).deviceForWriting().address();
+      MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+      MemorySegment zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
+      MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
+
+      CudaStatus.cublas(cublas_h.cublasCreate_v2(slot), "cublasCreate_v2");
+      MemorySegment blas = slot.get(ValueLayout.ADDRESS, 0);
+      var e =
+          assertThrows(
+              CudaException.class,
+              () ->
+                  CudaStatus.cublas(
+                      cublas_h.cublasSaxpy_v2(blas, 16, one, host, 1, device, 1),
+                      "cublasSaxpy_v2"));
+      assertEquals("CUBLAS_STATUS_EXECUTION_FAILED", e.statusName());
+      CudaStatus.cublas(cublas_h.cublasDestroy_v2(blas), "cublasDestroy_v2");
+
+      try (Cudnn dnn = new Cudnn(false, false)) {
+        MemorySegment d = dnn.tensor(1, 16, 1, 1);
+        MemorySegment relu = dnn.activation(cudnn_h.CUDNN_ACTIVATION_RELU());
+        e =
+            assertThrows(
+                CudaException.class,
+                () ->
+                    CudaStatus.cudnn(
+                        cudnn_h.cudnnActivationForward(
+                            dnn.handle, relu, one, d, host, zero, d, device),
+                        "cudnnActivationForward"));
+        assertEquals("CUDNN_STATUS_EXECUTION_FAILED", e.statusName());
+      }
+
+      var k =
+          assertThrows(
+              jcuda.CudaException.class,
+              () ->
+                  ((CudaBackend) gpu)
+                      .kernels()
+                      .launch(
+                          "multiply",
+                          16,
+                          new CudaKernels.Args().ptr(host).ptr(device).ptr(device).i(16)));
+      assertTrue(k.getMessage().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), k.getMessage());
+    }
+  }
+
   @Test
   void libraryErrorsCarryTheFunctionStatusNameAndText() {
     cuda().close(); // loads the libraries
