@@ -88,24 +88,21 @@ public final class LibraryLocator {
       String where =
           found() ? path.toString() : "not found (" + String.join(", ", library.sonames()) + ")";
       if (found() && library == NativeLibrary.CUDNN) {
-        List<Path> subs = cudnnSubLibraries(path);
-        where +=
-            subs.isEmpty()
-                ? " (no sub-libraries beside it: cuDNN will look for them on the linker path)"
-                : " (+ "
-                    + String.join(
-                        ", ",
-                        subs.stream()
-                            .map(
-                                p ->
-                                    p.getFileName()
-                                        .toString()
-                                        .replaceAll("libcudnn_|\\.so\\.9", ""))
-                            .toList())
-                    + " beside it)";
+        where += subLibrariesNote(path);
       }
       return String.format("%-18s %s", library.displayName() + ":", where);
     }
+  }
+
+  /** " (+ graph, ops, cnn beside it)", or a warning when libcudnn.so.9 stands alone. */
+  private static String subLibrariesNote(Path libcudnn) {
+    List<String> names = new ArrayList<>();
+    for (Path p : cudnnSubLibraries(libcudnn)) {
+      names.add(p.getFileName().toString().replace("libcudnn_", "").replace(".so.9", ""));
+    }
+    return names.isEmpty()
+        ? " (no sub-libraries beside it: cuDNN will look for them on the linker path)"
+        : " (+ " + String.join(", ", names) + " beside it)";
   }
 
   /**
