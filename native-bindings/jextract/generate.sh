@@ -8,7 +8,8 @@
 # the committed bindings come from openjdk/jextract f9866df3a178baa2e4a3746a7a6e458d783ace92 run on
 # Temurin 25 against Debian 12's libopenblas-dev 0.3.21 cblas.h and the CUDA 12.6 / cuDNN 9.6
 # headers of the public repository zspace/system.cuda-12.6, folder include/);
-# CUDA_INCLUDE: that CUDA/cuDNN include folder; without it only CBLAS is regenerated.
+# CUDA_INCLUDE: that CUDA/cuDNN include folder (NVRTC's nvrtc.h too); without it only CBLAS is
+# regenerated.
 # Bindings are generated without -l: nothing loads a library at class-load time; the library
 # locator finds and loads the library, and the generated code resolves symbols through
 # SymbolLookup.loaderLookup().
@@ -46,3 +47,4 @@ generate() {
 generate cudart cuda_runtime_api.h
 generate cublas cublas_api.h -D CUBLASAPI=
 generate cudnn cudnn.h
+generate nvrtc nvrtc.h

@@ -1,6 +1,6 @@
 /**
  * Marrow's native bindings: the CUDA library locator and status checks for everyone; the
- * jextract-generated CUDA runtime, cuBLAS and cuDNN bindings for the engine only.
+ * jextract-generated CUDA runtime, cuBLAS, cuDNN and NVRTC bindings for the engine only.
  *
  * <p>The generated packages mirror the C headers one to one, so they are no API of ours: they are
  * exported only to the engine, which wraps them. {@code dev.marrow.bindings.cblas} is not exported
@@ -16,5 +16,7 @@ module dev.marrow.bindings {
   exports dev.marrow.bindings.cublas to
       dev.marrow.engine;
   exports dev.marrow.bindings.cudnn to
+      dev.marrow.engine;
+  exports dev.marrow.bindings.nvrtc to
       dev.marrow.engine;
 }

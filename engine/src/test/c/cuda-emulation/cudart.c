@@ -1,4 +1,4 @@
-/* CUDA runtime API (libcudart.so.12): devices, memory, copies, streams, events, errors. */
+/* CUDA runtime API (libcudart.so.12, or .so.13 in the CUDA 13 flavour): devices, memory, copies, streams, events, errors. */
 #include "emulation.h"
 
 #include <stdint.h>
@@ -12,13 +12,14 @@ enum {
 };
 
 /* Live allocations, so that copies and frees of pointers cudaMalloc did not return (or that run
- * past the end of one) fail as on a device instead of corrupting the heap silently. */
+ * past the end of one) fail as on a device instead of corrupting the heap silently. Leak checks
+ * read them as a GPU's would, through cudaMemGetInfo: there is no emulation-only counter, which a
+ * leak check could rely on and then find absent (and pass vacuously) on hardware. */
 typedef struct { char* base; size_t bytes; } Allocation;
 static Allocation* allocations;
 static size_t allocationCount, allocationCapacity;
 static int currentDevice;
 
-EXPORT size_t marrow_emulation_live_allocations(void) { return allocationCount; }
 
 static Allocation* find(const void* p, size_t bytes) {
   for (size_t i = 0; i < allocationCount; i++) {
@@ -29,6 +30,9 @@ static Allocation* find(const void* p, size_t bytes) {
   }
   return NULL;
 }
+
+/* For the other emulated libraries (emulation.h's emu_on_device). */
+EXPORT int marrow_emulation_on_device(const void* p, size_t bytes) { return find(p, bytes) != NULL; }
 
 EXPORT int cudaMalloc(void** devPtr, size_t size) {
   if (devPtr == NULL) return cudaErrorInvalidValue;
@@ -99,8 +103,15 @@ EXPORT int cudaSetDevice(int device) {
 EXPORT int cudaGetDevice(int* device) { *device = currentDevice; return cudaSuccess; }
 
 /* struct cudaDeviceProp begins: char name[256]; cudaUUID_t uuid (16 bytes); char luid[8];
- * unsigned int luidDeviceNodeMask; size_t totalGlobalMem (at offset 288). The rest stays zero. */
+ * unsigned int luidDeviceNodeMask; size_t totalGlobalMem (at offset 288). The rest stays zero.
+ * CUDA 13 changed the struct (deprecated fields removed, so later offsets moved), and a caller
+ * knows the layout of the headers it was built from: the backend must not read it. Tests count
+ * the calls. */
+static int devicePropertiesCalls;
+EXPORT int marrow_emulation_device_properties_calls(void) { return devicePropertiesCalls; }
+
 EXPORT int cudaGetDeviceProperties_v2(void* prop, int device) {
+  devicePropertiesCalls++;
   if (device != 0) return cudaErrorInvalidDevice;
   char* p = prop;
   memset(p, 0, 296);
@@ -115,8 +126,8 @@ EXPORT int cudaDeviceGetAttribute(int* value, int attr, int device) {
   if (device != 0) return cudaErrorInvalidDevice;
   switch (attr) {
     case 16: *value = 1; return cudaSuccess;
-    case 75: *value = 8; return cudaSuccess;
-    case 76: *value = 0; return cudaSuccess;
+    case 75: *value = EMU_CC_MAJOR; return cudaSuccess;
+    case 76: *value = EMU_CC_MINOR; return cudaSuccess;
     default: return cudaErrorInvalidValue;
   }
 }

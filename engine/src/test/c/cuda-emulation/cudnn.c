@@ -1,4 +1,5 @@
-/* cuDNN 9 legacy API (libcudnn.so.9) on host memory, following the cuDNN API reference: float
+/* cuDNN 9 legacy API (libcudnn.so.9; in the CUDA 13 flavour each of libcudnn_graph, _ops and _cnn
+ * is built from this file, behind the cudnn_shim.c libcudnn.so.9) on host memory, following the cuDNN API reference: float
  * NCHW tensors with explicit strides, cross-correlation with padding/stride/dilation, pooling,
  * activations, softmax, batch norm with saved mean and inverse variance. Every output is
  * y = alpha·result + beta·y, with beta = 0 ignoring y's old contents. */
@@ -21,14 +22,31 @@ enum { ACT_SIGMOID = 0, ACT_RELU = 1, ACT_TANH = 2 };
 typedef struct { void* stream; } Handle;
 typedef struct { int n, c, h, w, ns, cs, hs, ws, set; } TensorDesc;
 typedef struct { int k, c, h, w, set; } FilterDesc;
-typedef struct { int padH, padW, strideH, strideW, dilH, dilW, mode, set; } ConvDesc;
-typedef struct { int mode, wh, ww, padH, padW, strideH, strideW, set; } PoolDesc;
-typedef struct { int mode; double coef; int set; } ActDesc;
+typedef struct { int padH, padW, strideH, strideW, dilH, dilW, mode, set, mathType; } ConvDesc;
+typedef struct { int mode, nanOpt, wh, ww, padH, padW, strideH, strideW, set; } PoolDesc;
+typedef struct { int mode, nanOpt; double coef; int set; } ActDesc;
+enum { CUDNN_NOT_PROPAGATE_NAN = 0, CUDNN_PROPAGATE_NAN = 1 };
+/* cudnnMathType_t */
+enum { DEFAULT_MATH = 0, TENSOR_OP_MATH = 1, TENSOR_OP_MATH_ALLOW_CONVERSION = 2, FMA_MATH = 3 };
 
 #define CHECK(cond) do { if (!(cond)) return CUDNN_STATUS_BAD_PARAM; } while (0)
 
 static inline long idx(const TensorDesc* d, int n, int c, int h, int w) {
   return (long) n * d->ns + (long) c * d->cs + (long) h * d->hs + (long) w * d->ws;
+}
+
+/* Data pointers must lie in device memory for the whole extent their descriptor gives: on a GPU a
+ * host pointer makes the kernel fault, which cuDNN reports as EXECUTION_FAILED. */
+enum { CUDNN_STATUS_EXECUTION_FAILED = 5000 };
+#define ON_DEVICE(p, bytes) \
+  do { if (!emu_on_device((p), (bytes))) return CUDNN_STATUS_EXECUTION_FAILED; } while (0)
+
+static inline size_t tensorBytes(const TensorDesc* d) {
+  return sizeof(float) * (size_t) (idx(d, d->n - 1, d->c - 1, d->h - 1, d->w - 1) + 1);
+}
+
+static inline size_t filterBytes(const FilterDesc* f) {
+  return sizeof(float) * (size_t) f->k * f->c * f->h * f->w;
 }
 
 static inline void blend(float* y, float value, float alpha, float beta) {
@@ -46,6 +64,8 @@ EXPORT const char* cudnnGetErrorString(int status) {
   switch (status) {
     case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
     case CUDNN_STATUS_NOT_INITIALIZED: return "CUDNN_STATUS_NOT_INITIALIZED";
+    case 1008: return "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED";
+    case CUDNN_STATUS_EXECUTION_FAILED: return "CUDNN_STATUS_EXECUTION_FAILED";
     case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
     case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
     default: return "CUDNN_STATUS_UNKNOWN";
@@ -91,14 +111,28 @@ EXPORT int cudnnSetConvolution2dDescriptor(ConvDesc* d, int padH, int padW, int 
   CHECK(d && padH >= 0 && padW >= 0 && u > 0 && v > 0 && dilH > 0 && dilW > 0);
   CHECK(computeType == CUDNN_DATA_FLOAT);
   if (mode != CUDNN_CROSS_CORRELATION) return CUDNN_STATUS_NOT_SUPPORTED;
-  *d = (ConvDesc) {padH, padW, u, v, dilH, dilW, mode, 1};
+  *d = (ConvDesc) {padH, padW, u, v, dilH, dilW, mode, 1, DEFAULT_MATH};
   return 0;
 }
 
 EXPORT int cudnnSetConvolutionMathType(ConvDesc* d, int mathType) {
   CHECK(d && mathType >= 0 && mathType <= 3);
+  d->mathType = mathType;
   return 0;
 }
+
+/* Every math type but FMA lets cuDNN run an FP32 convolution on TF32 tensor cores (sm_80+):
+ * DEFAULT_MATH included, which is why FP32 must ask for FMA. */
+static int convTf32(const ConvDesc* cd) { return EMU_TENSOR_CORES && cd->mathType != FMA_MATH; }
+
+static inline float operand(int tf32, float v) { return tf32 ? emu_tf32(v) : v; }
+
+/* Tests only: the math type of the last convolution run (-1 before the first). Exported by the
+ * library that runs convolutions (libcudnn_cnn in the CUDA 13 flavour's split cuDNN). */
+static int lastMathType = -1;
+#ifndef EMU_CUDNN_WITHOUT_CONVOLUTION
+EXPORT int marrow_emulation_convolution_math_type(void) { return lastMathType; }
+#endif
 
 EXPORT int cudnnGetConvolution2dForwardOutputDim(const ConvDesc* cd, const TensorDesc* x,
     const FilterDesc* w, int* n, int* c, int* h, int* wo) {
@@ -119,51 +153,63 @@ static int checkConv(const TensorDesc* x, const FilterDesc* w, const ConvDesc* c
   return 0;
 }
 
-/* One algorithm, im2col + GEMM, whose workspace is one image's column matrix. */
+/* im2col + GEMM, whose workspace is one image's column matrix. Forward has one algorithm (0);
+ * backward data and filter have two, as cuDNN lists them: algorithm 0, faster and
+ * non-deterministic (it accumulates in an order that changes from call to call, as atomics do),
+ * then algorithm 1, deterministic. */
 static size_t columnBytes(const FilterDesc* w, const TensorDesc* y) {
   return sizeof(float) * (size_t) w->c * w->h * w->w * y->h * y->w;
 }
 
 /* cudnnConvolution*AlgoPerf_t: {int algo; int status; float time; size_t memory;
  * int determinism; int mathType; int reserved[3]} — 48 bytes with padding. */
-static void perf(void* results, size_t memory) {
-  char* r = results;
+static void perf(char* r, int algo, float time, size_t memory, int deterministic, int math) {
   memset(r, 0, 48);
-  float time = 0;
-  int deterministic = 1;
+  memcpy(r, &algo, 4);
   memcpy(r + 8, &time, 4);
   memcpy(r + 16, &memory, 8);
   memcpy(r + 24, &deterministic, 4);
+  memcpy(r + 28, &math, 4);
 }
 
-#define ALGORITHM_QUERY(name, X, W, Y)                                                          \
+#define ALGORITHM_QUERY(name, X, W, Y, ALGORITHMS)                                              \
   EXPORT int name(Handle* h, const void* a, const void* b, const ConvDesc* cd, const void* c,  \
       int requested, int* returned, void* results) {                                           \
     CHECK(h && requested > 0);                                                                 \
     const TensorDesc* x = X; const FilterDesc* w = W; const TensorDesc* y = Y;                 \
     int s = checkConv(x, w, cd, y);                                                            \
     if (s) return s;                                                                           \
-    perf(results, columnBytes(w, y));                                                          \
-    *returned = 1;                                                                             \
+    size_t bytes = columnBytes(w, y);                                                          \
+    if (ALGORITHMS == 1) {                                                                     \
+      perf(results, 0, 1.0f, bytes, 1, cd->mathType);                                          \
+      *returned = 1;                                                                           \
+    } else {                                                                                   \
+      perf(results, 0, 0.5f, bytes, 0, cd->mathType);                                          \
+      if (requested > 1) perf((char*) results + 48, 1, 1.0f, bytes, 1, cd->mathType);         \
+      *returned = requested > 1 ? 2 : 1;                                                       \
+    }                                                                                          \
     return 0;                                                                                  \
   }
-ALGORITHM_QUERY(cudnnGetConvolutionForwardAlgorithm_v7, a, b, c)
-ALGORITHM_QUERY(cudnnGetConvolutionBackwardDataAlgorithm_v7, c, a, b)
-ALGORITHM_QUERY(cudnnGetConvolutionBackwardFilterAlgorithm_v7, a, c, b)
+ALGORITHM_QUERY(cudnnGetConvolutionForwardAlgorithm_v7, a, b, c, 1)
+ALGORITHM_QUERY(cudnnGetConvolutionBackwardDataAlgorithm_v7, c, a, b, 2)
+ALGORITHM_QUERY(cudnnGetConvolutionBackwardFilterAlgorithm_v7, a, c, b, 2)
 
-#define WORKSPACE_QUERY(name, X, W, Y)                                                          \
+/* Changes at every call of a non-deterministic algorithm: where its accumulation starts. */
+static unsigned atomicsOrder;
+
+#define WORKSPACE_QUERY(name, X, W, Y, ALGORITHMS)                                              \
   EXPORT int name(Handle* h, const void* a, const void* b, const ConvDesc* cd, const void* c,  \
       int algo, size_t* size) {                                                                \
-    CHECK(h && algo == 0);                                                                     \
+    CHECK(h && algo >= 0 && algo < ALGORITHMS);                                                \
     const TensorDesc* x = X; const FilterDesc* w = W; const TensorDesc* y = Y;                 \
     int s = checkConv(x, w, cd, y);                                                            \
     if (s) return s;                                                                           \
     *size = columnBytes(w, y);                                                                 \
     return 0;                                                                                  \
   }
-WORKSPACE_QUERY(cudnnGetConvolutionForwardWorkspaceSize, a, b, c)
-WORKSPACE_QUERY(cudnnGetConvolutionBackwardDataWorkspaceSize, c, a, b)
-WORKSPACE_QUERY(cudnnGetConvolutionBackwardFilterWorkspaceSize, a, c, b)
+WORKSPACE_QUERY(cudnnGetConvolutionForwardWorkspaceSize, a, b, c, 1)
+WORKSPACE_QUERY(cudnnGetConvolutionBackwardDataWorkspaceSize, c, a, b, 2)
+WORKSPACE_QUERY(cudnnGetConvolutionBackwardFilterWorkspaceSize, a, c, b, 2)
 
 /* ---- convolution ------------------------------------------------------------------------------ */
 
@@ -176,6 +222,7 @@ static inline int tap(int o, int k, int stride, int pad, int dil, int size) {
 /* col[q][p], q = (c, r, s), p = (oh, ow): image n of x unfolded. */
 static void im2col(const TensorDesc* xd, const float* x, int n, const FilterDesc* w,
     const ConvDesc* cd, const TensorDesc* yd, float* col) {
+  int tf32 = convTf32(cd);
   int pixels = yd->h * yd->w;
   for (int c = 0; c < w->c; c++)
     for (int r = 0; r < w->h; r++)
@@ -185,7 +232,7 @@ static void im2col(const TensorDesc* xd, const float* x, int n, const FilterDesc
           int ih = tap(oh, r, cd->strideH, cd->padH, cd->dilH, xd->h);
           for (int ow = 0; ow < yd->w; ow++) {
             int iw = tap(ow, s, cd->strideW, cd->padW, cd->dilW, xd->w);
-            row[oh * yd->w + ow] = ih < 0 || iw < 0 ? 0 : x[idx(xd, n, c, ih, iw)];
+            row[oh * yd->w + ow] = ih < 0 || iw < 0 ? 0 : operand(tf32, x[idx(xd, n, c, ih, iw)]);
           }
         }
       }
@@ -198,6 +245,12 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
   int s = checkConv(xd, wd, cd, yd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(wd, yd) && workspace);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(w, filterBytes(wd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(workspace, workspaceBytes);
+  lastMathType = cd->mathType;
+  int tf32 = convTf32(cd);
   float* col = workspace;
   int q = wd->c * wd->h * wd->w, pixels = yd->h * yd->w;
   float* acc = malloc(sizeof(float) * pixels);
@@ -206,7 +259,7 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
     for (int f = 0; f < wd->k; f++) {
       memset(acc, 0, sizeof(float) * pixels);
       for (int j = 0; j < q; j++) {
-        float v = w[(long) f * q + j];
+        float v = operand(tf32, w[(long) f * q + j]);
         const float* row = col + (long) j * pixels;
         for (int p = 0; p < pixels; p++) acc[p] += v * row[p];
       }
@@ -222,22 +275,32 @@ EXPORT int cudnnConvolutionForward(Handle* h, const float* alpha, const TensorDe
 EXPORT int cudnnConvolutionBackwardData(Handle* h, const float* alpha, const FilterDesc* wd,
     const float* w, const TensorDesc* dyd, const float* dy, const ConvDesc* cd, int algo,
     void* workspace, size_t workspaceBytes, const float* beta, const TensorDesc* dxd, float* dx) {
-  CHECK(h && algo == 0);
+  CHECK(h && (algo == 0 || algo == 1));
   int s = checkConv(dxd, wd, cd, dyd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(wd, dyd) && workspace);
+  ON_DEVICE(w, filterBytes(wd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dx, tensorBytes(dxd));
+  ON_DEVICE(workspace, workspaceBytes);
+  lastMathType = cd->mathType;
+  int tf32 = convTf32(cd);
+  unsigned start = algo == 0 ? atomicsOrder++ : 0;
   float* dcol = workspace;
   int q = wd->c * wd->h * wd->w, pixels = dyd->h * dyd->w;
   long plane = (long) dxd->c * dxd->h * dxd->w;
   float* image = malloc(sizeof(float) * plane);
   for (int n = 0; n < dxd->n; n++) {
     memset(dcol, 0, columnBytes(wd, dyd));
-    for (int f = 0; f < wd->k; f++)
+    for (int fi = 0; fi < wd->k; fi++) {
+      int f = (int) ((fi + start) % wd->k);
       for (int j = 0; j < q; j++) {
-        float v = w[(long) f * q + j];
+        float v = operand(tf32, w[(long) f * q + j]);
         float* row = dcol + (long) j * pixels;
-        for (int p = 0; p < pixels; p++) row[p] += v * dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)];
+        for (int p = 0; p < pixels; p++)
+          row[p] += v * operand(tf32, dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)]);
       }
+    }
     memset(image, 0, sizeof(float) * plane);
     for (int c = 0; c < wd->c; c++)
       for (int r = 0; r < wd->h; r++)
@@ -265,27 +328,42 @@ EXPORT int cudnnConvolutionBackwardData(Handle* h, const float* alpha, const Fil
 EXPORT int cudnnConvolutionBackwardFilter(Handle* h, const float* alpha, const TensorDesc* xd,
     const float* x, const TensorDesc* dyd, const float* dy, const ConvDesc* cd, int algo,
     void* workspace, size_t workspaceBytes, const float* beta, const FilterDesc* dwd, float* dw) {
-  CHECK(h && algo == 0);
+  CHECK(h && (algo == 0 || algo == 1));
   int s = checkConv(xd, dwd, cd, dyd);
   if (s) return s;
   CHECK(workspaceBytes >= columnBytes(dwd, dyd) && workspace);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dw, filterBytes(dwd));
+  ON_DEVICE(workspace, workspaceBytes);
+  lastMathType = cd->mathType;
+  int tf32 = convTf32(cd);
+  unsigned start = algo == 0 ? atomicsOrder++ : 0;
   float* col = workspace;
   int q = dwd->c * dwd->h * dwd->w, pixels = dyd->h * dyd->w;
+  /* Algorithm 1 sums the images in double, in order; algorithm 0 in float, starting at a
+   * different image each call. */
   double* sum = calloc((size_t) dwd->k * q, sizeof(double));
+  float* fsum = calloc((size_t) dwd->k * q, sizeof(float));
   float* dyImage = malloc(sizeof(float) * pixels);
-  for (int n = 0; n < xd->n; n++) {
+  for (int ni = 0; ni < xd->n; ni++) {
+    int n = (int) ((ni + start) % xd->n);
     im2col(xd, x, n, dwd, cd, dyd, col);
     for (int f = 0; f < dwd->k; f++) {
-      for (int p = 0; p < pixels; p++) dyImage[p] = dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)];
+      for (int p = 0; p < pixels; p++)
+        dyImage[p] = operand(tf32, dy[idx(dyd, n, f, p / dyd->w, p % dyd->w)]);
       for (int j = 0; j < q; j++) {
         const float* row = col + (long) j * pixels;
         float dot = 0;
         for (int p = 0; p < pixels; p++) dot += dyImage[p] * row[p];
         sum[(long) f * q + j] += dot;
+        fsum[(long) f * q + j] += dot;
       }
     }
   }
-  for (long i = 0; i < (long) dwd->k * q; i++) blend(&dw[i], (float) sum[i], *alpha, *beta);
+  for (long i = 0; i < (long) dwd->k * q; i++)
+    blend(&dw[i], algo == 0 ? fsum[i] : (float) sum[i], *alpha, *beta);
+  free(fsum);
   free(sum);
   free(dyImage);
   return 0;
@@ -295,6 +373,8 @@ EXPORT int cudnnConvolutionBackwardFilter(Handle* h, const float* alpha, const T
 EXPORT int cudnnConvolutionBackwardBias(Handle* h, const float* alpha, const TensorDesc* dyd,
     const float* dy, const float* beta, const TensorDesc* dbd, float* db) {
   CHECK(h && dyd && dbd && dbd->n == 1 && dbd->c == dyd->c && dbd->h == 1 && dbd->w == 1);
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(db, tensorBytes(dbd));
   for (int c = 0; c < dyd->c; c++) {
     double s = 0;
     for (int n = 0; n < dyd->n; n++)
@@ -311,6 +391,8 @@ EXPORT int cudnnAddTensor(Handle* h, const float* alpha, const TensorDesc* ad, c
   CHECK(h && ad && cdd);
   CHECK((ad->n == 1 || ad->n == cdd->n) && (ad->c == 1 || ad->c == cdd->c));
   CHECK((ad->h == 1 || ad->h == cdd->h) && (ad->w == 1 || ad->w == cdd->w));
+  ON_DEVICE(a, tensorBytes(ad));
+  ON_DEVICE(c, tensorBytes(cdd));
   for (int n = 0; n < cdd->n; n++)
     for (int ch = 0; ch < cdd->c; ch++)
       for (int i = 0; i < cdd->h; i++)
@@ -328,7 +410,7 @@ EXPORT int cudnnSetPooling2dDescriptor(PoolDesc* d, int mode, int nanOpt, int wh
     int padH, int padW, int strideH, int strideW) {
   CHECK(d && mode >= 0 && mode <= 3 && (nanOpt == 0 || nanOpt == 1) && wh > 0 && ww > 0);
   CHECK(padH >= 0 && padW >= 0 && strideH > 0 && strideW > 0);
-  *d = (PoolDesc) {mode, wh, ww, padH, padW, strideH, strideW, 1};
+  *d = (PoolDesc) {mode, nanOpt, wh, ww, padH, padW, strideH, strideW, 1};
   return 0;
 }
 
@@ -358,6 +440,8 @@ EXPORT int cudnnPoolingForward(Handle* h, const PoolDesc* p, const float* alpha,
   CHECK(h);
   int s = checkPool(p, xd, yd);
   if (s) return s;
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
   for (int n = 0; n < yd->n; n++)
     for (int c = 0; c < yd->c; c++)
       for (int oh = 0; oh < yd->h; oh++)
@@ -366,18 +450,24 @@ EXPORT int cudnnPoolingForward(Handle* h, const PoolDesc* p, const float* alpha,
           window(p, xd, oh, ow, &h0, &h1, &w0, &w1);
           int isMax = p->mode == POOL_MAX || p->mode == POOL_MAX_DETERMINISTIC;
           double acc = isMax ? -INFINITY : 0;
+          int sawNan = 0;
           for (int i = h0; i < h1; i++)
             for (int j = w0; j < w1; j++) {
               float v = x[idx(xd, n, c, i, j)];
+              sawNan |= isnan(v);
               acc = isMax ? (v > acc ? v : acc) : acc + v;
             }
           if (!isMax) acc /= divisor(p, h0, h1, w0, w1);
+          /* A max window with a NaN: NaN when propagating, else the maximum of the rest. */
+          if (isMax && sawNan && p->nanOpt == CUDNN_PROPAGATE_NAN) acc = NAN;
           blend(&y[idx(yd, n, c, oh, ow)], (float) acc, *alpha, *beta);
         }
   return 0;
 }
 
-/* Max pooling routes each output's gradient to the first maximum of its window (row-major). */
+/* Max pooling routes each output's gradient to one maximum of its window. Which of several equal
+ * maxima cuDNN picks is not documented; the emulation takes the last in row-major order (the CPU
+ * takes the first), so that no test relies on an order cuDNN does not promise. */
 EXPORT int cudnnPoolingBackward(Handle* h, const PoolDesc* p, const float* alpha,
     const TensorDesc* yd, const float* y, const TensorDesc* dyd, const float* dy,
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* dxd, float* dx) {
@@ -385,6 +475,10 @@ EXPORT int cudnnPoolingBackward(Handle* h, const PoolDesc* p, const float* alpha
   CHECK(h && dyd && dxd);
   int s = checkPool(p, xd, yd);
   if (s) return s;
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dx, tensorBytes(dxd));
   long size = (long) xd->n * xd->c * xd->h * xd->w;
   float* grad = calloc(size, sizeof(float));
   for (int n = 0; n < yd->n; n++)
@@ -399,7 +493,7 @@ EXPORT int cudnnPoolingBackward(Handle* h, const PoolDesc* p, const float* alpha
             int bi = h0, bj = w0;
             for (int i = h0; i < h1; i++)
               for (int j = w0; j < w1; j++)
-                if (x[idx(xd, n, c, i, j)] > x[idx(xd, n, c, bi, bj)]) bi = i, bj = j;
+                if (x[idx(xd, n, c, i, j)] >= x[idx(xd, n, c, bi, bj)]) bi = i, bj = j;
             grad[(base + bi) * xd->w + bj] += g;
           } else {
             float share = g / divisor(p, h0, h1, w0, w1);
@@ -424,7 +518,7 @@ EXPORT int cudnnSetActivationDescriptor(ActDesc* d, int mode, int nanOpt, double
   if (mode != ACT_SIGMOID && mode != ACT_RELU && mode != ACT_TANH) {
     return CUDNN_STATUS_NOT_SUPPORTED;
   }
-  *d = (ActDesc) {mode, coef, 1};
+  *d = (ActDesc) {mode, nanOpt, coef, 1};
   return 0;
 }
 
@@ -439,9 +533,11 @@ static int sameShape(const TensorDesc* a, const TensorDesc* b) {
 EXPORT int cudnnActivationForward(Handle* h, const ActDesc* a, const float* alpha,
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* yd, float* y) {
   CHECK(h && a && a->set && sameShape(xd, yd));
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
   FOR_EACH(xd) {
     float v = x[idx(xd, n, c, i, j)];
-    float r = a->mode == ACT_RELU ? (v > 0 ? v : 0)
+    float r = a->mode == ACT_RELU ? (v > 0 || (isnan(v) && a->nanOpt) ? v : 0)
         : a->mode == ACT_SIGMOID ? 1 / (1 + expf(-v)) : tanhf(v);
     blend(&y[idx(yd, n, c, i, j)], r, *alpha, *beta);
   }
@@ -453,6 +549,10 @@ EXPORT int cudnnActivationBackward(Handle* h, const ActDesc* a, const float* alp
     const TensorDesc* yd, const float* y, const TensorDesc* dyd, const float* dy,
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* dxd, float* dx) {
   CHECK(h && a && a->set && sameShape(xd, yd) && sameShape(dyd, yd) && sameShape(dxd, yd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dx, tensorBytes(dxd));
   FOR_EACH(yd) {
     float yv = y[idx(yd, n, c, i, j)];
     float d = a->mode == ACT_RELU ? (x[idx(xd, n, c, i, j)] > 0 ? 1 : 0)
@@ -467,6 +567,8 @@ EXPORT int cudnnSoftmaxForward(Handle* h, int algo, int mode, const float* alpha
     const TensorDesc* xd, const float* x, const float* beta, const TensorDesc* yd, float* y) {
   CHECK(h && sameShape(xd, yd));
   if (algo != 1 || mode != 0) return CUDNN_STATUS_NOT_SUPPORTED;
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
   for (int n = 0; n < xd->n; n++) {
     float max = -INFINITY;
     for (int c = 0; c < xd->c; c++) for (int i = 0; i < xd->h; i++) for (int j = 0; j < xd->w; j++)
@@ -486,6 +588,9 @@ EXPORT int cudnnSoftmaxBackward(Handle* h, int algo, int mode, const float* alph
     const float* beta, const TensorDesc* dxd, float* dx) {
   CHECK(h && sameShape(yd, dyd) && sameShape(yd, dxd));
   if (algo != 1 || mode != 0) return CUDNN_STATUS_NOT_SUPPORTED;
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dx, tensorBytes(dxd));
   for (int n = 0; n < yd->n; n++) {
     double dot = 0;
     for (int c = 0; c < yd->c; c++) for (int i = 0; i < yd->h; i++) for (int j = 0; j < yd->w; j++)
@@ -522,6 +627,30 @@ static void channelStats(const TensorDesc* xd, const float* x, int c, double* me
   *var = sq / m; /* biased: what normalises the batch */
 }
 
+/* "The same epsilon value should be used in forward and backward functions" (cuDNN API reference,
+ * cudnnBatchNormalizationBackward): the forward's epsilon is kept per saved-mean buffer, and a
+ * backward that reads those saved statistics with another epsilon is refused. */
+typedef struct { const float* savedMean; double epsilon; } SavedEpsilon;
+static SavedEpsilon savedEpsilons[256];
+static unsigned savedEpsilonNext;
+
+static void rememberEpsilon(const float* savedMean, double epsilon) {
+  for (unsigned i = 0; i < 256; i++) {
+    if (savedEpsilons[i].savedMean == savedMean) {
+      savedEpsilons[i].epsilon = epsilon;
+      return;
+    }
+  }
+  savedEpsilons[savedEpsilonNext++ % 256] = (SavedEpsilon) {savedMean, epsilon};
+}
+
+static int sameEpsilon(const float* savedMean, double epsilon) {
+  for (unsigned i = 0; i < 256; i++) {
+    if (savedEpsilons[i].savedMean == savedMean) return savedEpsilons[i].epsilon == epsilon;
+  }
+  return 1; /* statistics this emulation did not save: nothing to compare with */
+}
+
 /* Running statistics: r = (1 − f)·r + f·batch, with the unbiased variance (cuDNN's reference). */
 EXPORT int cudnnBatchNormalizationForwardTraining(Handle* h, int mode, const float* alpha,
     const float* beta, const TensorDesc* xd, const float* x, const TensorDesc* yd, float* y,
@@ -530,6 +659,19 @@ EXPORT int cudnnBatchNormalizationForwardTraining(Handle* h, int mode, const flo
   CHECK(h && sameShape(xd, yd));
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
+  size_t channels = tensorBytes(pd);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(scale, channels);
+  ON_DEVICE(bias, channels);
+  if (runningMean && runningVar) {
+    ON_DEVICE(runningMean, channels);
+    ON_DEVICE(runningVar, channels);
+  }
+  if (saveMean && saveInvVar) {
+    ON_DEVICE(saveMean, channels);
+    ON_DEVICE(saveInvVar, channels);
+  }
   long m = (long) xd->n * xd->h * xd->w;
   for (int c = 0; c < xd->c; c++) {
     double mean, var;
@@ -550,6 +692,7 @@ EXPORT int cudnnBatchNormalizationForwardTraining(Handle* h, int mode, const flo
       saveInvVar[c] = (float) inv;
     }
   }
+  if (saveMean && saveInvVar) rememberEpsilon(saveMean, epsilon);
   return 0;
 }
 
@@ -560,6 +703,13 @@ EXPORT int cudnnBatchNormalizationForwardInference(Handle* h, int mode, const fl
   CHECK(h && sameShape(xd, yd));
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
+  size_t channels = tensorBytes(pd);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(y, tensorBytes(yd));
+  ON_DEVICE(scale, channels);
+  ON_DEVICE(bias, channels);
+  ON_DEVICE(mean, channels);
+  ON_DEVICE(var, channels);
   FOR_EACH(xd) {
     double inv = 1 / sqrt((double) var[c] + epsilon);
     blend(&y[idx(yd, n, c, i, j)],
@@ -579,6 +729,18 @@ EXPORT int cudnnBatchNormalizationBackward(Handle* h, int mode, const float* alp
   CHECK(h && sameShape(xd, dyd) && sameShape(xd, dxd));
   int s = checkBn(mode, xd, pd, epsilon);
   if (s) return s;
+  CHECK(!(savedMean && savedInvVar) || sameEpsilon(savedMean, epsilon));
+  size_t channels = tensorBytes(pd);
+  ON_DEVICE(x, tensorBytes(xd));
+  ON_DEVICE(dy, tensorBytes(dyd));
+  ON_DEVICE(dx, tensorBytes(dxd));
+  ON_DEVICE(scale, channels);
+  ON_DEVICE(dScale, channels);
+  ON_DEVICE(dBias, channels);
+  if (savedMean && savedInvVar) {
+    ON_DEVICE(savedMean, channels);
+    ON_DEVICE(savedInvVar, channels);
+  }
   long m = (long) xd->n * xd->h * xd->w;
   for (int c = 0; c < xd->c; c++) {
     double mean, inv;

@@ -13,63 +13,64 @@ thread_local dim3 blockIdx, blockDim, threadIdx, gridDim;
 enum {
   CUDA_SUCCESS = 0, CUDA_ERROR_INVALID_VALUE = 1, CUDA_ERROR_NOT_INITIALIZED = 3,
   CUDA_ERROR_INVALID_DEVICE = 101, CUDA_ERROR_INVALID_IMAGE = 200,
-  CUDA_ERROR_INVALID_HANDLE = 400, CUDA_ERROR_NOT_FOUND = 500
+  CUDA_ERROR_INVALID_HANDLE = 400, CUDA_ERROR_NOT_FOUND = 500, CUDA_ERROR_ILLEGAL_ADDRESS = 700
 };
 
 #define ARG(type, i) (*(type*) params[i])
 
 typedef void (*Trampoline)(void** params);
-struct Kernel { const char* name; Trampoline launch; };
+/* args: one letter per parameter, p for a device pointer (checked at launch), else a scalar. */
+struct Kernel { const char* name; const char* args; Trampoline launch; };
 
 /* One trampoline a kernel: unpacks cuLaunchKernel's argument pointers in declaration order. */
 static const Kernel KERNELS[] = {
-  {"fill", [](void** params) { fill(ARG(float*, 0), ARG(float, 1), ARG(int, 2)); }},
-  {"multiply", [](void** params) {
+  {"fill", "pfi", [](void** params) { fill(ARG(float*, 0), ARG(float, 1), ARG(int, 2)); }},
+  {"multiply", "pppi", [](void** params) {
     multiply(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
-  {"multiply_add", [](void** params) {
+  {"multiply_add", "pppi", [](void** params) {
     multiply_add(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
-  {"copy_blocks", [](void** params) {
+  {"copy_blocks", "piipiiiii", [](void** params) {
     copy_blocks(ARG(const float*, 0), ARG(int, 1), ARG(int, 2), ARG(float*, 3), ARG(int, 4),
         ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8)); }},
-  {"activation_forward", [](void** params) {
+  {"activation_forward", "ippi", [](void** params) {
     activation_forward(ARG(int, 0), ARG(const float*, 1), ARG(float*, 2), ARG(int, 3)); }},
-  {"activation_backward", [](void** params) {
+  {"activation_backward", "ippppi", [](void** params) {
     activation_backward(ARG(int, 0), ARG(const float*, 1), ARG(const float*, 2),
         ARG(const float*, 3), ARG(float*, 4), ARG(int, 5)); }},
-  {"sgd_update", [](void** params) {
+  {"sgd_update", "pppffifi", [](void** params) {
     sgd_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float, 3),
         ARG(float, 4), ARG(int, 5), ARG(float, 6), ARG(int, 7)); }},
-  {"adam_update", [](void** params) {
+  {"adam_update", "ppppffffddfii", [](void** params) {
     adam_update(ARG(float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
         ARG(float, 4), ARG(float, 5), ARG(float, 6), ARG(float, 7), ARG(double, 8),
         ARG(double, 9), ARG(float, 10), ARG(int, 11), ARG(int, 12)); }},
-  {"softmax_xent_sparse", [](void** params) {
+  {"softmax_xent_sparse", "ppppiif", [](void** params) {
     softmax_xent_sparse(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
         ARG(float*, 3), ARG(int, 4), ARG(int, 5), ARG(float, 6)); }},
-  {"softmax_xent_dense", [](void** params) {
+  {"softmax_xent_dense", "ppppiif", [](void** params) {
     softmax_xent_dense(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
         ARG(float*, 3), ARG(int, 4), ARG(int, 5), ARG(float, 6)); }},
-  {"xent_probabilities", [](void** params) {
+  {"xent_probabilities", "ppppif", [](void** params) {
     xent_probabilities(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2),
         ARG(float*, 3), ARG(int, 4), ARG(float, 5)); }},
-  {"pointwise_loss", [](void** params) {
+  {"pointwise_loss", "ppppiiff", [](void** params) {
     pointwise_loss(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
         ARG(int, 4), ARG(int, 5), ARG(float, 6), ARG(float, 7)); }},
-  {"squared_error", [](void** params) {
+  {"squared_error", "ppppif", [](void** params) {
     squared_error(ARG(const float*, 0), ARG(const float*, 1), ARG(float*, 2), ARG(float*, 3),
         ARG(int, 4), ARG(float, 5)); }},
-  {"argmax_rows", [](void** params) {
+  {"argmax_rows", "ppii", [](void** params) {
     argmax_rows(ARG(const float*, 0), ARG(float*, 1), ARG(int, 2), ARG(int, 3)); }},
-  {"count_correct", [](void** params) {
+  {"count_correct", "ppppii", [](void** params) {
     count_correct(ARG(const float*, 0), ARG(const float*, 1), ARG(const float*, 2),
         ARG(float*, 3), ARG(int, 4), ARG(int, 5)); }},
-  {"dropout_forward", [](void** params) {
+  {"dropout_forward", "pppfli", [](void** params) {
     dropout_forward(ARG(const float*, 0), ARG(float*, 1), ARG(float*, 2), ARG(float, 3),
         ARG(unsigned long long, 4), ARG(int, 5)); }},
-  {"pad_planes", [](void** params) {
+  {"pad_planes", "ppiiiiiiif", [](void** params) {
     pad_planes(ARG(const float*, 0), ARG(float*, 1), ARG(int, 2), ARG(int, 3), ARG(int, 4),
         ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8), ARG(float, 9)); }},
-  {"crop_planes", [](void** params) {
+  {"crop_planes", "ppiiiiiii", [](void** params) {
     crop_planes(ARG(const float*, 0), ARG(float*, 1), ARG(int, 2), ARG(int, 3), ARG(int, 4),
         ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8)); }},
 };
@@ -108,6 +109,14 @@ EXPORT int cuDeviceGetName(char* name, int len, int device) {
   if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
   strncpy(name, EMU_DEVICE_NAME, len);
   name[len - 1] = 0;
+  return CUDA_SUCCESS;
+}
+
+/* cuda.h #defines cuDeviceTotalMem as cuDeviceTotalMem_v2: that is the symbol callers bind. */
+EXPORT int cuDeviceTotalMem_v2(size_t* bytes, int device) {
+  if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
+  if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
+  *bytes = EMU_DEVICE_MEMORY;
   return CUDA_SUCCESS;
 }
 
@@ -163,6 +172,11 @@ EXPORT int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsign
     return CUDA_ERROR_INVALID_VALUE;
   }
   const Kernel* k = (const Kernel*) f;
+  /* A pointer argument outside device memory (a host pointer, a freed buffer) faults on a GPU. */
+  for (int i = 0; k->args[i] != 0; i++) {
+    void* p = *(void**) kernelParams[i];
+    if (k->args[i] == 'p' && p != NULL && !emu_on_device(p, 1)) return CUDA_ERROR_ILLEGAL_ADDRESS;
+  }
   gridDim = {gx, gy, gz};
   blockDim = {bx, by, bz};
   for (unsigned z = 0; z < gz; z++)
@@ -188,6 +202,7 @@ EXPORT int cuGetErrorName(int error, const char** name) {
     case CUDA_ERROR_INVALID_IMAGE: *name = "CUDA_ERROR_INVALID_IMAGE"; break;
     case CUDA_ERROR_INVALID_HANDLE: *name = "CUDA_ERROR_INVALID_HANDLE"; break;
     case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
+    case CUDA_ERROR_ILLEGAL_ADDRESS: *name = "CUDA_ERROR_ILLEGAL_ADDRESS"; break;
     default: *name = "CUDA_ERROR_UNKNOWN"; return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;

@@ -7,17 +7,57 @@
 #ifndef MARROW_CUDA_EMULATION_H
 #define MARROW_CUDA_EMULATION_H
 
+#include <dlfcn.h>
 #include <stddef.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Version numbers the emulation reports: CUDA 12.6, cuBLAS 12.6, cuDNN 9.6. */
+/* Version numbers the emulation reports: CUDA 12.6, cuBLAS 12.6, cuDNN 9.6 (the CUDA 13 flavour
+ * sets 13.0 on the compiler's command line). */
+#ifndef EMU_CUDA_VERSION
 #define EMU_CUDA_VERSION 12060
 #define EMU_CUBLAS_VERSION 120600
+#endif
 #define EMU_CUDNN_VERSION 90600
 
 /* Emulated device: one "GPU" of compute capability 8.0 with 16 GiB. */
 #define EMU_DEVICE_NAME "Marrow CUDA host emulation"
 #define EMU_DEVICE_MEMORY (16ULL << 30)
+#define EMU_CC_MAJOR 8
+#define EMU_CC_MINOR 0
+
+/* What sm_80 and newer do to FP32 operands when the math mode allows tensor ops: TF32 keeps 10 of
+ * the 23 mantissa bits, rounding to nearest (ties away from zero, as cvt.rna.tf32.f32). The
+ * emulation applies it wherever NVIDIA's libraries may, so a math mode that lets TF32 in by
+ * accident shows up as a ~1e-3 relative error in tests. */
+#define EMU_TENSOR_CORES (EMU_CC_MAJOR >= 8)
+
+static inline float emu_tf32(float v) {
+  union { float f; unsigned u; } b = {v};
+  if ((b.u & 0x7f800000u) == 0x7f800000u) return v; /* Inf and NaN stay */
+  b.u = (b.u + 0x1000u) & 0xffffe000u;
+  return b.f;
+}
+
+/* The emulated runtime's soname: the other libraries find its allocation registry through it. */
+#ifndef EMU_CUDART_SONAME
+#define EMU_CUDART_SONAME "libcudart.so.12"
+#endif
+
+/* Whether [p, p + bytes) lies inside one live cudaMalloc allocation. On a GPU, a host pointer
+ * handed to cuBLAS, cuDNN or a kernel faults; here the libraries ask the emulated runtime, which
+ * owns the registry, found by its soname once it is loaded. Without it (a library called alone)
+ * everything passes. */
+static inline int emu_on_device(const void* p, size_t bytes) {
+  static int (*inside)(const void*, size_t);
+  if (inside == NULL) {
+    void* runtime = dlopen(EMU_CUDART_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    if (runtime != NULL) {
+      inside = (int (*)(const void*, size_t)) dlsym(runtime, "marrow_emulation_on_device");
+    }
+    if (inside == NULL) return 1;
+  }
+  return inside(p, bytes);
+}
 
 #endif

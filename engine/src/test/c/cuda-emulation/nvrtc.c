@@ -1,4 +1,4 @@
-/* NVRTC (libnvrtc.so.12). The emulation cannot generate GPU code; it "compiles" exactly the
+/* NVRTC (libnvrtc.so.12, or .so.13 in the CUDA 13 flavour). The emulation cannot generate GPU code; it "compiles" exactly the
  * kernels.cu it was built with (embedded below) and refuses any other source, so a test can never
  * run kernels that differ from what the backend sends. */
 #include "emulation.h"
@@ -19,7 +19,11 @@ static const char PTX[] = "// marrow-emulated-ptx: the kernels of kernels.cu, ru
 
 typedef struct { char* source; const char* log; int compiled; } Program;
 
-EXPORT int nvrtcVersion(int* major, int* minor) { *major = 12; *minor = 6; return NVRTC_SUCCESS; }
+EXPORT int nvrtcVersion(int* major, int* minor) {
+  *major = EMU_CUDA_VERSION / 1000;
+  *minor = EMU_CUDA_VERSION % 1000 / 10;
+  return NVRTC_SUCCESS;
+}
 
 EXPORT int nvrtcCreateProgram(Program** prog, const char* src, const char* name, int numHeaders,
     const char* const* headers, const char* const* includeNames) {

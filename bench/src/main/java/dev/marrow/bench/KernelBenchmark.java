@@ -123,7 +123,7 @@ public class KernelBenchmark {
         Tensor[] t = channels;
         k.batchNormForwardTraining(
             128, 32, 28 * 28, a, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4], t[5], b);
-        k.batchNormBackward(128, 32, 28 * 28, a, c, t[0], t[4], t[5], d, t[6], t[7]);
+        k.batchNormBackward(128, 32, 28 * 28, a, c, t[0], t[4], t[5], 1e-3f, d, t[6], t[7]);
         return d;
       }
       case "softmax-xent" -> {

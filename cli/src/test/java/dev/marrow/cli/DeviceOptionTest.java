@@ -128,6 +128,7 @@ class DeviceOptionTest {
               "--no-plots",
               "--device",
               "cuda:0",
+              "--deterministic", // only deterministic cuDNN algorithms: same result, accepted
               "--out",
               cuda.toString());
       assertEquals(0, onCuda.code(), onCuda.err());

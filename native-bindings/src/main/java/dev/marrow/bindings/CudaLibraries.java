@@ -1,6 +1,8 @@
 package dev.marrow.bindings;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -71,11 +73,19 @@ public final class CudaLibraries {
     }
     for (NativeLibrary lib : ALL) {
       Path path = d.path(lib).orElseThrow();
-      try {
-        System.load(path.toString());
-      } catch (UnsatisfiedLinkError e) {
-        whyNot.accept(lib.displayName() + " at " + path + " did not load: " + e.getMessage());
-        return Optional.empty();
+      List<Path> files = new ArrayList<>(List.of(path));
+      if (lib == NativeLibrary.CUDNN) {
+        // libcudnn.so.9 opens its sub-libraries by soname at first use; loaded from its folder
+        // here, they are found even when that folder is not on the linker path.
+        files.addAll(LibraryLocator.cudnnSubLibraries(path));
+      }
+      for (Path file : files) {
+        try {
+          System.load(file.toString());
+        } catch (UnsatisfiedLinkError e) {
+          whyNot.accept(lib.displayName() + " at " + file + " did not load: " + e.getMessage());
+          return Optional.empty();
+        }
       }
     }
     loaded = new CudaLibraries(d, emulationSelected());

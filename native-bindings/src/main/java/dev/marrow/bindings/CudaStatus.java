@@ -3,12 +3,13 @@ package dev.marrow.bindings;
 import dev.marrow.bindings.cublas.cublas_h;
 import dev.marrow.bindings.cudart.cudart_h;
 import dev.marrow.bindings.cudnn.cudnn_h;
+import dev.marrow.bindings.nvrtc.nvrtc_h;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Turns the status codes of the CUDA runtime, cuBLAS and cuDNN into {@link CudaException}s named
- * and described by the library itself ({@code cudaGetErrorName/String}, {@code
- * cublasGetStatusName/String}, {@code cudnnGetErrorString}).
+ * Turns the status codes of the CUDA runtime, cuBLAS, cuDNN and NVRTC into {@link CudaException}s
+ * named and described by the library itself ({@code cudaGetErrorName/String}, {@code
+ * cublasGetStatusName/String}, {@code cudnnGetErrorString}, {@code nvrtcGetErrorString}).
  */
 public final class CudaStatus {
   private CudaStatus() {}
@@ -39,6 +40,14 @@ public final class CudaStatus {
   public static void cudnn(int status, String function) {
     if (status != cudnn_h.CUDNN_STATUS_SUCCESS()) {
       String text = text(cudnn_h.cudnnGetErrorString(status));
+      throw new CudaException(function, status, text, text);
+    }
+  }
+
+  /** Checks an NVRTC status (like cuDNN, one string per status). */
+  public static void nvrtc(int status, String function) {
+    if (status != nvrtc_h.NVRTC_SUCCESS()) {
+      String text = text(nvrtc_h.nvrtcGetErrorString(status));
       throw new CudaException(function, status, text, text);
     }
   }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -17,8 +18,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Finds native libraries without loading anything at class-load time. Search order: {@code
- * MARROW_CUDA_LIB}, {@code CUDA_HOME/lib64}, {@code LD_LIBRARY_PATH}, the ldconfig cache, then the
- * usual install folders. The answer is a {@link Diagnostic} that says, for each library, where it
+ * MARROW_CUDA_LIB}, {@code CUDA_HOME/lib64}, {@code LD_LIBRARY_PATH}, the ldconfig cache, the usual
+ * install folders, then the folders NVIDIA's Python wheels install into ({@code
+ * site-packages/nvidia/*}{@code /lib} of the active virtualenv or conda environment, the user's and
+ * the system's Python). The answer is a {@link Diagnostic} that says, for each library, where it
  * was found or every place that was searched.
  */
 public final class LibraryLocator {
@@ -31,6 +34,21 @@ public final class LibraryLocator {
           "/usr/lib64",
           "/usr/lib",
           "/opt/cuda/lib64");
+
+  /** cuDNN 9's sub-libraries, in an order where each one's dependencies come before it. */
+  private static final List<String> CUDNN_SUB_LIBRARIES =
+      List.of(
+          "libcudnn_graph.so.9",
+          "libcudnn_engines_runtime_compiled.so.9",
+          "libcudnn_engines_precompiled.so.9",
+          "libcudnn_heuristic.so.9",
+          "libcudnn_ops.so.9",
+          "libcudnn_cnn.so.9",
+          "libcudnn_adv.so.9");
+
+  /** Where Python keeps packages, below an environment's or the system's prefix. */
+  private static final List<String> PYTHON_PREFIXES =
+      List.of("/usr/local/lib", "/usr/lib", "/usr/lib64", "/opt/conda/lib");
 
   private final Map<String, String> env;
   private final boolean useLdconfig;
@@ -67,11 +85,41 @@ public final class LibraryLocator {
 
     @Override
     public String toString() {
-      return String.format(
-          "%-18s %s",
-          library.displayName() + ":",
-          found() ? path : "not found (" + String.join(", ", library.sonames()) + ")");
+      String where =
+          found() ? path.toString() : "not found (" + String.join(", ", library.sonames()) + ")";
+      if (found() && library == NativeLibrary.CUDNN) {
+        where += subLibrariesNote(path);
+      }
+      return String.format("%-18s %s", library.displayName() + ":", where);
     }
+  }
+
+  /** " (+ graph, ops, cnn beside it)", or a warning when libcudnn.so.9 stands alone. */
+  private static String subLibrariesNote(Path libcudnn) {
+    List<String> names = new ArrayList<>();
+    for (Path p : cudnnSubLibraries(libcudnn)) {
+      names.add(p.getFileName().toString().replace("libcudnn_", "").replace(".so.9", ""));
+    }
+    return names.isEmpty()
+        ? " (no sub-libraries beside it: cuDNN will look for them on the linker path)"
+        : " (+ " + String.join(", ", names) + " beside it)";
+  }
+
+  /**
+   * The cuDNN 9 sub-libraries ({@code libcudnn_graph/ops/cnn/engines_*.so.9}) in the folder of
+   * {@code libcudnn}, in load order. libcudnn.so.9 opens them by soname at first use, which finds
+   * them only on the linker path, or already loaded: the backend loads them from here first.
+   */
+  public static List<Path> cudnnSubLibraries(Path libcudnn) {
+    Path folder = libcudnn.toAbsolutePath().getParent();
+    List<Path> found = new ArrayList<>();
+    for (String name : CUDNN_SUB_LIBRARIES) {
+      Path p = folder.resolve(name);
+      if (Files.exists(p)) {
+        found.add(p);
+      }
+    }
+    return found;
   }
 
   /** The findings for several libraries, printable as the diagnostic users see. */
@@ -162,6 +210,7 @@ public final class LibraryLocator {
       folders.addAll(ldconfigFolders());
     }
     USUAL_FOLDERS.forEach(f -> folders.add(Path.of(f)));
+    folders.addAll(pythonWheelFolders());
     List<Path> existing = new ArrayList<>();
     for (Path p : folders) {
       if (Files.isDirectory(p)) {
@@ -171,7 +220,67 @@ public final class LibraryLocator {
     return existing;
   }
 
-  private static void addPathList(LinkedHashSet<Path> folders, String list) {
+  /**
+   * {@code nvidia/*}{@code /lib} in every site-packages the environment points at: pip's {@code
+   * nvidia-cudnn-cu12}, {@code nvidia-cublas-cu12}, … (and the cu13 wheels' {@code
+   * nvidia/cu13/lib}) put their libraries there, with no entry in the ldconfig cache.
+   */
+  List<Path> pythonWheelFolders() {
+    List<Path> sitePackages = new ArrayList<>();
+    addPathList(sitePackages, env.get("PYTHONPATH"));
+    for (String prefix : List.of("VIRTUAL_ENV", "CONDA_PREFIX")) {
+      String p = env.get(prefix);
+      if (p != null && !p.isBlank()) {
+        sitePackages.addAll(pythonPackageFolders(Path.of(p, "lib")));
+      }
+    }
+    String home = env.get("HOME");
+    if (home != null && !home.isBlank()) {
+      sitePackages.addAll(pythonPackageFolders(Path.of(home, ".local", "lib")));
+    }
+    if (useLdconfig) { // the system's Python only for the real search, not for tests' locators
+      PYTHON_PREFIXES.forEach(p -> sitePackages.addAll(pythonPackageFolders(Path.of(p))));
+      sitePackages.add(Path.of("/usr/lib/python3/dist-packages"));
+    }
+    List<Path> folders = new ArrayList<>();
+    for (Path site : sitePackages) {
+      folders.addAll(sortedChildren(site.resolve("nvidia"), "lib"));
+    }
+    return folders;
+  }
+
+  // lib/python3.*/{site,dist}-packages below a prefix's lib folder.
+  private static List<Path> pythonPackageFolders(Path lib) {
+    List<Path> out = new ArrayList<>();
+    try (var pythons = Files.newDirectoryStream(lib, "python3*")) {
+      for (Path python : pythons) {
+        out.add(python.resolve("site-packages"));
+        out.add(python.resolve("dist-packages"));
+      }
+    } catch (IOException | RuntimeException e) {
+      // no such folder: nothing to search there
+    }
+    out.sort(null);
+    return out;
+  }
+
+  // folder/*/child, sorted, for the child folders that exist.
+  private static List<Path> sortedChildren(Path folder, String child) {
+    List<Path> out = new ArrayList<>();
+    try (var children = Files.newDirectoryStream(folder)) {
+      for (Path c : children) {
+        if (Files.isDirectory(c.resolve(child))) {
+          out.add(c.resolve(child));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // no such folder
+    }
+    out.sort(null);
+    return out;
+  }
+
+  private static void addPathList(Collection<Path> folders, String list) {
     if (list == null) {
       return;
     }

@@ -132,8 +132,9 @@ public interface Backend extends AutoCloseable {
   void poolForward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y);
 
   /**
-   * dx (overwritten) from dy. Max pooling routes each output's gradient to the first maximum of its
-   * window in x (row-major order), as PyTorch and cuDNN do.
+   * dx (overwritten) from dy. Max pooling routes each output's gradient to one maximum of its
+   * window in x: the CPU backends take the first in row-major order, as PyTorch's CPU kernels do;
+   * which of several equal maxima cuDNN picks is not documented.
    */
   void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor y, Tensor dy, Tensor dx);
 
@@ -172,7 +173,11 @@ public interface Backend extends AutoCloseable {
       float epsilon,
       Tensor y);
 
-  /** Gradients of input (overwritten), gamma and beta (overwritten) of training-mode batch norm. */
+  /**
+   * Gradients of input (overwritten), gamma and beta (overwritten) of training-mode batch norm,
+   * from the statistics the forward saved; epsilon is the forward's (cuDNN asks for the same value
+   * in both directions).
+   */
   void batchNormBackward(
       int n,
       int c,
@@ -182,6 +187,7 @@ public interface Backend extends AutoCloseable {
       Tensor gamma,
       Tensor savedMean,
       Tensor savedInvStd,
+      float epsilon,
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta);

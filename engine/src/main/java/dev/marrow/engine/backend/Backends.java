@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
  *
  * The system property {@code -Dmarrow.device=...} overrides whatever the caller asked for, so a
  * deployed application can be moved to another device without a code change; {@code
- * -Dmarrow.strictDevice=true} makes every open strict. Each distinct choice is logged once, at
- * INFO, through {@link System.Logger} ({@code dev.marrow.engine.backend}).
+ * -Dmarrow.strictDevice=true} makes every open strict, {@code -Dmarrow.deterministic=true} every
+ * open deterministic. Each distinct choice is logged once, at INFO, through {@link System.Logger}
+ * ({@code dev.marrow.engine.backend}).
  */
 public final class Backends {
   /** System property that overrides the device every caller asks for. */
@@ -36,31 +37,49 @@ public final class Backends {
   /** System property that makes every open strict. */
   public static final String STRICT_PROPERTY = "marrow.strictDevice";
 
+  /** System property that makes every open deterministic. */
+  public static final String DETERMINISTIC_PROPERTY = "marrow.deterministic";
+
   private static final Pattern CUDA = Pattern.compile("cuda(?::(\\d{1,9}))?");
   private static final System.Logger LOG = System.getLogger(Backends.class.getPackageName());
   private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
 
   private Backends() {}
 
-  /** How to open: CPU threads and whether {@code auto} may fall back to the CPU. */
-  public record Options(int threads, boolean strict) {
+  /**
+   * How to open: CPU threads, whether {@code auto} may fall back to the CPU, and whether the GPU
+   * may only run deterministic algorithms (cuDNN's fastest backward convolutions accumulate with
+   * atomics, in an order that changes from run to run; the CPU backend is deterministic anyway).
+   */
+  public record Options(int threads, boolean strict, boolean deterministic) {
     public Options {
       if (threads < 1) {
         throw new IllegalArgumentException("threads must be >= 1, got " + threads);
       }
     }
 
-    /** Every processor, not strict (unless {@code -Dmarrow.strictDevice=true}). */
+    public Options(int threads, boolean strict) {
+      this(threads, strict, false);
+    }
+
+    /**
+     * Every processor, not strict, not deterministic (unless {@code -Dmarrow.strictDevice=true},
+     * {@code -Dmarrow.deterministic=true}).
+     */
     public static Options defaults() {
-      return new Options(Runtime.getRuntime().availableProcessors(), false);
+      return new Options(Runtime.getRuntime().availableProcessors(), false, false);
     }
 
     public Options threads(int threads) {
-      return new Options(threads, strict);
+      return new Options(threads, strict, deterministic);
     }
 
     public Options strict(boolean strict) {
-      return new Options(threads, strict);
+      return new Options(threads, strict, deterministic);
+    }
+
+    public Options deterministic(boolean deterministic) {
+      return new Options(threads, strict, deterministic);
     }
   }
 
@@ -90,7 +109,8 @@ public final class Backends {
     String asked = override.isEmpty() ? device : override;
     String source = override.isEmpty() ? "" : " (from -D" + DEVICE_PROPERTY + ")";
     boolean strict = options.strict() || Boolean.getBoolean(STRICT_PROPERTY);
-    Selection s = select(parse(asked, source), source, options.threads(), strict);
+    boolean deterministic = options.deterministic() || Boolean.getBoolean(DETERMINISTIC_PROPERTY);
+    Selection s = select(parse(asked, source), source, options.threads(), strict, deterministic);
     if (LOGGED.add(s.device() + "|" + s.reason())) {
       LOG.log(System.Logger.Level.INFO, "Marrow backend {0}: {1}", s.device(), s.reason());
     }
@@ -114,13 +134,14 @@ public final class Backends {
     return "cuda:" + (m.group(1) == null ? 0 : Integer.parseInt(m.group(1)));
   }
 
-  private static Selection select(String device, String source, int threads, boolean strict) {
+  private static Selection select(
+      String device, String source, int threads, boolean strict, boolean deterministic) {
     if (device.equals("cpu")) {
       return new Selection(new CpuBackend(threads), "cpu", "cpu asked for" + source, false);
     }
     int ordinal = device.equals("auto") ? 0 : Integer.parseInt(device.substring(5));
     StringBuilder why = new StringBuilder();
-    Optional<CudaBackend> cuda = openCuda(ordinal, why);
+    Optional<CudaBackend> cuda = openCuda(ordinal, deterministic, why);
     if (cuda.isPresent()) {
       String reason =
           device.equals("auto")
@@ -143,9 +164,10 @@ public final class Backends {
     return new Selection(new CpuBackend(threads), "cpu", reason + source, true);
   }
 
-  private static Optional<CudaBackend> openCuda(int ordinal, StringBuilder why) {
+  private static Optional<CudaBackend> openCuda(
+      int ordinal, boolean deterministic, StringBuilder why) {
     try {
-      return CudaBackend.open(ordinal, why::append);
+      return CudaBackend.open(ordinal, deterministic, why::append);
     } catch (RuntimeException | LinkageError e) { // a broken install: say so, don't crash
       why.append("CUDA failed to start: ").append(e.getMessage());
       return Optional.empty();

@@ -136,6 +136,7 @@ public final class BatchNormalization extends Layer {
             gamma.value(),
             savedMean,
             savedInvStd,
+            epsilon,
             dxOrScratch,
             gamma.grad(),
             beta.grad());

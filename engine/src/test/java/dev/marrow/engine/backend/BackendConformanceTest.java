@@ -467,7 +467,9 @@ class BackendConformanceTest {
       for (PoolMode mode : PoolMode.values()) {
         String what = " " + mode + " " + g;
         Tensor x = random(r, g.n() * g.inputPlaneSize());
-        if (mode == PoolMode.MAX && s[0] > 1) { // ties, as after a ReLU: the first maximum wins
+        // Ties, as after a ReLU: the CPU routes the gradient to the first maximum, like the
+        // reference. cuDNN does not document which of equal maxima it picks, so not on CUDA.
+        if (mode == PoolMode.MAX && s[0] > 1 && !TestBackends.isCuda(b)) {
           for (int i = 0; i < x.size(); i++) {
             x.array()[i] = Math.max(0, Math.round(x.array()[i] * 2)) / 2f;
           }
@@ -511,8 +513,8 @@ class BackendConformanceTest {
           dg = Tensor.zeros(c),
           dbe = Tensor.zeros(c),
           db = Tensor.zeros(c);
-      REF.batchNormBackward(n, c, spatial, x, dy, gamma, me, ise, dxe, dge, dbe);
-      b.batchNormBackward(n, c, spatial, x, dy, gamma, m, is, dx, dg, db);
+      REF.batchNormBackward(n, c, spatial, x, dy, gamma, me, ise, 1e-3f, dxe, dge, dbe);
+      b.batchNormBackward(n, c, spatial, x, dy, gamma, m, is, 1e-3f, dx, dg, db);
       assertClose(dxe, dx, 1e-3, 1e-5, "bn backward dx" + what);
       assertClose(dge, dg, 1e-4, 1e-4, "bn backward dgamma" + what);
       assertClose(dbe, db, 1e-4, 1e-4, "bn backward dbeta" + what);

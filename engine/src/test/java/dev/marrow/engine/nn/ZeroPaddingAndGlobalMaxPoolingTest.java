@@ -128,7 +128,9 @@ class ZeroPaddingAndGlobalMaxPoolingTest {
       int n = s[0], c = s[1], plane = s[2] * s[3];
       String what = "GlobalMaxPooling2D " + Arrays.toString(s);
       Tensor x = random(r, n, c, s[2], s[3]), dy = random(r, n, c);
-      for (int i = 0; i < x.size(); i++) { // ties, as after a ReLU: the first maximum wins
+      // Ties, as after a ReLU: the first maximum wins on the CPU. cuDNN does not document which of
+      // equal maxima it picks, so CUDA gets distinct values.
+      for (int i = 0; i < x.size() && !TestBackends.isCuda(b); i++) {
         x.set(i, Math.max(0, Math.round(x.get(i) * 2)) / 2f);
       }
       Tensor y = Tensor.zeros(n, c), dx = Tensor.zeros(n, c, s[2], s[3]);

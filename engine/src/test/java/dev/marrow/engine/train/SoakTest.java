@@ -1,5 +1,6 @@
 package dev.marrow.engine.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -159,10 +160,13 @@ class SoakTest {
     }
     long rssBefore = residentKiB();
     long[] nativeBefore = nativeMemoryKiB();
+    long deviceBefore = CudaBackend.deviceMemoryInUse(0);
     int cycles = Integer.parseInt(System.getenv().getOrDefault("MARROW_SOAK_CYCLES", "300")) / 3;
     for (int i = 0; i < cycles; i++) {
       assertTrue(cycle.call() > 0, "the backend held device buffers while open");
     }
+    assertEquals(
+        deviceBefore, CudaBackend.deviceMemoryInUse(0), "device bytes in use (cudaMemGetInfo)");
     retainedHeap();
     long rssAfter = residentKiB();
     long[] nativeAfter = nativeMemoryKiB();

@@ -401,67 +401,6 @@ public class cudart_h extends cudart_h$shared {
         }
     }
 
-    private static class cudaGetDeviceProperties_v2 {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            cudart_h.C_INT,
-            cudart_h.C_POINTER,
-            cudart_h.C_INT
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("cudaGetDeviceProperties_v2").orElseThrow();
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
-     * }
-     */
-    public static FunctionDescriptor cudaGetDeviceProperties_v2$descriptor() {
-        return cudaGetDeviceProperties_v2.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
-     * }
-     */
-    public static MethodHandle cudaGetDeviceProperties_v2$handle() {
-        return cudaGetDeviceProperties_v2.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
-     * }
-     */
-    public static MemorySegment cudaGetDeviceProperties_v2$address() {
-        return cudaGetDeviceProperties_v2.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
-     * }
-     */
-    public static int cudaGetDeviceProperties_v2(MemorySegment prop, int device) {
-        var mh$ = cudaGetDeviceProperties_v2.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("cudaGetDeviceProperties_v2", prop, device);
-            }
-            return (int)mh$.invokeExact(prop, device);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
     private static class cudaDeviceGetAttribute {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             cudart_h.C_INT,

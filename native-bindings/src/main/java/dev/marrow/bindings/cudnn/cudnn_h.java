@@ -349,14 +349,23 @@ public class cudnn_h extends cudnn_h$shared {
     public static int CUDNN_DEFAULT_MATH() {
         return CUDNN_DEFAULT_MATH;
     }
-    private static final int CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = (int)2L;
+    private static final int CUDNN_TENSOR_OP_MATH = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2
+     * enum <anonymous>.CUDNN_TENSOR_OP_MATH = 1
      * }
      */
-    public static int CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION() {
-        return CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    public static int CUDNN_TENSOR_OP_MATH() {
+        return CUDNN_TENSOR_OP_MATH;
+    }
+    private static final int CUDNN_FMA_MATH = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_FMA_MATH = 3
+     * }
+     */
+    public static int CUDNN_FMA_MATH() {
+        return CUDNN_FMA_MATH;
     }
     private static final int CUDNN_NOT_PROPAGATE_NAN = (int)0L;
     /**
@@ -420,6 +429,15 @@ public class cudnn_h extends cudnn_h$shared {
      */
     public static int CUDNN_CROSS_CORRELATION() {
         return CUDNN_CROSS_CORRELATION;
+    }
+    private static final int CUDNN_DETERMINISTIC = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.CUDNN_DETERMINISTIC = 1
+     * }
+     */
+    public static int CUDNN_DETERMINISTIC() {
+        return CUDNN_DETERMINISTIC;
     }
 
     private static class cudnnCreateTensorDescriptor {

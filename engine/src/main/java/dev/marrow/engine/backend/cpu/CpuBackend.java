@@ -203,6 +203,7 @@ public final class CpuBackend implements Backend {
       Tensor gamma,
       Tensor savedMean,
       Tensor savedInvStd,
+      float epsilon,
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta) {

@@ -5,13 +5,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** A cudaMalloc'd float buffer owned by one {@link CudaBackend}, which frees it at the latest. */
+/** A cudaMalloc'd float buffer owned by one {@link CudaDevice}, which frees it at the latest. */
 final class CudaBuffer implements DeviceBuffer {
-  private final CudaBackend owner;
+  private final CudaDevice owner;
   private final int floats;
   private MemorySegment address;
 
-  CudaBuffer(CudaBackend owner, int floats) {
+  CudaBuffer(CudaDevice owner, int floats) {
     this.owner = owner;
     this.floats = floats;
     this.address = CudaRuntime.malloc(4L * floats);

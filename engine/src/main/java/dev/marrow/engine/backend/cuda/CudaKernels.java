@@ -10,10 +10,15 @@ import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
+import dev.marrow.bindings.CudaException;
+import dev.marrow.bindings.CudaStatus;
+import dev.marrow.bindings.nvrtc.nvrtc_h;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,14 +31,17 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
-import jcuda.nvrtc.JNvrtc;
-import jcuda.nvrtc.nvrtcProgram;
 
 /**
- * The fused kernels of {@code kernels.cu}, compiled once per backend by NVRTC (through JCuda) for
- * the device's compute capability and launched through the driver API on the device's primary
- * context — the one the runtime API, cuBLAS and cuDNN use too, on the same default stream, so all
- * work is ordered without events.
+ * The fused kernels of {@code kernels.cu}, compiled once per backend by NVRTC for the device's
+ * compute capability and launched through the driver API on the device's primary context — the one
+ * the runtime API, cuBLAS and cuDNN use too, on the same default stream, so all work is ordered
+ * without events.
+ *
+ * <p>NVRTC is called through the jextract bindings, so it works with whichever {@code
+ * libnvrtc.so.N} the locator loaded (CUDA 13 machines have only {@code .so.13}); JCuda's NVRTC
+ * binding is linked against {@code libnvrtc.so.12}. The driver API ({@code libcuda.so.1} on CUDA 12
+ * and 13) stays on JCuda.
  */
 final class CudaKernels implements AutoCloseable {
   static final String SOURCE_RESOURCE = "kernels.cu";
@@ -46,7 +54,6 @@ final class CudaKernels implements AutoCloseable {
 
   CudaKernels(int ordinal, int major, int minor) {
     JCudaDriver.setExceptionsEnabled(true);
-    JNvrtc.setExceptionsEnabled(true);
     cuInit(0);
     cuDeviceGet(device, ordinal);
     cuDevicePrimaryCtxRetain(context, device);
@@ -67,30 +74,55 @@ final class CudaKernels implements AutoCloseable {
     }
   }
 
+  /** PTX for {@code source}, or an exception carrying NVRTC's log. */
   private static String compile(String source, String architecture) {
-    nvrtcProgram program = new nvrtcProgram();
-    JNvrtc.nvrtcCreateProgram(program, source, SOURCE_RESOURCE, 0, null, null);
-    try {
-      JNvrtc.nvrtcCompileProgram(program, 1, new String[] {architecture});
-      String[] ptx = new String[1];
-      JNvrtc.nvrtcGetPTX(program, ptx);
-      return ptx[0];
-    } catch (jcuda.CudaException e) {
-      String[] log = new String[1];
-      JNvrtc.nvrtcGetProgramLog(program, log);
-      throw new IllegalStateException(
-          "NVRTC could not compile "
-              + SOURCE_RESOURCE
-              + " for "
-              + architecture
-              + ": "
-              + e.getMessage()
-              + "\n"
-              + log[0],
-          e);
-    } finally {
-      JNvrtc.nvrtcDestroyProgram(program);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
+      CudaStatus.nvrtc(
+          nvrtc_h.nvrtcCreateProgram(
+              slot,
+              arena.allocateFrom(source),
+              arena.allocateFrom(SOURCE_RESOURCE),
+              0,
+              MemorySegment.NULL,
+              MemorySegment.NULL),
+          "nvrtcCreateProgram");
+      MemorySegment program = slot.get(ValueLayout.ADDRESS, 0);
+      try {
+        MemorySegment options = arena.allocate(ValueLayout.ADDRESS);
+        options.set(ValueLayout.ADDRESS, 0, arena.allocateFrom(architecture));
+        try {
+          CudaStatus.nvrtc(nvrtc_h.nvrtcCompileProgram(program, 1, options), "nvrtcCompileProgram");
+        } catch (CudaException e) {
+          throw new IllegalStateException(
+              "NVRTC could not compile "
+                  + SOURCE_RESOURCE
+                  + " for "
+                  + architecture
+                  + ": "
+                  + e.getMessage()
+                  + "\n"
+                  + log(arena, program),
+              e);
+        }
+        MemorySegment size = arena.allocate(ValueLayout.JAVA_LONG);
+        CudaStatus.nvrtc(nvrtc_h.nvrtcGetPTXSize(program, size), "nvrtcGetPTXSize");
+        MemorySegment ptx = arena.allocate(size.get(ValueLayout.JAVA_LONG, 0) + 1);
+        CudaStatus.nvrtc(nvrtc_h.nvrtcGetPTX(program, ptx), "nvrtcGetPTX");
+        return ptx.getString(0);
+      } finally {
+        slot.set(ValueLayout.ADDRESS, 0, program);
+        CudaStatus.nvrtc(nvrtc_h.nvrtcDestroyProgram(slot), "nvrtcDestroyProgram");
+      }
     }
+  }
+
+  private static String log(Arena arena, MemorySegment program) {
+    MemorySegment size = arena.allocate(ValueLayout.JAVA_LONG);
+    CudaStatus.nvrtc(nvrtc_h.nvrtcGetProgramLogSize(program, size), "nvrtcGetProgramLogSize");
+    MemorySegment log = arena.allocate(size.get(ValueLayout.JAVA_LONG, 0) + 1);
+    CudaStatus.nvrtc(nvrtc_h.nvrtcGetProgramLog(program, log), "nvrtcGetProgramLog");
+    return log.getString(0);
   }
 
   /** Makes the primary context current on the calling thread. */

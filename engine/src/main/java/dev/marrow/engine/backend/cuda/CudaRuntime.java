@@ -2,11 +2,13 @@ package dev.marrow.engine.backend.cuda;
 
 import static dev.marrow.bindings.CudaStatus.runtime;
 
-import dev.marrow.bindings.cudart.cudaDeviceProp;
 import dev.marrow.bindings.cudart.cudart_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
 
 /**
  * The CUDA runtime calls Marrow makes, over the jextract bindings, each checked. Memory copies take
@@ -40,17 +42,31 @@ final class CudaRuntime {
     }
   }
 
+  /**
+   * Name and memory from the driver API, the rest from cudaDeviceGetAttribute: never from {@code
+   * cudaDeviceProp}, whose layout changed between CUDA 12 and 13 while the bindings know one.
+   */
   static DeviceInfo deviceInfo(int ordinal) {
+    JCudaDriver.setExceptionsEnabled(true);
+    JCudaDriver.cuInit(0);
+    CUdevice device = new CUdevice();
+    JCudaDriver.cuDeviceGet(device, ordinal);
+    byte[] name = new byte[256];
+    JCudaDriver.cuDeviceGetName(name, name.length, device);
+    long[] totalMemory = new long[1];
+    JCudaDriver.cuDeviceTotalMem(totalMemory, device);
+    int length = 0;
+    while (length < name.length && name[length] != 0) {
+      length++;
+    }
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment prop = cudaDeviceProp.allocate(arena);
-      runtime(cudart_h.cudaGetDeviceProperties_v2(prop, ordinal), "cudaGetDeviceProperties_v2");
       return new DeviceInfo(
           ordinal,
-          cudaDeviceProp.name(prop).getString(0),
+          new String(name, 0, length, StandardCharsets.UTF_8),
           attribute(arena, cudart_h.cudaDevAttrComputeCapabilityMajor(), ordinal),
           attribute(arena, cudart_h.cudaDevAttrComputeCapabilityMinor(), ordinal),
           attribute(arena, cudart_h.cudaDevAttrMultiProcessorCount(), ordinal),
-          cudaDeviceProp.totalGlobalMem(prop));
+          totalMemory[0]);
     }
   }
 
@@ -76,6 +92,16 @@ final class CudaRuntime {
           + drv / 1000
           + "."
           + drv % 1000 / 10;
+    }
+  }
+
+  /** Device memory in use on the current device, all processes together (total − free). */
+  static long memoryInUse() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+      MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+      runtime(cudart_h.cudaMemGetInfo(free, total), "cudaMemGetInfo");
+      return total.get(ValueLayout.JAVA_LONG, 0) - free.get(ValueLayout.JAVA_LONG, 0);
     }
   }
 

@@ -15,11 +15,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The cuDNN handle and every descriptor the backend has needed, created once per shape and
  * destroyed with the handle. Convolutions also cache their algorithm choices (cuDNN's own {@code
- * _v7} heuristics ranking) and workspace sizes.
+ * _v7} heuristics ranking, deterministic algorithms only in deterministic mode) and workspace
+ * sizes. Pooling and activations propagate NaN, as the CPU backend does.
  */
 final class Cudnn implements AutoCloseable {
   final MemorySegment handle;
@@ -42,7 +45,15 @@ final class Cudnn implements AutoCloseable {
       int backwardFilterAlgo,
       long workspaceBytes) {}
 
-  Cudnn() {
+  /** Whether convolutions may use TF32 tensor cores (opt-in). */
+  private final boolean tf32;
+
+  /** Whether only algorithms that cuDNN reports deterministic may run. */
+  private final boolean deterministic;
+
+  Cudnn(boolean tf32, boolean deterministic) {
+    this.tf32 = tf32;
+    this.deterministic = deterministic;
     MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
     cudnn(cudnn_h.cudnnCreate(slot), "cudnnCreate");
     handle = slot.get(ValueLayout.ADDRESS, 0);
@@ -111,13 +122,12 @@ final class Cudnn implements AutoCloseable {
             cudnn_h.CUDNN_CROSS_CORRELATION(),
             cudnn_h.CUDNN_DATA_FLOAT()),
         "cudnnSetConvolution2dDescriptor");
-    // FP32 stays FP32 unless the user opts into tensor-op math (TF32).
+    // FP32 stays FP32: CUDNN_DEFAULT_MATH lets cuDNN run FP32 convolutions in TF32 on sm_80 and
+    // newer, so FMA math it is unless the user opts into TF32, which TENSOR_OP_MATH allows (the
+    // ALLOW_CONVERSION variant would also allow FP16 down-conversion).
     cudnn(
         cudnn_h.cudnnSetConvolutionMathType(
-            conv,
-            Boolean.getBoolean("marrow.cuda.tf32")
-                ? cudnn_h.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION()
-                : cudnn_h.CUDNN_DEFAULT_MATH()),
+            conv, tf32 ? cudnn_h.CUDNN_TENSOR_OP_MATH() : cudnn_h.CUDNN_FMA_MATH()),
         "cudnnSetConvolutionMathType");
     try (Arena a = Arena.ofConfined()) {
       MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
@@ -136,6 +146,7 @@ final class Cudnn implements AutoCloseable {
               workspaceLimit,
               cudnnConvolutionFwdAlgoPerfStruct::status,
               cudnnConvolutionFwdAlgoPerfStruct::memory,
+              cudnnConvolutionFwdAlgoPerfStruct::determinism,
               cudnnConvolutionFwdAlgoPerfStruct::algo);
       cudnn(
           cudnn_h.cudnnGetConvolutionForwardWorkspaceSize(handle, x, w, conv, y, fa, size),
@@ -155,6 +166,7 @@ final class Cudnn implements AutoCloseable {
               workspaceLimit,
               cudnnConvolutionBwdDataAlgoPerfStruct::status,
               cudnnConvolutionBwdDataAlgoPerfStruct::memory,
+              cudnnConvolutionBwdDataAlgoPerfStruct::determinism,
               cudnnConvolutionBwdDataAlgoPerfStruct::algo);
       cudnn(
           cudnn_h.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w, y, conv, x, da, size),
@@ -175,6 +187,7 @@ final class Cudnn implements AutoCloseable {
               workspaceLimit,
               cudnnConvolutionBwdFilterAlgoPerfStruct::status,
               cudnnConvolutionBwdFilterAlgoPerfStruct::memory,
+              cudnnConvolutionBwdFilterAlgoPerfStruct::determinism,
               cudnnConvolutionBwdFilterAlgoPerfStruct::algo);
       cudnn(
           cudnn_h.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, x, y, conv, w, wa, size),
@@ -187,25 +200,33 @@ final class Cudnn implements AutoCloseable {
     }
   }
 
-  /** The first algorithm in cuDNN's ranking that succeeded and fits the workspace limit. */
-  private static int pick(
+  /**
+   * The first algorithm in cuDNN's ranking that succeeded, fits the workspace limit and, in
+   * deterministic mode, is one cuDNN reports deterministic (some backward algorithms accumulate
+   * with atomics, in an order that changes from run to run).
+   */
+  private int pick(
       MemorySegment results,
       MemorySegment count,
       long stride,
       long workspaceLimit,
-      java.util.function.ToIntFunction<MemorySegment> status,
-      java.util.function.ToLongFunction<MemorySegment> memory,
-      java.util.function.ToIntFunction<MemorySegment> algo) {
+      ToIntFunction<MemorySegment> status,
+      ToLongFunction<MemorySegment> memory,
+      ToIntFunction<MemorySegment> determinism,
+      ToIntFunction<MemorySegment> algo) {
     int n = count.get(ValueLayout.JAVA_INT, 0);
     for (int i = 0; i < n; i++) {
       MemorySegment r = results.asSlice(i * stride, stride);
       if (status.applyAsInt(r) == cudnn_h.CUDNN_STATUS_SUCCESS()
-          && memory.applyAsLong(r) <= workspaceLimit) {
+          && memory.applyAsLong(r) <= workspaceLimit
+          && (!deterministic || determinism.applyAsInt(r) == cudnn_h.CUDNN_DETERMINISTIC())) {
         return algo.applyAsInt(r);
       }
     }
     throw new IllegalStateException(
-        "cuDNN offered no convolution algorithm that fits "
+        "cuDNN offered no "
+            + (deterministic ? "deterministic " : "")
+            + "convolution algorithm that fits "
             + workspaceLimit
             + " bytes of workspace ("
             + n
@@ -238,7 +259,7 @@ final class Cudnn implements AutoCloseable {
               cudnn_h.cudnnSetPooling2dDescriptor(
                   d,
                   cudnnMode,
-                  cudnn_h.CUDNN_NOT_PROPAGATE_NAN(),
+                  cudnn_h.CUDNN_PROPAGATE_NAN(), // a NaN in a window is its maximum, as on the CPU
                   g.kh(),
                   g.kw(),
                   g.padTop(),
@@ -261,24 +282,13 @@ final class Cudnn implements AutoCloseable {
                   "cudnnCreateActivationDescriptor");
           cudnn(
               cudnn_h.cudnnSetActivationDescriptor(
-                  d, cudnnMode, cudnn_h.CUDNN_NOT_PROPAGATE_NAN(), 0.0),
+                  d,
+                  cudnnMode,
+                  cudnn_h.CUDNN_PROPAGATE_NAN(),
+                  0.0), // relu(NaN) = NaN, as on the CPU
               "cudnnSetActivationDescriptor");
           return d;
         });
-  }
-
-  /**
-   * True when cuDNN's symmetric padding (top = bottom, left = right) gives the geometry's output
-   * size. The Backend also allows TensorFlow's asymmetric 'same' padding and PyTorch-style
-   * geometries whose last rows are dropped; the backend pads those explicitly.
-   */
-  static boolean symmetric(ConvGeometry g) {
-    return ConvGeometry.outputSize(
-                g.h(), g.kh(), g.strideH(), g.padTop(), g.padTop(), g.dilationH())
-            == g.outH()
-        && ConvGeometry.outputSize(
-                g.w(), g.kw(), g.strideW(), g.padLeft(), g.padLeft(), g.dilationW())
-            == g.outW();
   }
 
   private interface Creator {

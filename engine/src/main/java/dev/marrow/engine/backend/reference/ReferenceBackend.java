@@ -154,6 +154,7 @@ public final class ReferenceBackend implements Backend {
       Tensor gamma,
       Tensor savedMean,
       Tensor savedInvStd,
+      float epsilon,
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta) {

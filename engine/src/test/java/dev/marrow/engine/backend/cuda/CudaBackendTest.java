@@ -11,7 +11,9 @@ import dev.marrow.Losses;
 import dev.marrow.Model;
 import dev.marrow.Optimizers;
 import dev.marrow.bindings.CudaException;
+import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.bindings.CudaStatus;
+import dev.marrow.bindings.NativeLibrary;
 import dev.marrow.bindings.cublas.cublas_h;
 import dev.marrow.bindings.cudnn.cudnn_h;
 import dev.marrow.engine.backend.Backend;
@@ -28,6 +30,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -36,8 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The CUDA backend end to end: a small CNN (conv, batch norm, pooling, dropout, dense, Adam)
  * trained step by step on the CUDA backend follows the CPU backend's loss curve; the device memory
- * it used is all returned; library errors carry their names. Runs on the host emulation in CI and
- * on a GPU with {@code -Dmarrow.cuda=required}.
+ * it used is all returned (measured with cudaMemGetInfo, as on a GPU); library errors carry their
+ * names. Runs on the host emulation in CI and on a GPU with {@code -Dmarrow.cuda=required}.
  *
  * <p>Where the emulation's semantics could diverge from NVIDIA's, it follows these documents, and a
  * real GPU run of this suite is what would show a difference:
@@ -50,12 +53,14 @@ import org.junit.jupiter.api.io.TempDir;
  *       same.
  *   <li>cuDNN API reference, cudnnPoolingMode_t: AVERAGE_COUNT_INCLUDE_PADDING divides by the whole
  *       window, EXCLUDE_PADDING by the positions inside the input; which of several equal maxima
- *       MAX_DETERMINISTIC picks is not documented (the emulation takes the first in row order, as
- *       the CPU does; the suites use random data, where ties do not occur).
+ *       MAX_DETERMINISTIC picks is not documented (the emulation takes the last in row order, the
+ *       CPU the first, so no suite expects the CPU's choice on CUDA).
  *   <li>cuDNN API reference, cudnnBatchNormalizationForwardTraining: saved mean and inverse
  *       standard deviation of the batch; running averages with exponentialAverageFactor, the
  *       variance's unbiased (PyTorch's documentation of BatchNorm2d, whose CUDA path is cuDNN).
- *   <li>cuDNN 9 cudnn_ops.h: CUDNN_BN_MIN_EPSILON is 0.
+ *   <li>cuDNN 9 cudnn_ops.h: CUDNN_BN_MIN_EPSILON is 0; cudnnBatchNormalizationBackward: "the same
+ *       epsilon value should be used in forward and backward functions" (the emulation refuses
+ *       another).
  * </ul>
  */
 class CudaBackendTest {
@@ -95,8 +100,9 @@ class CudaBackendTest {
   }
 
   @Test
-  void trainingOnCudaFollowsTheCpuLossCurveAndReturnsAllDeviceMemory() throws Throwable {
-    long allocationsBefore = emulatedAllocations();
+  void trainingOnCudaFollowsTheCpuLossCurveAndReturnsAllDeviceMemory() throws Exception {
+    cuda().close(); // loads the libraries, so that device memory can be measured
+    long memoryBefore = CudaBackend.deviceMemoryInUse(0);
     Dataset data = quadrants(256, 3);
     float[] cpuLosses = new float[24], gpuLosses = new float[24];
     Tensor cpuPredictions, gpuPredictions;
@@ -134,7 +140,7 @@ class CudaBackendTest {
     }
     assertTrue(Files.size(dir.resolve("gpu/model.safetensors")) > 0);
 
-    assertEquals(allocationsBefore, emulatedAllocations(), "device allocations after close");
+    assertEquals(memoryBefore, CudaBackend.deviceMemoryInUse(0), "device bytes in use after close");
   }
 
   @Test
@@ -161,6 +167,104 @@ class CudaBackendTest {
                 gpu.softmaxCrossEntropy(
                     Tensor.zeros(2, 3), Tensor.of(new float[] {1, 3}, 2), null, 2, 3, 1f));
     assertTrue(e.getMessage().contains("label 3.0 at row 1"), e.getMessage());
+  }
+
+  /**
+   * The backend runs on the libraries the locator found: in the CUDA 13 flavour of the emulation
+   * only .so.13 sonames exist, and cuDNN is NVIDIA's split one, whose libcudnn.so.9 opens
+   * libcudnn_graph/ops/cnn.so.9 by soname at first use from a folder not on the linker path.
+   */
+  @Test
+  void runsOnTheLibrariesTheLocatorFoundCuda12Or13() {
+    try (Backend gpu = cuda()) {
+      hostAndDeviceCopiesStayInStep(gpu); // cuDNN and an NVRTC kernel
+      var found = CudaLibraries.load(why -> {}).orElseThrow().diagnostic();
+      String runtime = found.path(NativeLibrary.CUDA_RUNTIME).orElseThrow().toString();
+      if (runtime.endsWith(".so.13")) {
+        for (NativeLibrary lib : List.of(NativeLibrary.NVRTC, NativeLibrary.CUBLAS)) {
+          assertTrue(found.path(lib).orElseThrow().toString().endsWith(".so.13"), found.toString());
+        }
+        assertTrue(found.toString().contains("(+ graph, ops, cnn beside it)"), found.toString());
+      }
+    }
+  }
+
+  /**
+   * Device facts come from cudaDeviceGetAttribute and the driver API, never from cudaDeviceProp,
+   * whose layout changed between CUDA 12 and 13 (the bindings know one layout; the emulation counts
+   * the calls).
+   */
+  @Test
+  void deviceFactsDoNotReadTheVersionedDevicePropStruct() throws Throwable {
+    try (Backend gpu = cuda()) {
+      String device = ((CudaBackend) gpu).device() + " " + CudaBackend.describeDevices();
+      assertTrue(
+          device.contains("Marrow CUDA host emulation (compute capability 8.0, 1 SMs, 16.0 GiB)"),
+          device);
+    }
+    Optional<MemorySegment> calls =
+        SymbolLookup.loaderLookup().find("marrow_emulation_device_properties_calls");
+    assumeTrue(calls.isPresent(), "only the host emulation counts the calls");
+    int n =
+        (int)
+            Linker.nativeLinker()
+                .downcallHandle(calls.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT))
+                .invokeExact();
+    assertEquals(0, n, "cudaGetDeviceProperties_v2 calls");
+  }
+
+  /**
+   * A host pointer handed to cuBLAS, cuDNN or a kernel is an error, as on a GPU, where the kernel
+   * faults (the emulation checks every data pointer against the live cudaMalloc allocations).
+   */
+  @Test
+  void hostPointersAreRejectedByCublasCudnnAndKernels() {
+    try (Backend gpu = cuda();
+        Arena arena = Arena.ofConfined()) {
+      MemorySegment host = arena.allocate(ValueLayout.JAVA_FLOAT, 16);
+      MemorySegment device = gpu.allocate(Shape.of(16)).deviceForWriting().address();
+      MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+      MemorySegment zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
+      MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
+
+      CudaStatus.cublas(cublas_h.cublasCreate_v2(slot), "cublasCreate_v2");
+      MemorySegment blas = slot.get(ValueLayout.ADDRESS, 0);
+      var e =
+          assertThrows(
+              CudaException.class,
+              () ->
+                  CudaStatus.cublas(
+                      cublas_h.cublasSaxpy_v2(blas, 16, one, host, 1, device, 1),
+                      "cublasSaxpy_v2"));
+      assertEquals("CUBLAS_STATUS_EXECUTION_FAILED", e.statusName());
+      CudaStatus.cublas(cublas_h.cublasDestroy_v2(blas), "cublasDestroy_v2");
+
+      try (Cudnn dnn = new Cudnn(false, false)) {
+        MemorySegment d = dnn.tensor(1, 16, 1, 1);
+        MemorySegment relu = dnn.activation(cudnn_h.CUDNN_ACTIVATION_RELU());
+        e =
+            assertThrows(
+                CudaException.class,
+                () ->
+                    CudaStatus.cudnn(
+                        cudnn_h.cudnnActivationForward(
+                            dnn.handle, relu, one, d, host, zero, d, device),
+                        "cudnnActivationForward"));
+        assertEquals("CUDNN_STATUS_EXECUTION_FAILED", e.statusName());
+      }
+
+      var k =
+          assertThrows(
+              jcuda.CudaException.class,
+              () ->
+                  ((CudaBackend) gpu)
+                      .kernels()
+                      .launch(
+                          "multiply",
+                          16,
+                          new CudaKernels.Args().ptr(host).ptr(device).ptr(device).i(16)));
+      assertTrue(k.getMessage().contains("CUDA_ERROR_ILLEGAL_ADDRESS"), k.getMessage());
+    }
   }
 
   @Test
@@ -266,16 +370,21 @@ class CudaBackendTest {
     return t;
   }
 
-  /** The emulation's count of live cudaMalloc blocks; 0 on real CUDA (not measured there). */
-  private static long emulatedAllocations() throws Throwable {
-    Optional<MemorySegment> f =
-        SymbolLookup.loaderLookup().find("marrow_emulation_live_allocations");
-    if (f.isEmpty()) {
-      return 0;
+  /**
+   * The leak checks' measure sees device memory come and go: measured with cudaMemGetInfo, as on a
+   * GPU, not with a counter only the emulation has (which reads 0 on hardware, so any leak check
+   * built on it passes there whatever leaks).
+   */
+  @Test
+  void deviceMemoryMeasureSeesAnAllocationAndItsRelease() {
+    try (Backend gpu = cuda()) {
+      long before = CudaBackend.deviceMemoryInUse(0);
+      Tensor t = gpu.allocate(Shape.of(1 << 20));
+      assertTrue(
+          CudaBackend.deviceMemoryInUse(0) - before >= 4L << 20,
+          "4 MiB allocated: " + before + " → " + CudaBackend.deviceMemoryInUse(0));
+      t.releaseDevice();
+      assertEquals(before, CudaBackend.deviceMemoryInUse(0), "after the release");
     }
-    return (long)
-        Linker.nativeLinker()
-            .downcallHandle(f.get(), FunctionDescriptor.of(ValueLayout.JAVA_LONG))
-            .invokeExact();
   }
 }
