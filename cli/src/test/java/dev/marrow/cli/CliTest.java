@@ -30,7 +30,7 @@ class CliTest {
     assertEquals(0, r.code(), r.err());
     // 784·128 + 128 + 128·10 + 10, as Keras reports for the beginner tutorial's model.
     assertTrue(r.out().contains("Total params: 101,770"), r.out());
-    assertTrue(r.out().contains("dense1 (dense)") && r.out().contains("(None, 128)"), r.out());
+    assertTrue(r.out().contains("dense1 (Dense)") && r.out().contains("(None, 128)"), r.out());
     Result n = run("summary", "--model", "nielsen");
     assertTrue(n.out().contains("Total params: 23,860"), n.out());
   }

@@ -52,7 +52,9 @@ class ReadmeExampleTest {
     Matcher rmse = Pattern.compile("test rmse (\\d+\\.\\d+)").matcher(out);
     assertTrue(rmse.find(), "the example prints its test RMSE:\n" + out);
     assertTrue(Double.parseDouble(rmse.group(1)) < 0.6, out);
-    assertTrue(out.contains("Normalization"), "the summary lists the standardisation:\n" + out);
+    assertTrue(
+        out.contains("normalization1 (Normalization)"),
+        "the summary lists the standardisation:\n" + out);
   }
 
   /** Compiles the README's java block after {@code <!-- marker -->} and runs its main. */

@@ -10,9 +10,9 @@ final class ModelSummary {
 
   static String of(Graph g) {
     boolean connected = !g.isChain();
-    int width = connected ? 96 : 66;
+    int width = connected ? 106 : 76;
     StringBuilder b = new StringBuilder();
-    String header = String.format("%-28s %-24s %12s", "Layer (type)", "Output Shape", "Param #");
+    String header = String.format("%-38s %-24s %12s", "Layer (type)", "Output Shape", "Param #");
     b.append(connected ? header + "  Connected to" : header).append('\n');
     b.append("=".repeat(width)).append('\n');
     if (connected) {
@@ -22,7 +22,7 @@ final class ModelSummary {
     }
     for (Node n : g.layerNodes()) {
       Layer l = n.layer();
-      String label = l.name() + " (" + l.typeName() + ")";
+      String label = l.name() + " (" + l.className() + ")"; // Keras: "dense1 (Dense)"
       long count = l.parameterCount() + sizeOf(l.buffers());
       List<String> from = new ArrayList<>();
       for (Node in : n.inbound()) {
@@ -45,7 +45,7 @@ final class ModelSummary {
     for (int d : shape.dims()) {
       s.append(", ").append(d);
     }
-    String line = String.format("%-28s %-24s %,12d", label, s.append(')'), count);
+    String line = String.format("%-38s %-24s %,12d", label, s.append(')'), count);
     return (connectedTo == null ? line : line + "  " + connectedTo) + "\n";
   }
 

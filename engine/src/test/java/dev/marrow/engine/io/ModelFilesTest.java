@@ -107,7 +107,7 @@ class ModelFilesTest {
         json.contains("\"class_name\":\"ZeroPadding2D\"") && json.contains("[[2,0],[1,3]]"), json);
     Graph loaded = ModelFiles.load(dir);
     assertEquals(model.summary(), loaded.summary());
-    assertTrue(loaded.summary().contains("zeropad2 (zeropad)"), loaded.summary());
+    assertTrue(loaded.summary().contains("zeropad2 (ZeroPadding2D)"), loaded.summary());
     assertEquals(Shape.of(3, 8, 9), loaded.layers().get(2).outputShape());
     assertEquals(model.layers().get(2).config(), loaded.layers().get(2).config());
     var data = GradientCheck.randomData(model.inputShape(), 8, 4, 3);

@@ -95,13 +95,13 @@ class GraphTest {
   void summaryShowsWhatEachLayerIsConnectedTo() {
     String s = residualBlock().build(1).summary();
     assertTrue(s.contains("Connected to"), s);
-    assertTrue(s.contains("add1 (add)"), s);
+    assertTrue(s.contains("add1 (Add)"), s);
     assertTrue(
         s.lines()
             .anyMatch(
                 l ->
-                    l.startsWith("add1 (add)") && l.endsWith("bn1 ... ")
-                        || l.startsWith("add1 (add)") && l.contains("conv3")),
+                    l.startsWith("add1 (Add)") && l.endsWith("bn1 ... ")
+                        || l.startsWith("add1 (Add)") && l.contains("conv3")),
         s);
     assertTrue(
         s.lines().anyMatch(l -> l.startsWith("concatenate1") && l.endsWith("add1, average1")), s);
