@@ -12,20 +12,16 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.GZIPInputStream;
 
 /**
  * A pair of raw IDX files (images (N, rows, cols) and labels (N), unsigned bytes) read from disk as
- * batches are asked for: memory holds the labels (N bytes) and one batch of pixels, whatever the
- * images file's size. Samples are (1, rows, cols), scaled to [0, 1] exactly as {@link Mnist#load}
- * scales them, so training on this source gives the same weights as training on the loaded data
- * set.
+ * batches are asked for: the heap holds the labels (N bytes) and one batch of pixels, whatever the
+ * images file's size ({@link IdxPixels} says how the bytes are read). Samples are (1, rows, cols),
+ * scaled to [0, 1] exactly as {@link Mnist#load} scales them, so training on this source gives the
+ * same weights as training on the loaded data set.
  *
  * <p>Streaming needs the raw files: a gzip stream cannot be read at an offset without inflating
  * everything before it. {@link #open} refuses a .gz file with a message that says so; {@link
@@ -54,10 +50,7 @@ public final class IdxSource implements DataSource, AutoCloseable {
   private final long headerBytes;
   private final byte[] labels;
   private final Targets targets;
-  // Positional reads (pread): one system call per sample, where RandomAccessFile takes two (seek,
-  // read). Reopened when an interrupt closes it (readAt).
-  private FileChannel images;
-  private ByteBuffer scratch = ByteBuffer.allocateDirect(0);
+  private final IdxPixels images;
   private byte[] bytes = new byte[0];
   private boolean closed;
 
@@ -69,7 +62,7 @@ public final class IdxSource implements DataSource, AutoCloseable {
     this.headerBytes = 4 + 4L * dims.length;
     this.labels = labels;
     this.targets = Targets.classes(classes);
-    this.images = FileChannel.open(imagesFile, StandardOpenOption.READ);
+    this.images = IdxPixels.open(imagesFile, headerBytes + (long) count * rows * cols);
   }
 
   /** Opens an images/labels pair of raw IDX files with MNIST's ten classes. */
@@ -163,32 +156,27 @@ public final class IdxSource implements DataSource, AutoCloseable {
     return true;
   }
 
-  // Synchronized: one scratch buffer, and a channel that readAt may replace. DataSource promises
-  // one
-  // reader at a time, but evaluate() may be called from several threads on the same source.
+  // Synchronized: one byte buffer; DataSource promises one reader at a time, but evaluate() may be
+  // called from several threads on the same source.
   @Override
   public synchronized void read(int[] indices, int from, int count, Batch batch) {
     if (closed) {
       throw new IllegalStateException(imagesFile + ": the source is closed");
     }
+    requireUnchanged(indices, from, count);
     int pixels = rows * cols;
-    if (scratch.capacity() < count * pixels) {
-      scratch = ByteBuffer.allocateDirect(count * pixels);
-    }
-    // Runs of consecutive samples (all of an evaluation pass) are one read each.
-    for (int r = 0; r < count; ) {
-      int first = indices == null ? from + r : indices[from + r];
-      int run = 1;
-      while (r + run < count && sampleAt(indices, from + r + run) == first + run) {
-        run++;
-      }
-      readPixels(first, run, r * pixels);
-      r += run;
-    }
     if (bytes.length < count * pixels) {
       bytes = new byte[count * pixels];
     }
-    scratch.get(0, bytes, 0, count * pixels);
+    // Runs of consecutive samples (all of an evaluation pass) are one copy each.
+    for (int r = 0; r < count; ) {
+      int first = sampleAt(indices, from + r), run = 1;
+      while (r + run < count && sampleAt(indices, from + r + run) == first + run) {
+        run++;
+      }
+      images.copy(headerBytes + (long) first * pixels, bytes, r * pixels, run * pixels);
+      r += run;
+    }
     float[] x = batch.features();
     for (int i = 0; i < count * pixels; i++) {
       x[i] = UNIT[bytes[i] & 0xff];
@@ -204,47 +192,39 @@ public final class IdxSource implements DataSource, AutoCloseable {
     return indices == null ? position : indices[position];
   }
 
-  private void readPixels(int first, int samples, int offset) {
-    int pixels = rows * cols;
-    long position = headerBytes + (long) first * pixels;
-    ByteBuffer into = scratch.limit(offset + samples * pixels).position(offset);
-    try {
-      while (into.hasRemaining()) {
-        int n = readAt(into, position + into.position() - offset);
-        if (n < 0) {
-          throw new EOFException(
-              "the file ends before byte " + (position + into.position() - offset));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          imagesFile + ": cannot read samples " + first + ".." + (first + samples - 1), e);
+  // Touching a mapped page past the end of a file that shrank would kill the JVM with SIGBUS (or
+  // an InternalError): one size check per batch turns that into an error naming the file, for
+  // both ways of reading.
+  private void requireUnchanged(int[] indices, int from, int count) {
+    int last = 0;
+    for (int r = 0; r < count; r++) {
+      last = Math.max(last, sampleAt(indices, from + r));
     }
-  }
-
-  // A FileChannel closes itself when the thread reading it is interrupted, and BatchReader
-  // interrupts its reader thread whenever a pass ends early: reopen, read with the interrupt put
-  // aside, and hand it back, so that this read and every later epoch still work.
-  private int readAt(ByteBuffer into, long position) throws IOException {
+    long needed = headerBytes + (last + 1L) * rows * cols;
+    long size;
     try {
-      return images.read(into, position);
-    } catch (ClosedByInterruptException e) {
-      boolean interrupted = Thread.interrupted();
-      try {
-        images = FileChannel.open(imagesFile, StandardOpenOption.READ);
-        return images.read(into, position);
-      } finally {
-        if (interrupted) {
-          Thread.currentThread().interrupt();
-        }
-      }
+      size = Files.size(imagesFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException(imagesFile + ": cannot read it any more", e);
+    }
+    if (size < needed) {
+      throw new UncheckedIOException(
+          imagesFile
+              + ": cannot read samples "
+              + sampleAt(indices, from)
+              + ".."
+              + sampleAt(indices, from + count - 1),
+          new EOFException(
+              "the file was cut to " + size + " bytes while open; these samples end at " + needed));
     }
   }
 
   @Override
-  public synchronized void close() throws IOException {
-    closed = true;
-    images.close();
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      images.close();
+    }
   }
 
   @Override

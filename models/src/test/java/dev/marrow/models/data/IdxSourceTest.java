@@ -221,10 +221,34 @@ class IdxSourceTest {
 
   // BatchReader interrupts its reader thread when a pass ends early; an interruptible channel
   // would close itself then and fail every later epoch.
+  /** Small files are mapped; this opens one for positional reads, the way large files are read. */
+  static IdxSource openPositional(Path images, Path labels) throws IOException {
+    System.setProperty(IdxPixels.MAP_AT_MOST_PROPERTY, "0");
+    try {
+      return IdxSource.open(images, labels);
+    } finally {
+      System.clearProperty(IdxPixels.MAP_AT_MOST_PROPERTY);
+    }
+  }
+
+  @Test
+  void positionalReadsGiveTheMappedBytes() throws IOException {
+    Path[] files = writePair(dir, 50, 5, 3, 8);
+    int[] order = {7, 8, 9, 3, 49, 0, 1};
+    try (IdxSource mapped = IdxSource.open(files[0], files[1]);
+        IdxSource positional = openPositional(files[0], files[1])) {
+      Batch a = mapped.newBatch(7), b = positional.newBatch(7);
+      mapped.read(order, 0, 7, a);
+      positional.read(order, 0, 7, b);
+      assertArrayEquals(a.features(), b.features());
+      assertArrayEquals(a.labels(), b.labels());
+    }
+  }
+
   @Test
   void keepsReadingAfterTheReadingThreadWasInterrupted() throws IOException {
     Path[] files = writePair(dir, 20, 4, 4, 5);
-    try (IdxSource s = IdxSource.open(files[0], files[1])) {
+    try (IdxSource s = openPositional(files[0], files[1])) {
       Batch b = s.newBatch(4);
       Thread.currentThread().interrupt();
       try {
