@@ -9,10 +9,12 @@ import dev.marrow.models.data.CsvTable;
 import dev.marrow.models.mnist.DigitImages;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,8 +51,10 @@ final class PredictCommand implements Callable<Integer> {
 
   @Option(
       names = "--data",
-      paramLabel = "csv:FILE",
-      description = "A CSV table with the feature columns the model was trained on.")
+      paramLabel = "SPEC",
+      description =
+          "csv:FILE (a table with the feature columns the model was trained on) or images:DIR"
+              + " (every PNG/JPEG under DIR, in name order).")
   String data;
 
   @Parameters(arity = "0..*", paramLabel = "IMAGE", description = "Image files.")
@@ -65,7 +69,10 @@ final class PredictCommand implements Callable<Integer> {
     try (Backend backend =
         device.open(Runtime.getRuntime().availableProcessors(), spec.commandLine().getErr())) {
       RunModel run = RunModel.load(model, backend);
-      if (data != null) {
+      if (data != null && data.startsWith("images:")) {
+        images = imagesUnder(Path.of(data.substring(7)));
+        predictImages(out, run);
+      } else if (data != null) {
         predictTable(out, run);
       } else {
         predictImages(out, run);
@@ -75,9 +82,34 @@ final class PredictCommand implements Callable<Integer> {
     return 0;
   }
 
+  private static List<Path> imagesUnder(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new UserError("--data images:" + dir + ": no such directory");
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      List<Path> found =
+          files
+              .filter(Files::isRegularFile)
+              .filter(
+                  f ->
+                      f.getFileName()
+                          .toString()
+                          .toLowerCase(Locale.ROOT)
+                          .matches(".*\\.(png|jpe?g)"))
+              .sorted()
+              .toList();
+      if (found.isEmpty()) {
+        throw new UserError("--data images:" + dir + ": no PNG or JPEG files under it");
+      }
+      return found;
+    } catch (IOException e) {
+      throw new UserError("--data images:" + dir + ": " + e.getMessage(), e);
+    }
+  }
+
   private void predictTable(PrintWriter out, RunModel run) {
     if (!data.startsWith("csv:")) {
-      throw new UserError("--data takes csv:FILE here, got '" + data + "'");
+      throw new UserError("--data takes csv:FILE or images:DIR here, got '" + data + "'");
     }
     Graph g = run.model;
     List<String> features = g.dataDescription().get("feature_columns");

@@ -266,6 +266,11 @@ class CliDataTest {
     CliTest.Result e = run("evaluate", "--model", runDir.toString());
     assertEquals(0, e.code(), e.err());
     assertTrue(e.out().contains("frame"), e.out());
+    CliTest.Result folder =
+        run("predict", "--model", runDir.toString(), "--data", "images:" + dir.resolve("frame"));
+    assertEquals(0, folder.code(), folder.err());
+    long frames = folder.out().lines().filter(l -> l.contains(": frame  (")).count();
+    assertTrue(frames >= 28, "most of the 32 frames are named frame:\n" + folder.out());
 
     Files.createDirectories(dir.resolve("empty"));
     CliTest.Result bad =
