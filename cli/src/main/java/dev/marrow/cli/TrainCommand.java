@@ -82,7 +82,7 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "B",
       description =
           "Batch size (default: the tutorial's: 32 for mlp and simple-cnn, 10 for"
-              + " nielsen, 128 for the others).")
+              + " nielsen, 64 for resnet, 128 for the others).")
   Integer batchSize;
 
   @Option(
@@ -94,7 +94,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--lr",
       paramLabel = "X",
-      description = "Learning rate (default: the tutorial's: 1e-3 for Adam, 3.0 for nielsen).")
+      description =
+          "Learning rate (default: the tutorial's: 1e-3 for Adam, 2e-3 for resnet, 3.0 for nielsen).")
   Double learningRate;
 
   @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum (default: 0).")
