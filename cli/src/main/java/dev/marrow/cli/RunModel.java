@@ -98,25 +98,25 @@ final class RunModel {
   record Values(float[] predicted, float[] truth, int targets) {}
 
   Values valuesAll(DataSource data) {
-    float[] predicted = trainer.predictor().predict(data).array();
     int m = data.targets().valueSize();
     float[] truth = new float[data.size() * m];
-    Batch b = data.newBatch(Math.min(1024, data.size()));
-    for (int from = 0; from < data.size(); from += b.capacity()) {
-      data.read(null, from, Math.min(b.capacity(), data.size() - from), b);
-      System.arraycopy(b.values(), 0, truth, from * m, b.rows() * m);
-    }
-    return new Values(predicted, truth, m);
+    eachBatch(data, (b, from) -> System.arraycopy(b.values(), 0, truth, from * m, b.rows() * m));
+    return new Values(trainer.predictor().predict(data).array(), truth, m);
   }
 
   /** The class labels of a data source, in order. */
   static int[] labels(DataSource data) {
     int[] out = new int[data.size()];
+    eachBatch(data, (b, from) -> System.arraycopy(b.labels(), 0, out, from, b.rows()));
+    return out;
+  }
+
+  /** Reads a source in order, a batch at a time, handing each with its first sample's index. */
+  private static void eachBatch(DataSource data, java.util.function.ObjIntConsumer<Batch> use) {
     Batch b = data.newBatch(Math.min(1024, Math.max(1, data.size())));
     for (int from = 0; from < data.size(); from += b.capacity()) {
       data.read(null, from, Math.min(b.capacity(), data.size() - from), b);
-      System.arraycopy(b.labels(), 0, out, from, b.rows());
+      use.accept(b, from);
     }
-    return out;
   }
 }

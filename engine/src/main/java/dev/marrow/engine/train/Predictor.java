@@ -116,11 +116,7 @@ public final class Predictor {
   /** Class probabilities for every sample of a data source, as {@link #predictProbabilities}. */
   public Tensor predictProbabilities(DataSource data) {
     requireClassifier();
-    Tensor out = predict(data);
-    if (!endsInSoftmax()) {
-      softmaxRows(out.array(), out.shape().dim(0), out.shape().dim(-1));
-    }
-    return out;
+    return probabilities(predict(data));
   }
 
   /**
@@ -129,7 +125,11 @@ public final class Predictor {
    */
   public Tensor predictProbabilities(Tensor inputs) {
     requireClassifier();
-    Tensor out = predict(inputs);
+    return probabilities(predict(inputs));
+  }
+
+  /** The outputs as probabilities, in place: softmax unless the model ends in one. */
+  private Tensor probabilities(Tensor out) {
     if (!endsInSoftmax()) {
       softmaxRows(out.array(), out.shape().dim(0), out.shape().dim(-1));
     }
