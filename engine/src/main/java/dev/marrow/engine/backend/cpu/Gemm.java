@@ -12,10 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * blocks) go to {@link PackedGemm}, which packs both operands. At 1024³ on 2 cores that took sgemm
  * from 165 to 230 GFLOP/s. The others are handled here with both operands read in place, a
  * transposed B packed into a k × n workspace: C is cut into register tiles of {@link #MR} rows ×
- * {@link #NR} columns (two vectors), and the micro-kernel keeps a tile's 16 accumulators in
- * registers over a slice of k, broadcasting one element of each of the 8 rows of op(A) per step and
- * multiplying it into two vectors of op(B). Eight rows divide the 16 and 32 filters of the MNIST
- * CNNs, which six left as 6 + 6 + 4 and 5 × 6 + 2 with an edge tile per column block.
+ * {@link #NR} columns (two vectors), and the micro-kernel keeps a tile's accumulators in registers
+ * over a slice of k, broadcasting one element of each row of op(A) per step and multiplying it into
+ * two vectors of op(B). Eight rows (four on 256-bit vectors) divide the 16 and 32 filters of the
+ * MNIST CNNs, which six left as 6 + 6 + 4 and 5 × 6 + 2 with an edge tile per column block.
  *
  * <p>The micro-kernels are deliberately branch-free. C2 compiles one version of each for all
  * shapes, and in measurements a kernel with edge-case branches ran 5-10× slower on short-k products
@@ -30,7 +30,17 @@ import jdk.incubator.vector.VectorSpecies;
 final class Gemm {
   static final VectorSpecies<Float> S = Vectors.FLOAT;
   static final int L = Vectors.LANES;
-  static final int MR = 8;
+
+  /**
+   * Rows of a register tile, chosen by vector width: a tile holds MR × 2 accumulators. With 512-bit
+   * vectors (32 registers on AVX-512) 8 × 2 runs at 110 GFLOP/s on one Zen 4 core, in L1, near its
+   * peak. With 256-bit vectors (16 registers, AVX2 or {@code -XX:UseAVX=2}) the same tile ran at
+   * 52-60, and so did the shapes that fit 16 registers on paper (6 × 2: 44-48, BLIS's Haswell
+   * shape; 4 × 3: 42-45), while 4 × 2 ran at 82-90 and 8 × 1 at 79-94: C2 spills the larger tiles'
+   * accumulators inside the loop. 4 × 2 keeps B's two vectors per step.
+   */
+  static final int MR = L >= 16 ? 8 : 4;
+
   static final int NR = 2 * L;
 
   /** Depth of one k slice: a KC × NR panel of B is 32 KiB, an L1 data cache. */
@@ -336,36 +346,23 @@ final class Gemm {
         int a5 = aOff + (i0 + Math.min(5, rows - 1)) * rowStride;
         int a6 = aOff + (i0 + Math.min(6, rows - 1)) * rowStride;
         int a7 = aOff + (i0 + Math.min(7, rows - 1)) * rowStride;
-        if (rows == MR && cols == NR) {
-          if (overwrite) {
-            zeroTile(c, cOff + i0 * ldc + j0, ldc, MR);
-          }
+        boolean full = rows == MR && cols == NR;
+        float[] out = full ? c : scratchTile();
+        int o = full ? cOff + i0 * ldc + j0 : 0, ldo = full ? ldc : NR;
+        if (full && overwrite) {
+          zeroTile(c, o, ldc, MR);
+        } else if (!full) {
+          Arrays.fill(out, 0f);
+        }
+        if (MR == 8) {
           kernel(
-              k,
-              alpha,
-              a,
-              a0,
-              a1,
-              a2,
-              a3,
-              a4,
-              a5,
-              a6,
-              a7,
-              kStride,
-              p,
-              panelOff,
-              panelLd,
-              c,
-              cOff + i0 * ldc + j0,
-              ldc);
+              k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, out, o,
+              ldo);
         } else {
-          float[] scratch = scratchTile();
-          Arrays.fill(scratch, 0f);
-          kernel(
-              k, alpha, a, a0, a1, a2, a3, a4, a5, a6, a7, kStride, p, panelOff, panelLd, scratch,
-              0, NR);
-          addTile(scratch, rows, cols, c, cOff + i0 * ldc + j0, ldc, overwrite);
+          kernel4(k, alpha, a, a0, a1, a2, a3, kStride, p, panelOff, panelLd, out, o, ldo);
+        }
+        if (!full) {
+          addTile(out, rows, cols, c, cOff + i0 * ldc + j0, ldc, overwrite);
         }
       }
     }
@@ -517,5 +514,57 @@ final class Gemm {
     o += ldc;
     c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
     c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+  }
+
+  // C[4 × NR at cOff, row stride ldc] += alpha · A[rows a0..a3, k] · B[k × NR at bOff, stride ldb]:
+  // the tile of 256-bit and narrower vectors (see MR).
+  private static void kernel4(
+      int k,
+      float alpha,
+      float[] a,
+      int a0,
+      int a1,
+      int a2,
+      int a3,
+      int kStride,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+    for (int p = 0, ap = 0, bo = bOff; p < k; p++, ap += kStride, bo += ldb) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + ap]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[a1 + ap]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[a2 + ap]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[a3 + ap]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+    }
+    FloatVector va = FloatVector.broadcast(S, alpha);
+    int o = cOff;
+    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
 }

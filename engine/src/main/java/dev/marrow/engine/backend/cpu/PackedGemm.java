@@ -26,8 +26,8 @@ final class PackedGemm {
   static final int L = Gemm.L;
 
   /**
-   * Rows of a tile: 8 × 2 vectors, 16 accumulators; divides the usual 2ⁿ layer widths. The same as
-   * the in-place path's, so both share one edge-tile scratch.
+   * Rows of a tile, the same as the in-place path's (8 × 2 vectors on AVX-512, 4 × 2 on AVX2), so
+   * both share one edge-tile scratch.
    */
   static final int MR = Gemm.MR;
 
@@ -177,16 +177,21 @@ final class PackedGemm {
           int i0 = ib * MR, rows = Math.min(MR, m - i0), ao = (ib - r0) * MR * kc;
           int co = cOff + i0 * ldc + j0;
           boolean first = overwrite && k0 == 0;
-          if (rows == MR && cols == NR) {
-            if (first) {
-              Gemm.zeroTile(c, co, ldc, MR);
-            }
-            kernel(kc, alpha, pa, ao, pb, bo, c, co, ldc);
+          boolean full = rows == MR && cols == NR;
+          float[] out = full ? c : Gemm.scratchTile();
+          int o = full ? co : 0, ldo = full ? ldc : NR;
+          if (full && first) {
+            Gemm.zeroTile(c, co, ldc, MR);
+          } else if (!full) {
+            Arrays.fill(out, 0f);
+          }
+          if (MR == 8) {
+            kernel(kc, alpha, pa, ao, pb, bo, out, o, ldo);
           } else {
-            float[] scratch = Gemm.scratchTile();
-            Arrays.fill(scratch, 0f);
-            kernel(kc, alpha, pa, ao, pb, bo, scratch, 0, NR);
-            Gemm.addTile(scratch, rows, cols, c, co, ldc, first);
+            kernel4(kc, alpha, pa, ao, pb, bo, out, o, ldo);
+          }
+          if (!full) {
+            Gemm.addTile(out, rows, cols, c, co, ldc, first);
           }
         }
       }
@@ -203,7 +208,13 @@ final class PackedGemm {
     // op(A)[i][p] = a[i·rowStep + p·kStep]
     int rowStep = transA ? 1 : lda, kStep = transA ? lda : 1;
     int first = aOff + i0 * rowStep + k0 * kStep;
-    if (rows == MR && kStep == 1) {
+    if (MR != 8 && rows == MR) {
+      for (int p = 0; p < kc; p++) {
+        for (int r = 0, src = first + p * kStep, d = d0 + p * MR; r < MR; r++, src += rowStep) {
+          dst[d + r] = a[src];
+        }
+      }
+    } else if (rows == MR && kStep == 1) {
       int s0 = first, s1 = s0 + rowStep, s2 = s1 + rowStep, s3 = s2 + rowStep;
       int s4 = s3 + rowStep, s5 = s4 + rowStep, s6 = s5 + rowStep, s7 = s6 + rowStep;
       for (int p = 0; p < kc; p++) {
@@ -332,5 +343,45 @@ final class PackedGemm {
     o += ldc;
     c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
     c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+  }
+
+  // The 256-bit tile (see Gemm.MR): C[4 × NR at cOff, row stride ldc] += alpha · A · B, packed as
+  // for kernel.
+  private static void kernel4(
+      int k, float alpha, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+    for (int p = 0; p < k; p++) {
+      int ap = aOff + p * MR, bp = bOff + p * NR;
+      FloatVector b0 = FloatVector.fromArray(S, b, bp);
+      FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+      FloatVector x = FloatVector.broadcast(S, a[ap]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[ap + 1]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[ap + 2]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[ap + 3]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+    }
+    FloatVector va = FloatVector.broadcast(S, alpha);
+    int o = cOff;
+    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    o += ldc;
+    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
   }
 }
