@@ -389,16 +389,28 @@ class BackendConformanceTest {
     }
   }
 
-  // n, c, h, w, f, k, stride, padTop/left (bottom/right follow from the output size), dilation
+  // n, c, h, w, f, k, stride, padTop/left (bottom/right follow from the output size), dilation,
+  // and optionally outH, outW (smaller than the padding gives: the last rows/columns go unread).
+  // Stride-1 shapes with padding run on the CPU's padded grid where it pays (PaddedGrid): 3 × 3
+  // 'same', dilated, 5 × 5, and the cropped one.
   private static final int[][] CONV_SHAPES = {
-    {1, 1, 5, 5, 1, 1, 1, 0, 1}, {2, 1, 28, 28, 4, 5, 1, 0, 1}, {3, 3, 9, 7, 5, 3, 1, 1, 1},
-    {2, 4, 11, 10, 3, 3, 2, 1, 1}, {2, 2, 12, 9, 6, 3, 1, 2, 2}, {5, 16, 12, 12, 32, 5, 1, 0, 1},
-    {2, 3, 8, 8, 2, 4, 2, 0, 1}, {1, 2, 7, 7, 3, 2, 3, 1, 2}
+    {1, 1, 5, 5, 1, 1, 1, 0, 1},
+    {2, 1, 28, 28, 4, 5, 1, 0, 1},
+    {3, 3, 9, 7, 5, 3, 1, 1, 1},
+    {2, 4, 11, 10, 3, 3, 2, 1, 1},
+    {2, 2, 12, 9, 6, 3, 1, 2, 2},
+    {5, 16, 12, 12, 32, 5, 1, 0, 1},
+    {2, 3, 8, 8, 2, 4, 2, 0, 1},
+    {1, 2, 7, 7, 3, 2, 3, 1, 2},
+    {2, 5, 14, 14, 8, 3, 1, 1, 1},
+    {2, 3, 20, 20, 4, 3, 1, 2, 2},
+    {1, 2, 16, 18, 3, 5, 1, 2, 1},
+    {2, 2, 10, 12, 3, 3, 1, 1, 1, 6, 11}
   };
 
   static ConvGeometry conv(int[] s) {
-    int out = ConvGeometry.outputSize(s[2], s[5], s[6], s[7], s[7], s[8]);
-    int outW = ConvGeometry.outputSize(s[3], s[5], s[6], s[7], s[7], s[8]);
+    int out = s.length > 9 ? s[9] : ConvGeometry.outputSize(s[2], s[5], s[6], s[7], s[7], s[8]);
+    int outW = s.length > 9 ? s[10] : ConvGeometry.outputSize(s[3], s[5], s[6], s[7], s[7], s[8]);
     return new ConvGeometry(
         s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], s[8], s[8], out, outW);
   }

@@ -20,6 +20,8 @@ final class ConvKernels {
   private final Gemm gemm;
   private final ElementwiseKernels elementwise;
   private static final ThreadLocal<float[]> COLUMNS = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> PADDED = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> GRID = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> BIAS_SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -32,12 +34,17 @@ final class ConvKernels {
   }
 
   private static float[] columnBuffer(int size) {
-    float[] col = COLUMNS.get();
-    if (col.length < size) {
-      col = new float[size];
-      COLUMNS.set(col);
+    return buffer(COLUMNS, size);
+  }
+
+  /** The calling thread's buffer of {@code which}, grown to at least {@code size} floats. */
+  private static float[] buffer(ThreadLocal<float[]> which, int size) {
+    float[] b = which.get();
+    if (b.length < size) {
+      b = new float[size];
+      which.set(b);
     }
-    return col;
+    return b;
   }
 
   // x is (n, c, h, w), w is (f, c, kh, kw), y is (n, f, outH, outW); y = f(conv + bias)
@@ -161,13 +168,26 @@ final class ConvKernels {
 
     private void forwardImages(int n0, int n1) {
       int patch = g.patchSize(), pixels = g.outputPixels();
-      float[] col = columnBuffer(patch * pixels);
+      boolean onGrid = PaddedGrid.pays(g);
+      int columns = onGrid ? PaddedGrid.columns(g) : pixels;
+      float[] col = columnBuffer(patch * columns);
+      float[] xpad = onGrid ? buffer(PADDED, PaddedGrid.paddedSize(g)) : null;
+      float[] grid = onGrid ? buffer(GRID, g.f() * columns) : null;
       for (int n = n0; n < n1; n++) {
-        im2col(g, x, n * g.inputPlaneSize(), col);
         int out = n * g.outputImageSize();
-        gemm.runSerial(
-            false, false, g.f(), pixels, patch, 1f, w, 0, patch, col, 0, pixels, 0f, y, out,
-            pixels);
+        if (onGrid) {
+          PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
+          PaddedGrid.im2col(g, xpad, col);
+          gemm.runSerial(
+              false, false, g.f(), columns, patch, 1f, w, 0, patch, col, 0, columns, 0f, grid, 0,
+              columns);
+          PaddedGrid.compact(g, grid, y, out);
+        } else {
+          im2col(g, x, n * g.inputPlaneSize(), col);
+          gemm.runSerial(
+              false, false, g.f(), pixels, patch, 1f, w, 0, patch, col, 0, pixels, 0f, y, out,
+              pixels);
+        }
         // Bias and activation while this image's output is still in cache.
         if (bias != null || activation != Activation.LINEAR) {
           for (int f = 0; f < g.f(); f++) {
@@ -179,6 +199,10 @@ final class ConvKernels {
     }
 
     private void backwardDataImages(int n0, int n1) {
+      if (PaddedGrid.pays(g)) {
+        backwardDataOnGrid(n0, n1);
+        return;
+      }
       int patch = g.patchSize(), pixels = g.outputPixels();
       float[] col = columnBuffer(patch * pixels);
       for (int n = n0; n < n1; n++) {
@@ -201,27 +225,56 @@ final class ConvKernels {
       }
     }
 
+    // dx_n = crop(col2im(wᵀ · spread(dy_n))) on the padded grid
+    private void backwardDataOnGrid(int n0, int n1) {
+      int patch = g.patchSize(), columns = PaddedGrid.columns(g);
+      float[] col = columnBuffer(patch * columns);
+      float[] xpad = buffer(PADDED, PaddedGrid.paddedSize(g));
+      float[] grid = buffer(GRID, g.f() * columns);
+      for (int n = n0; n < n1; n++) {
+        PaddedGrid.spread(g, dy, n * g.outputImageSize(), grid);
+        gemm.runSerialSharedA(
+            filters, true, patch, columns, g.f(), w, 0, patch, grid, 0, columns, col, 0, columns);
+        PaddedGrid.col2im(g, col, xpad);
+        PaddedGrid.crop(g, xpad, dx, n * g.inputPlaneSize());
+      }
+    }
+
     private void backwardFilterParts(int p0, int p1) {
-      int patch = g.patchSize(), pixels = g.outputPixels(), size = g.f() * patch;
-      float[] col = columnBuffer(patch * pixels);
+      int patch = g.patchSize(), size = g.f() * patch;
+      boolean onGrid = PaddedGrid.pays(g);
+      int columns = onGrid ? PaddedGrid.columns(g) : g.outputPixels();
+      float[] col = columnBuffer(patch * columns);
+      float[] xpad = onGrid ? buffer(PADDED, PaddedGrid.paddedSize(g)) : null;
+      float[] grid = onGrid ? buffer(GRID, g.f() * columns) : null;
       for (int part = p0; part < p1; part++) {
         int from = (int) ((long) g.n() * part / parts);
         int to = (int) ((long) g.n() * (part + 1) / parts);
         for (int n = from; n < to; n++) {
-          im2col(g, x, n * g.inputPlaneSize(), col);
+          float[] b = dy;
+          int bOff = n * g.outputImageSize();
+          if (onGrid) {
+            PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
+            PaddedGrid.im2col(g, xpad, col);
+            PaddedGrid.spread(g, dy, bOff, grid);
+            b = grid;
+            bOff = 0;
+          } else {
+            im2col(g, x, n * g.inputPlaneSize(), col);
+          }
           gemm.runSerial(
               false,
               true,
               patch,
               g.f(),
-              pixels,
+              columns,
               1f,
               col,
               0,
-              pixels,
-              dy,
-              n * g.outputImageSize(),
-              pixels,
+              columns,
+              b,
+              bOff,
+              columns,
               n == from ? 0f : 1f,
               sums,
               part * size,
@@ -347,7 +400,7 @@ final class ConvKernels {
   }
 
   /** Stride 1, no dilation, no padding: every patch row is an unclipped run of the input row. */
-  private static boolean isValidUnitStride(ConvGeometry g) {
+  static boolean isValidUnitStride(ConvGeometry g) {
     return g.strideH() == 1
         && g.strideW() == 1
         && g.dilationH() == 1
