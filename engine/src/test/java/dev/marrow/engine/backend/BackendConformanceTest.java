@@ -405,7 +405,8 @@ class BackendConformanceTest {
     {2, 5, 14, 14, 8, 3, 1, 1, 1},
     {2, 3, 20, 20, 4, 3, 1, 2, 2},
     {1, 2, 16, 18, 3, 5, 1, 2, 1},
-    {2, 2, 10, 12, 3, 3, 1, 1, 1, 6, 11}
+    {2, 2, 10, 12, 3, 3, 1, 1, 1, 6, 11},
+    {5, 32, 8, 8, 64, 3, 1, 1, 1} // packed filters of two k slices, reused across a thread's images
   };
 
   static ConvGeometry conv(int[] s) {

@@ -58,6 +58,7 @@ final class ConvKernels {
     c.bias = bias;
     c.activation = activation;
     c.y = y;
+    c.filters = Gemm.newSharedOperand(); // w is packed once per thread, not once per image
     team.parallelFor(g.n(), 1, c.forwardImages);
     c.release();
   }
@@ -151,7 +152,7 @@ final class ConvKernels {
     private float[] sums;
     private int parts;
 
-    /** The shared-operand token of wᵀ in a backward-data call. */
+    /** The shared-operand token of w (forward) or wᵀ (backward data) in this call. */
     private long filters;
 
     private final ThreadTeam.RangeBody forwardImages = this::forwardImages;
@@ -178,15 +179,14 @@ final class ConvKernels {
         if (onGrid) {
           PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
           PaddedGrid.im2col(g, xpad, col);
-          gemm.runSerial(
-              false, false, g.f(), columns, patch, 1f, w, 0, patch, col, 0, columns, 0f, grid, 0,
+          gemm.runSerialSharedA(
+              filters, false, g.f(), columns, patch, w, 0, patch, col, 0, columns, grid, 0,
               columns);
           PaddedGrid.compact(g, grid, y, out);
         } else {
           im2col(g, x, n * g.inputPlaneSize(), col);
-          gemm.runSerial(
-              false, false, g.f(), pixels, patch, 1f, w, 0, patch, col, 0, pixels, 0f, y, out,
-              pixels);
+          gemm.runSerialSharedA(
+              filters, false, g.f(), pixels, patch, w, 0, patch, col, 0, pixels, y, out, pixels);
         }
         // Bias and activation while this image's output is still in cache.
         if (bias != null || activation != Activation.LINEAR) {

@@ -81,8 +81,9 @@ final class PackedGemm {
 
   /**
    * {@code aToken}, when not 0, says that op(A) is the same, contents included, as in every other
-   * call with this token: a thread that still holds it packed (one k slice only) skips packing it.
-   * Convolution backward-data multiplies the same Wᵀ into every image of a batch.
+   * call with this token: a thread that still holds it packed (all its k slices) skips packing it.
+   * A convolution multiplies the same W (forward) or Wᵀ (backward data) into every image of a
+   * batch.
    */
   void run(
       ThreadTeam team,
@@ -150,31 +151,30 @@ final class PackedGemm {
   private void multiply(int r0, int r1, int c0, int c1) {
     Buffers buf = BUFFERS.get();
     int kcMax = Math.min(KC, k);
-    if (buf.a.length < (r1 - r0) * MR * kcMax) {
-      buf.a = new float[(r1 - r0) * MR * kcMax];
+    // A shared op(A) keeps every k slice packed (one region per slice); a one-off only the current.
+    int aSlice = (r1 - r0) * MR * kcMax, aSlices = aToken != 0 ? (k + KC - 1) / KC : 1;
+    if (buf.a.length < aSlice * aSlices) {
+      buf.a = new float[aSlice * aSlices];
     }
     if (buf.b.length < (c1 - c0) * NR * kcMax) {
       buf.b = new float[(c1 - c0) * NR * kcMax];
     }
     float[] pa = buf.a, pb = buf.b;
-    boolean packedAlready =
-        aToken != 0 && k <= KC && buf.aToken == aToken && buf.aFrom == r0 && buf.aTo == r1;
+    boolean packedAlready = aToken != 0 && buf.aToken == aToken && buf.aFrom == r0 && buf.aTo == r1;
+    buf.aToken = 0; // until every slice is packed
     for (int k0 = 0; k0 < k; k0 += KC) {
-      int kc = Math.min(KC, k - k0);
+      int kc = Math.min(KC, k - k0), aBase = aSlices > 1 ? (k0 / KC) * aSlice : 0;
       for (int ib = r0; ib < r1 && !packedAlready; ib++) {
-        packRowBlock(ib, k0, kc, pa, (ib - r0) * MR * kc);
+        packRowBlock(ib, k0, kc, pa, aBase + (ib - r0) * MR * kc);
       }
       for (int jb = c0; jb < c1; jb++) {
         packColumnBlock(jb, k0, kc, pb, (jb - c0) * NR * kc);
       }
-      buf.aToken = k <= KC ? aToken : 0; // a longer op(A) leaves only its last slice behind
-      buf.aFrom = r0;
-      buf.aTo = r1;
       // Column-block-major: consecutive tiles share a block of B in L1 while A's blocks stream.
       for (int jb = c0; jb < c1; jb++) {
         int j0 = jb * NR, cols = Math.min(NR, n - j0), bo = (jb - c0) * NR * kc;
         for (int ib = r0; ib < r1; ib++) {
-          int i0 = ib * MR, rows = Math.min(MR, m - i0), ao = (ib - r0) * MR * kc;
+          int i0 = ib * MR, rows = Math.min(MR, m - i0), ao = aBase + (ib - r0) * MR * kc;
           int co = cOff + i0 * ldc + j0;
           boolean first = overwrite && k0 == 0;
           boolean full = rows == MR && cols == NR;
@@ -196,6 +196,9 @@ final class PackedGemm {
         }
       }
     }
+    buf.aToken = aToken;
+    buf.aFrom = r0;
+    buf.aTo = r1;
   }
 
   // Both packers walk k in the outer loop so that writes are sequential: writing one row (or
