@@ -7,7 +7,8 @@ Batch norm also stores the running statistics after the step and an inference-mo
 
 Regenerate (Debian's python3-torch, CPU; float32 throughout; ~1 s):
     /usr/bin/python3 engine/src/test/python/make_goldens.py engine/src/test/resources/goldens
-The tests (GoldenLayerTest) compare within 1e-4 relative.
+BuiltinLayerTest compares each case, within 1e-4 relative, with the layer configuration it is
+attached to there (LayerTestHelper's golden step); a new case needs such a place, or that test fails.
 
 New cases go at the end: every case draws from one seeded generator, so earlier cases keep their
 inputs. A case already in the output file with the same inputs and outputs that agree to within

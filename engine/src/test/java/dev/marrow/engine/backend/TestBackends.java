@@ -55,4 +55,9 @@ public final class TestBackends {
   public static boolean isCuda(Backend b) {
     return b.name().startsWith("cuda");
   }
+
+  /** The backend's name, with its threads when more than one: "cpu on 3 threads", "cuda:0". */
+  public static String label(Backend b) {
+    return b.threads() > 1 ? b.name() + " on " + b.threads() + " threads" : b.name();
+  }
 }

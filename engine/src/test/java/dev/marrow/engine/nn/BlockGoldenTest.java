@@ -106,7 +106,7 @@ class BlockGoldenTest {
   void matchesPyTorch(String label, JsonNode c, Backend backend) {
     String name = c.get("name").asText();
     Supplier<Graph> fresh = () -> withParams(model(name).build(0), c.get("params"));
-    Tensor x = GoldenLayerTest.tensor(c.get("x"));
+    Tensor x = Goldens.tensor(c.get("x"));
     int[] labels = new ObjectMapper().convertValue(c.get("labels"), int[].class);
     int classes = c.get("logits").get("shape").get(1).asInt();
     Dataset batch = new Dataset(x, labels, classes);
@@ -147,7 +147,7 @@ class BlockGoldenTest {
       if (v == null) {
         fail("no golden for " + p.name() + "; the goldens hold " + params.fieldNames());
       }
-      p.value().copyFrom(GoldenLayerTest.tensor(v));
+      p.value().copyFrom(Goldens.tensor(v));
       names.add(p.name());
     }
     assertEquals(params.size(), names.size(), "every golden parameter has a place: " + names);
@@ -162,7 +162,7 @@ class BlockGoldenTest {
   }
 
   private static void close(JsonNode expected, Tensor actual, String what, String kind) {
-    Tensor e = GoldenLayerTest.tensor(expected);
+    Tensor e = Goldens.tensor(expected);
     assertEquals(e.shape(), actual.shape(), what + " shape");
     float[] a = actual.toArray(), x = e.array();
     double scale = 0;

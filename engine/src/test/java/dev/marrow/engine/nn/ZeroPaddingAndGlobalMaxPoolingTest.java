@@ -1,78 +1,19 @@
 package dev.marrow.engine.nn;
 
-import static dev.marrow.engine.Assertions2.assertClose;
 import static dev.marrow.engine.Assertions2.random;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.marrow.engine.backend.Backend;
-import dev.marrow.engine.backend.TestBackends;
-import dev.marrow.engine.backend.reference.ReferenceBackend;
-import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.tensor.Tensor;
-import dev.marrow.engine.train.Plan;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
 
 /**
- * ZeroPadding2D and GlobalMaxPooling2D forward and backward on every backend, against plain loops
- * over (n, c, h, w). Both only move or select values, so results must match exactly.
+ * ZeroPadding2D and GlobalMaxPooling2D on shapes beyond the goldens' (vector tails, whole planes
+ * copied at once, enough planes to go parallel), against plain loops over (n, c, h, w), through
+ * {@link LayerTestHelper#checkGolden} on every backend. Both only move or select values, so results
+ * must match exactly.
  */
 class ZeroPaddingAndGlobalMaxPoolingTest {
-  private static final List<Backend> BACKENDS =
-      TestBackends.withCuda(TestBackends.cpu(1), TestBackends.cpu(3), new ReferenceBackend());
-
-  static Stream<Arguments> backends() {
-    return BACKENDS.stream().map(b -> Arguments.of(b.name() + "x" + b.threads(), b));
-  }
-
-  @AfterAll
-  static void close() {
-    BACKENDS.forEach(Backend::close);
-  }
-
-  /** loss = Σ y·dy, so the gradient flowing into the layer is dy itself. */
-  private record DotLoss(Tensor dy) implements Loss {
-    @Override
-    public String name() {
-      return "dot";
-    }
-
-    @Override
-    public TargetEncoding targetEncoding() {
-      return TargetEncoding.CLASS_INDEX;
-    }
-
-    @Override
-    public float compute(
-        Backend backend, Tensor predictions, Tensor targets, Tensor dPred, int rows, int cols) {
-      if (dPred != null) {
-        dPred.copyFrom(dy);
-      }
-      return 0;
-    }
-
-    @Override
-    public int countCorrect(Backend b, Tensor p, Tensor t, int rows, int cols) {
-      return 0;
-    }
-  }
-
-  /** A plan of the one layer, on an input of shape (n, c, h, w), its gradients computed once. */
-  private static Plan run(Layer layer, Tensor x, Tensor dy, Backend b) {
-    Sequential model = new Sequential(x.shape().dropFirst()).add(layer).build(0);
-    assertEquals(dy.shape().dropFirst(), layer.outputShape(), "output shape");
-    Plan plan = Plan.forTrainingWithInputGradient(model, b, x.shape().dim(0), new DotLoss(dy));
-    plan.input().copyFrom(x);
-    plan.computeGradients();
-    return plan;
-  }
-
   // n, c, h, w, top, bottom, left, right: every side, none, rows only (whole planes copied at
   // once), columns only, rows narrower and wider than a vector, and enough planes to go parallel.
   private static final int[][] PADDINGS = {
@@ -84,14 +25,12 @@ class ZeroPaddingAndGlobalMaxPoolingTest {
     {32, 16, 3, 70, 1, 0, 0, 2}
   };
 
-  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("backends")
-  void zeroPaddingSurroundsEachImageWithZerosAndCropsTheGradient(String name, Backend b) {
+  @Test
+  void zeroPaddingSurroundsEachImageWithZerosAndCropsTheGradient() {
     SplittableRandom r = new SplittableRandom(21);
     for (int[] p : PADDINGS) {
       int n = p[0], c = p[1], h = p[2], w = p[3], top = p[4], left = p[6];
       int ph = h + top + p[5], pw = w + left + p[7];
-      String what = "ZeroPadding2D " + Arrays.toString(p);
       Tensor x = random(r, n, c, h, w), dy = random(r, n, c, ph, pw);
       Tensor y = Tensor.zeros(n, c, ph, pw), dx = Tensor.zeros(n, c, h, w);
       for (int plane = 0; plane < n * c; plane++) {
@@ -103,13 +42,9 @@ class ZeroPaddingAndGlobalMaxPoolingTest {
           }
         }
       }
-      Plan plan = run(new ZeroPadding2D(top, p[5], left, p[7]), x, dy, b);
-      assertClose(y, plan.output(), 0, 0, what + " output");
-      assertClose(dx, plan.inputGrad(), 0, 0, what + " input gradient");
-      // The border is written on every step, whatever the buffer held before.
-      Arrays.fill(plan.output().array(), Float.NaN);
-      plan.forward(true);
-      assertClose(y, plan.output(), 0, 0, what + " output of a second step");
+      LayerTestHelper.checkGolden(
+          () -> new ZeroPadding2D(top, p[5], left, p[7]),
+          LayerGolden.exact("ZeroPadding2D " + Arrays.toString(p), x, y, dy, dx));
     }
   }
 
@@ -119,32 +54,34 @@ class ZeroPaddingAndGlobalMaxPoolingTest {
     {2, 3, 5, 4}, {1, 2, 1, 7}, {2, 1, 6, 1}, {4, 5, 2, 2}, {3, 2, 1, 1}, {16, 8, 9, 9}
   };
 
-  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("backends")
-  void globalMaxPoolingTakesEachPlanesMaximumAndRoutesTheGradientToTheFirst(
-      String name, Backend b) {
+  @Test
+  void globalMaxPoolingTakesEachPlanesMaximumAndRoutesTheGradientToTheFirst() {
     SplittableRandom r = new SplittableRandom(22);
     for (int[] s : PLANES) {
-      int n = s[0], c = s[1], plane = s[2] * s[3];
+      Tensor x = random(r, s), dy = random(r, s[0], s[1]);
       String what = "GlobalMaxPooling2D " + Arrays.toString(s);
-      Tensor x = random(r, n, c, s[2], s[3]), dy = random(r, n, c);
-      // Ties, as after a ReLU: the first maximum wins on the CPU. cuDNN does not document which of
-      // equal maxima it picks, so CUDA gets distinct values.
-      for (int i = 0; i < x.size() && !TestBackends.isCuda(b); i++) {
+      LayerTestHelper.checkGolden(GlobalMaxPooling2D::new, globalMax(what, x, dy));
+      // Ties, as after a ReLU: the first maximum wins.
+      for (int i = 0; i < x.size(); i++) {
         x.set(i, Math.max(0, Math.round(x.get(i) * 2)) / 2f);
       }
-      Tensor y = Tensor.zeros(n, c), dx = Tensor.zeros(n, c, s[2], s[3]);
-      for (int p = 0; p < n * c; p++) {
-        int first = p * plane;
-        for (int i = p * plane; i < (p + 1) * plane; i++) {
-          first = x.get(i) > x.get(first) ? i : first;
-        }
-        y.set(p, x.get(first));
-        dx.set(first, dy.get(p));
-      }
-      Plan plan = run(new GlobalMaxPooling2D(), x, dy, b);
-      assertClose(y, plan.output(), 0, 0, what + " output");
-      assertClose(dx, plan.inputGrad(), 0, 0, what + " input gradient");
+      LayerTestHelper.checkGolden(
+          GlobalMaxPooling2D::new, globalMax(what + " with ties", x, dy).withTies());
     }
+  }
+
+  private static LayerGolden globalMax(String what, Tensor x, Tensor dy) {
+    int[] s = x.shape().dims();
+    int planes = s[0] * s[1], plane = s[2] * s[3];
+    Tensor y = Tensor.zeros(s[0], s[1]), dx = Tensor.zeros(s);
+    for (int p = 0; p < planes; p++) {
+      int first = p * plane;
+      for (int i = p * plane; i < (p + 1) * plane; i++) {
+        first = x.get(i) > x.get(first) ? i : first;
+      }
+      y.set(p, x.get(first));
+      dx.set(first, dy.get(p));
+    }
+    return LayerGolden.exact(what, x.copy(), y, dy, dx);
   }
 }

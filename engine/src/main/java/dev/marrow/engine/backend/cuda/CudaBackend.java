@@ -51,10 +51,10 @@ public final class CudaBackend implements Backend {
     this.cudnn = new Cudnn(tf32, deterministic);
     AsymmetricPadding padding = new AsymmetricPadding(device);
     this.convolution = new ConvolutionOps(device, cudnn, padding);
-    this.pooling = new PoolingOps(device, cudnn, padding);
+    this.elementwise = new ElementwiseOps(device);
+    this.pooling = new PoolingOps(device, cudnn, padding, elementwise);
     this.batchNorm = new BatchNormOps(device, cudnn);
     this.activations = new ActivationOps(device, cudnn);
-    this.elementwise = new ElementwiseOps(device);
     this.losses = new LossOps(device, gemm);
   }
 

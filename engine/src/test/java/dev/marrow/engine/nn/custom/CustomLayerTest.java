@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.TestBackends;
-import dev.marrow.engine.backend.reference.ReferenceBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.io.ModelFiles;
 import dev.marrow.engine.loss.SparseCategoricalCrossentropy;
@@ -15,8 +14,10 @@ import dev.marrow.engine.nn.Add;
 import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.GradientCheck;
 import dev.marrow.engine.nn.Graph;
+import dev.marrow.engine.nn.LayerTestHelper;
 import dev.marrow.engine.nn.Node;
 import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.train.FitOptions;
 import dev.marrow.engine.train.Predictor;
 import dev.marrow.engine.train.Trainer;
@@ -48,19 +49,14 @@ class CustomLayerTest {
   void itsGradientsMatchFiniteDifferencesOnEveryBackend() {
     var loss = new SparseCategoricalCrossentropy(true);
     Dataset data = GradientCheck.randomData(model().build(4).inputShape(), 5, 3, 8);
-    for (Backend b : List.of(TestBackends.cpu(1), new ReferenceBackend())) {
-      try (b) {
-        GradientCheck.check(model().build(4), loss, b, data, 1e-2, 1e-3);
-      }
-    }
-    TestBackends.cuda()
-        .ifPresent(
-            cuda -> {
-              try (Backend cpu = TestBackends.cpu(1);
-                  cuda) {
-                GradientCheck.sameGradients(CustomLayerTest::model, 4, loss, cpu, cuda, data, 1e-4);
-              }
-            });
+    GradientCheck.checkOnEveryBackend(CustomLayerTest::model, 4, loss, data, 1e-2, 1e-3);
+  }
+
+  /** The checks every built-in layer passes: config round trip, shapes, gradients, backends. */
+  @Test
+  void itPassesTheSharedLayerChecks() {
+    Bias.register(); // the registry must know it for the config round trip
+    LayerTestHelper.check(() -> new Bias(0.5f), Shape.of(4));
   }
 
   @Test
