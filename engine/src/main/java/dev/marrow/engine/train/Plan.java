@@ -5,6 +5,8 @@ import dev.marrow.engine.data.Batch;
 import dev.marrow.engine.data.DataSource;
 import dev.marrow.engine.data.Targets;
 import dev.marrow.engine.loss.Loss;
+import dev.marrow.engine.nn.BackwardReads;
+import dev.marrow.engine.nn.BufferPlan;
 import dev.marrow.engine.nn.CompileContext;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
@@ -22,8 +24,10 @@ import java.util.Map;
 
 /**
  * A model compiled for one backend and one batch size: every activation, gradient and workspace
- * buffer is allocated here, once, so that a step only runs kernels. Plans for different batch sizes
- * of the same model share its parameters (and the optimizer's slots, which live on them).
+ * buffer is allocated here, once, so that a step only runs kernels. Buffers whose lifetime has
+ * ended lend their memory to later ones ({@link BufferPlan}; {@link #memory()} says what that
+ * saves). Plans for different batch sizes of the same model share its parameters (and the
+ * optimizer's slots, which live on them).
  */
 public final class Plan {
   private final Graph model;
@@ -54,6 +58,7 @@ public final class Plan {
   private final Tensor output;
   private final Tensor outputGrad;
   private final Memory memory;
+  private final BufferPlan buffers;
 
   private final List<Parameter> parameters;
 
@@ -72,12 +77,20 @@ public final class Plan {
       int batch,
       boolean training,
       Loss loss,
-      boolean wantInputGradient) {
+      boolean wantInputGradient,
+      boolean reuseBuffers) {
     if (batch <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + batch);
     }
     if (!model.isBuilt()) {
       throw new IllegalStateException("build the model (model.build(seed)) before compiling it");
+    }
+    if (model.inputs().size() != 1 || model.outputs().size() != 1) {
+      throw new IllegalArgumentException(
+          "plans run models with one input and one output; this one has "
+              + model.inputs().size()
+              + " and "
+              + model.outputs().size());
     }
     this.model = model;
     this.backend = backend;
@@ -87,25 +100,18 @@ public final class Plan {
     this.parameters = model.parameters();
     Shape out = model.outputShape();
     this.outputColumns = out.size();
-    this.input = backend.allocate(model.inputShape().withBatch(batch));
+    List<Node> nodes = model.layerNodes();
+    BufferPlan buffers = new BufferPlan(backend, nodes.size());
+    this.input = buffers.own(model.inputShape().withBatch(batch), BufferPlan.Kind.ACTIVATION);
     this.targets =
         loss == null
             ? null
             : loss.targetEncoding() == Loss.TargetEncoding.CLASS_INDEX
                 ? backend.allocate(Shape.of(batch))
                 : backend.allocate(Shape.of(batch, outputColumns));
-    CompileContext ctx =
-        new CompileContext(backend, batch, training, layerIndex -> mix(stepSeed, layerIndex));
-    this.inputGrad = training && wantInputGradient ? backend.allocate(input.shape()) : null;
-    List<Node> nodes = model.layerNodes();
+    this.inputGrad =
+        training && wantInputGradient ? buffers.own(input.shape(), BufferPlan.Kind.GRADIENT) : null;
     Node inputNode = model.inputs().get(0);
-    if (model.inputs().size() != 1 || model.outputs().size() != 1) {
-      throw new IllegalArgumentException(
-          "plans run models with one input and one output; this one has "
-              + model.inputs().size()
-              + " and "
-              + model.outputs().size());
-    }
     // Usually nothing upstream of the first layer needs a gradient, which saves its backward GEMM.
     // The same holds up to the first layer with parameters: a node gets a gradient only when
     // something before it will use it (measured: the MLP's Flatten made its first Dense compute a
@@ -151,12 +157,14 @@ public final class Plan {
         } else if (Arrays.equals(writer.get(in), new int[] {i, k})) {
           dxs.add(g);
         } else {
-          Tensor own = backend.allocate(in.shape().withBatch(batch));
+          Tensor own = buffers.lend(in.shape().withBatch(batch), BufferPlan.Kind.GRADIENT);
           dxs.add(own);
           partial.add(own);
           target.add(g);
         }
       }
+      CompileContext ctx =
+          new CompileContext(buffers, batch, training, layer -> mix(stepSeed, layer), i);
       LayerStep step = node.layer().compile(ctx, xs, dxs);
       steps.add(step);
       values.put(node, step.output());
@@ -164,6 +172,7 @@ public final class Plan {
       runsBackward[i] = training && needsGrad.get(node);
       partialGrads[i] = partial.toArray(new Tensor[0]);
       nodeGrads[i] = target.toArray(new Tensor[0]);
+      recordUses(buffers, i, node.layer().backwardReads(), step, xs, dxs, target);
     }
     Node outputNode = model.outputs().get(0);
     if (training && writer.containsKey(outputNode)) {
@@ -174,28 +183,83 @@ public final class Plan {
     }
     this.output = values.get(outputNode);
     this.outputGrad = grads.get(outputNode);
-    long partialBytes = 0;
-    for (Tensor[] ps : partialGrads) {
-      for (Tensor t : ps) {
-        partialBytes += 4L * t.size();
-      }
-    }
-    long inputBytes = 4L * input.size() + (inputGrad == null ? 0 : 4L * inputGrad.size());
+    buffers.use(output, buffers.lossTime());
+    buffers.use(outputGrad, buffers.lossTime());
+    buffers.keep(output); // read after the step: metrics, predictions
+    buffers.bind(reuseBuffers);
+    this.buffers = buffers;
     this.memory =
         new Memory(
-            ctx.activationBytes() + inputBytes,
-            ctx.gradientBytes() + partialBytes,
-            training ? liveGradientPeak(nodes, needsGrad, writer, batch) : 0);
+            buffers.bytes(BufferPlan.Kind.ACTIVATION),
+            buffers.bytes(BufferPlan.Kind.GRADIENT),
+            buffers.sharedBytes(BufferPlan.Kind.ACTIVATION),
+            buffers.sharedBytes(BufferPlan.Kind.GRADIENT),
+            buffers.allocatedBytes(),
+            buffers.livePeakBytes());
   }
 
   /**
-   * The batch-sized buffers of this plan, in bytes: activations (the input included) and gradients
-   * (the extra buffers of gradient sums included), as allocated; and the most gradient bytes ever
-   * live at once in a backward pass, what gradient buffers would need if those whose lifetime has
-   * ended were reused (not done yet: every buffer is its own today).
+   * Tells the buffer plan when step {@code i} touches which buffer: its forward pass reads the
+   * inputs and writes the output; its backward pass (when it runs) reads the output gradient,
+   * writes the input gradients and adds the extra ones into their sums, and reads whatever
+   * activations the layer says it does.
    */
-  public record Memory(long activations, long gradients, long gradientsLivePeak) {
+  private void recordUses(
+      BufferPlan buffers,
+      int i,
+      BackwardReads reads,
+      LayerStep step,
+      List<Tensor> xs,
+      List<Tensor> dxs,
+      List<Tensor> sums) {
+    int forward = buffers.forwardTime(i), backward = buffers.backwardTime(i);
+    for (Tensor x : xs) {
+      buffers.use(x, forward);
+    }
+    buffers.use(step.output(), forward);
+    if (!runsBackward[i]) {
+      return;
+    }
+    buffers.use(step.outputGrad(), backward);
+    for (Tensor dx : dxs) {
+      buffers.use(dx, backward);
+    }
+    for (Tensor sum : sums) {
+      buffers.use(sum, backward);
+    }
+    if (reads.inputs()) {
+      for (Tensor x : xs) {
+        buffers.use(x, backward);
+      }
+    }
+    if (reads.output()) {
+      buffers.use(step.output(), backward);
+    }
+  }
+
+  /**
+   * The batch-sized buffers of this plan, in bytes. {@code activations} (the input included) and
+   * {@code gradients} (the extra buffers of gradient sums included): each buffer in memory of its
+   * own, what a plan without reuse allocates. {@code sharedActivations} and {@code
+   * sharedGradients}: what each kind takes when buffers whose lifetime has ended lend their memory
+   * to later ones of the same kind. {@code allocated}: what this plan holds, where activations and
+   * gradients also share (with reuse), or their sum (without). {@code livePeak}: the most bytes in
+   * use at once during a step, the floor under any sharing.
+   */
+  public record Memory(
+      long activations,
+      long gradients,
+      long sharedActivations,
+      long sharedGradients,
+      long allocated,
+      long livePeak) {
+    /** What the plan holds: {@link #allocated}. */
     public long total() {
+      return allocated;
+    }
+
+    /** What the plan would hold without reuse. */
+    public long unshared() {
       return activations + gradients;
     }
   }
@@ -204,28 +268,30 @@ public final class Plan {
     return memory;
   }
 
-  // A node's gradient lives from its last reader's backward (which writes it) to its own.
-  private static long liveGradientPeak(
-      List<Node> nodes, Map<Node, Boolean> needsGrad, Map<Node, int[]> writer, int batch) {
-    int n = nodes.size();
-    long peak = 0;
-    for (int t = n - 1; t >= 0; t--) { // backward runs node n-1 first
-      long live = 0;
-      for (int i = 0; i < n; i++) {
-        Node node = nodes.get(i);
-        int written = writer.containsKey(node) ? writer.get(node)[0] : n; // the loss writes last's
-        if (needsGrad.get(node) && i <= t && t <= written) {
-          live += 4L * batch * node.shape().size();
-        }
-      }
-      peak = Math.max(peak, live);
-    }
-    return peak;
+  /**
+   * For tests: fills the memory of every lent buffer with {@code value} ({@link BufferPlan#fill}).
+   */
+  void fillLentBuffers(float value) {
+    buffers.fill(value);
+  }
+
+  /**
+   * Whether plans lend the memory of buffers whose lifetime has ended to later ones: yes, unless
+   * the system property {@code marrow.plan.reuse} is {@code false}.
+   */
+  public static boolean reuseBuffersByDefault() {
+    return !"false".equalsIgnoreCase(System.getProperty("marrow.plan.reuse"));
   }
 
   /** A plan that runs forward, loss, backward and optimizer steps. */
   public static Plan forTraining(Graph model, Backend backend, int batch, Loss loss) {
-    return new Plan(model, backend, batch, true, loss, false);
+    return forTraining(model, backend, batch, loss, reuseBuffersByDefault());
+  }
+
+  /** A training plan whose buffers share memory or not ({@link #reuseBuffersByDefault}). */
+  public static Plan forTraining(
+      Graph model, Backend backend, int batch, Loss loss, boolean reuseBuffers) {
+    return new Plan(model, backend, batch, true, loss, false, reuseBuffers);
   }
 
   /**
@@ -234,12 +300,18 @@ public final class Plan {
    */
   public static Plan forTrainingWithInputGradient(
       Graph model, Backend backend, int batch, Loss loss) {
-    return new Plan(model, backend, batch, true, loss, true);
+    return new Plan(model, backend, batch, true, loss, true, reuseBuffersByDefault());
   }
 
   /** A forward-only plan; loss may be null when only predictions are wanted. */
   public static Plan forInference(Graph model, Backend backend, int batch, Loss loss) {
-    return new Plan(model, backend, batch, false, loss, false);
+    return forInference(model, backend, batch, loss, reuseBuffersByDefault());
+  }
+
+  /** An inference plan whose buffers share memory or not ({@link #reuseBuffersByDefault}). */
+  public static Plan forInference(
+      Graph model, Backend backend, int batch, Loss loss, boolean reuseBuffers) {
+    return new Plan(model, backend, batch, false, loss, false, reuseBuffers);
   }
 
   public int batch() {

@@ -257,8 +257,9 @@ public final class CpuBackend implements Backend {
   @Override
   public float sumOfSquares(Tensor x) {
     double s = 0;
-    for (float v : x.array()) { // once per step per regularised layer: not worth a kernel
-      s += (double) v * v;
+    float[] a = x.array();
+    for (int i = 0; i < x.size(); i++) { // once per step per regularised layer: no kernel
+      s += (double) a[i] * a[i];
     }
     return (float) s;
   }
