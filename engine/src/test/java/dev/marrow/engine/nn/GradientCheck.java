@@ -51,6 +51,15 @@ public final class GradientCheck {
       Graph model, Loss loss, Backend backend, Dataset batch, double rtol, double atol) {
     Plan plan = Plan.forTraining(model, backend, batch.size(), loss);
     plan.loadBatch(batch, null, 0);
+    check(plan, loss.name(), rtol, atol);
+  }
+
+  /**
+   * The same check on a training plan with its batch loaded (a model with several inputs and
+   * outputs, several losses): d(the plan's total loss)/d(every parameter element).
+   */
+  public static void check(Plan plan, String what, double rtol, double atol) {
+    Graph model = plan.model();
     plan.setStepSeed(99);
     plan.computeGradients();
     double eps = 1e-3;
@@ -75,7 +84,7 @@ public final class GradientCheck {
             fail(
                 String.format(
                     "%s[%d]: analytic gradient %.6g, finite difference %.6g (loss %s)",
-                    p.name(), i, analytic[i], numeric, loss.name()));
+                    p.name(), i, analytic[i], numeric, what));
           }
         }
         checked++;
