@@ -19,10 +19,12 @@ import java.util.Map;
  *
  * <p>With reuse, buffers whose lifetimes do not overlap share one block of memory, each taking the
  * first elements of a block at least its size (a view: same storage, its own shape). Blocks are
- * assigned greedily by size, largest buffer first, each to the smallest block that is free for its
- * whole lifetime, else to a new block (TensorFlow Lite's "greedy by size" arena planner, with
- * blocks instead of offsets because a kernel indexes a buffer from element 0). Without reuse every
- * buffer gets its own memory, as every plan did before.
+ * assigned greedily: in each of a few orders (largest first, as TensorFlow Lite's "greedy by size"
+ * arena planner; by first use; by last use; longest lifetime first) every buffer goes to the
+ * smallest block free for its whole lifetime that it fits, else grows the largest free one, else
+ * gets a new one; the order needing least memory wins. Blocks rather than offsets into one arena,
+ * because a kernel indexes a buffer from element 0. Without reuse every buffer gets its own memory,
+ * as every plan did before.
  */
 public final class BufferPlan {
   /** What a buffer holds, for {@link #bytes} and {@link #sharedBytes}. */
@@ -177,7 +179,7 @@ public final class BufferPlan {
   }
 
   /**
-   * The orders {@link #assign} tries: largest first (TensorFlow Lite's "greedy by size"), by first
+   * The orders {@code assign} tries: largest first (TensorFlow Lite's "greedy by size"), by first
    * use, by last use from the end of the step back, longest lifetime first. Neither wins
    * everywhere: for the zoo's resnet training at batch 128, last use needs 144.0 MiB where largest
    * first needs 150.1 (126.0 are ever live at once); for its inference they tie at the floor.
