@@ -113,6 +113,11 @@ public final class Layers {
     return Node.input(shape);
   }
 
+  /** Keras' {@code Input(shape, name=…)}: a named input, for models with several. */
+  public static Node input(String name, int... shape) {
+    return Node.input(dev.marrow.engine.tensor.Shape.of(shape), name);
+  }
+
   /** Keras' {@code Add()}: the sum of inputs of one shape (residual connections). */
   public static Add add() {
     return new Add();

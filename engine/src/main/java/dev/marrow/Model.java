@@ -21,6 +21,7 @@ import dev.marrow.engine.train.Predictor;
 import dev.marrow.engine.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,9 @@ import java.util.Objects;
 
 /**
  * Marrow's front door: a model you build, compile, fit, evaluate, save and load the way Keras does,
- * or drive step by step the way a PyTorch loop does.
+ * or drive step by step the way a PyTorch loop does. A functional model may have several inputs and
+ * outputs: fit it on a {@link dev.marrow.engine.data.MultiDataset} (features per input, targets per
+ * output) after {@link #compile(Optimizer, Map, Map, Map)} with a loss per output.
  *
  * <pre>{@code
  * try (Model model = Model.sequential(1, 28, 28)
@@ -177,6 +180,85 @@ public final class Model implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Keras' {@code compile(optimizer, loss={…}, loss_weights={…}, metrics={…})} for a model with
+   * several outputs, keyed by output name (the output layers' names): a loss for every output,
+   * their weights in the total loss (empty: all 1), and metrics by Keras name per output (empty:
+   * the defaults). Fit and evaluate then log {@code loss} (the weighted total), each output's
+   * {@code <name>_loss} and its metrics as {@code <name>_<metric>}. On the device of {@link #to}.
+   */
+  public Model compile(
+      Optimizer optimizer,
+      Map<String, Loss> losses,
+      Map<String, Double> lossWeights,
+      Map<String, List<String>> metrics) {
+    requireNotCompiled();
+    if (!network.isBuilt()) {
+      network.build(seed);
+    }
+    List<String> names = Trainer.outputNames(network);
+    for (String key : losses.keySet()) {
+      requireOutput(key, names, "a loss");
+    }
+    for (String key : lossWeights.keySet()) {
+      requireOutput(key, names, "a loss weight");
+    }
+    List<Loss> byOutput = new ArrayList<>();
+    List<Double> weights = new ArrayList<>();
+    for (String n : names) {
+      Loss l = losses.get(n);
+      if (l == null) {
+        throw new IllegalArgumentException(
+            "no loss for output '" + n + "'; the outputs are " + names);
+      }
+      byOutput.add(l);
+      weights.add(lossWeights.getOrDefault(n, 1.0));
+    }
+    return compileOutputs(optimizer, byOutput, weights, metrics.isEmpty() ? null : metrics);
+  }
+
+  /**
+   * Keras' list form, {@code compile(optimizer, loss=[…], loss_weights=[…])}: one loss per output
+   * in the model's output order, their weights (empty: all 1), the default metrics.
+   */
+  public Model compile(Optimizer optimizer, List<Loss> losses, List<Double> lossWeights) {
+    requireNotCompiled();
+    if (!network.isBuilt()) {
+      network.build(seed);
+    }
+    return compileOutputs(optimizer, losses, lossWeights, null);
+  }
+
+  private Model compileOutputs(
+      Optimizer optimizer,
+      List<Loss> losses,
+      List<Double> lossWeights,
+      Map<String, List<String>> metrics) {
+    Objects.requireNonNull(optimizer, "optimizer");
+    Backend backend = Backends.open(device).backend();
+    try {
+      trainer = new Trainer(network, optimizer, losses, lossWeights, backend, metrics);
+    } catch (RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+    ownedBackend = backend;
+    return this;
+  }
+
+  private static void requireOutput(String name, List<String> outputs, String what) {
+    if (!outputs.contains(name)) {
+      throw new IllegalArgumentException(
+          what + " for '" + name + "', which is not an output; the outputs are " + outputs);
+    }
+  }
+
+  private void requireNotCompiled() {
+    if (trainer != null) {
+      throw new IllegalStateException("model is already compiled");
+    }
+  }
+
   /** Keras' {@code fit}, on an in-memory {@link Dataset} or any other {@link DataSource}. */
   public History fit(DataSource data, FitOptions options) {
     return compiled().fit(data, options);
@@ -198,6 +280,19 @@ public final class Model implements AutoCloseable {
    */
   public Tensor predict(Tensor inputs) {
     return predictor().predict(inputs);
+  }
+
+  /**
+   * Keras' {@code predict([x1, x2])}: one tensor per input, (N, input shape) each, in the model's
+   * input order; returns one per output, (N, output shape) each.
+   */
+  public List<Tensor> predict(List<Tensor> inputs) {
+    return predictor().predict(inputs);
+  }
+
+  /** Every output for every sample of a data source, in the model's output order. */
+  public List<Tensor> predictOutputs(DataSource data) {
+    return predictor().predictOutputs(data);
   }
 
   /** Class probabilities (N, classes): the softmax of the outputs unless the model ends in one. */

@@ -87,14 +87,15 @@ final class SummaryCommand implements Callable<Integer> {
         Plan.Memory infer = Plan.forInference(net, cpu, memoryBatch, null).memory();
         out.printf(
             Locale.ROOT,
-            "Plan buffers at batch %d: training %s (activations %s, gradients %s; live"
-                + " gradients peak at %s), inference %s%n",
+            "Plan buffers at batch %d: training %s (without reuse %s: activations %s, gradients"
+                + " %s), inference %s (without reuse %s)%n",
             memoryBatch,
             mib(train.total()),
+            mib(train.unshared()),
             mib(train.activations()),
             mib(train.gradients()),
-            mib(train.gradientsLivePeak()),
-            mib(infer.total()));
+            mib(infer.total()),
+            mib(infer.unshared()));
       }
     }
     out.flush();

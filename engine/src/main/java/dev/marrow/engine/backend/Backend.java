@@ -8,6 +8,10 @@ import dev.marrow.engine.tensor.Tensor;
  * 1:1 onto a library call on the GPU. All tensors are float32 and row-major; "rows × cols" means a
  * batch of rows, each a vector over the last axis.
  *
+ * <p>A kernel touches elements {@code [0, size())} of each tensor and no more: a plan's buffer may
+ * be the first part of a longer block of memory it shares ({@link Tensor#bindTo}), so {@code
+ * array().length} can exceed {@code size()}.
+ *
  * <p>Every implementation is checked against {@code ReferenceBackend} by one conformance suite.
  */
 public interface Backend extends AutoCloseable {

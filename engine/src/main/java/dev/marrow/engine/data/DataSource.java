@@ -1,10 +1,12 @@
 package dev.marrow.engine.data;
 
 import dev.marrow.engine.tensor.Shape;
+import java.util.List;
 
 /**
  * Where training, evaluation and prediction read samples from: a fixed number of samples of one
- * shape, with their targets, readable in any order. {@link Dataset} holds them in memory; a
+ * shape, with their targets, readable in any order (for a model with several inputs or outputs, a
+ * sample has a part per input and targets per output). {@link Dataset} holds them in memory; a
  * streaming source reads them from disk as they are asked for, and the trainer then reads the next
  * batch on a prefetching thread while the current one trains.
  *
@@ -21,6 +23,22 @@ public interface DataSource {
   Targets targets();
 
   /**
+   * The sample shape of each model input, in the model's input order: {@link #sampleShape()} alone
+   * unless the source feeds a model with several inputs ({@link MultiDataset}).
+   */
+  default List<Shape> inputShapes() {
+    return List.of(sampleShape());
+  }
+
+  /**
+   * The targets of each model output, in the model's output order: {@link #targets()} alone unless
+   * the source feeds a model with several outputs ({@link MultiDataset}).
+   */
+  default List<Targets> outputTargets() {
+    return List.of(targets());
+  }
+
+  /**
    * Copies samples {@code indices[from .. from+count)} (samples {@code from .. from+count} when
    * indices is null) and their targets into rows [0, count) of {@code batch}, and sets its row
    * count.
@@ -34,7 +52,7 @@ public interface DataSource {
 
   /** A batch buffer for this source's samples. */
   default Batch newBatch(int capacity) {
-    return new Batch(capacity, sampleShape(), targets());
+    return new Batch(capacity, inputShapes(), outputTargets());
   }
 
   /** The samples at these indices, in this order, as a source of its own (no copy). */

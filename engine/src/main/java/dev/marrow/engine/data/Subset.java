@@ -1,6 +1,7 @@
 package dev.marrow.engine.data;
 
 import dev.marrow.engine.tensor.Shape;
+import java.util.List;
 
 /** Some samples of another source, by index: splits and folds without copying the data. */
 final class Subset implements DataSource {
@@ -32,6 +33,16 @@ final class Subset implements DataSource {
   @Override
   public Targets targets() {
     return parent.targets();
+  }
+
+  @Override
+  public List<Shape> inputShapes() {
+    return parent.inputShapes();
+  }
+
+  @Override
+  public List<Targets> outputTargets() {
+    return parent.outputTargets();
   }
 
   @Override

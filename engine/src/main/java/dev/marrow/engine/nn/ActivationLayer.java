@@ -46,12 +46,17 @@ public final class ActivationLayer extends Layer {
     return c;
   }
 
+  /** y, as cuDNN's backward takes it; x too for the activations whose derivative needs it. */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.of(activation.backwardNeedsInput(), true);
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     int rows = ctx.batch(), cols = outputShape().dim(-1);
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (activation == Activation.SOFTMAX) {

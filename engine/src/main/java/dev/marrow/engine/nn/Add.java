@@ -19,10 +19,15 @@ public final class Add extends MergeLayer {
 
   // x_i: (N, shape) each → y: (N, shape) = Σ x_i; dx_i = dy.
   @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
+  @Override
   public LayerStep compile(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
     Backend b = ctx.backend();
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
+    Tensor y = ctx.output(outputShape());
+    Tensor dy = ctx.outputGrad(outputShape());
     return new BufferedStep(y, dy) {
       @Override
       public void forward(boolean training) {

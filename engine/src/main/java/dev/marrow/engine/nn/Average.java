@@ -19,10 +19,15 @@ public final class Average extends MergeLayer {
 
   // x_i: (N, shape) each, k of them → y = Σ x_i / k; dx_i = dy / k.
   @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
+  @Override
   public LayerStep compile(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
     Backend b = ctx.backend();
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
+    Tensor y = ctx.output(outputShape());
+    Tensor dy = ctx.outputGrad(outputShape());
     float share = 1f / xs.size();
     return new BufferedStep(y, dy) {
       @Override

@@ -83,6 +83,12 @@ public final class BatchNormalization extends Layer {
     return c;
   }
 
+  /** x, with the batch statistics saved in forward; not y. */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.INPUTS;
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
@@ -90,9 +96,8 @@ public final class BatchNormalization extends Layer {
     int n = ctx.batch(), c = in.dim(0), spatial = in.size() / c;
     Tensor savedMean = b.allocate(Shape.of(c)), savedInvStd = b.allocate(Shape.of(c));
     // Without an upstream gradient, dx still has to be computed somewhere: a scratch buffer.
-    Tensor dxOrScratch = dx != null || !ctx.training() ? dx : ctx.allocateBatch(in);
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    Tensor dxOrScratch = dx != null || !ctx.training() ? dx : ctx.backwardScratch(in);
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (training) {

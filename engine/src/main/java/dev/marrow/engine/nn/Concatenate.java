@@ -70,6 +70,11 @@ public final class Concatenate extends MergeLayer {
 
   // x_i: (N, …, c_i, inner…) → y: (N, …, Σ c_i, inner…); dx_i is y's slice of x_i.
   @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
+  @Override
   public LayerStep compile(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
     Backend b = ctx.backend();
     Shape out = outputShape();
@@ -91,8 +96,8 @@ public final class Concatenate extends MergeLayer {
       at += blocks[i];
     }
     int rows = outer;
-    Tensor y = ctx.allocateBatch(out);
-    Tensor dy = ctx.allocateBatchGrad(out);
+    Tensor y = ctx.output(out);
+    Tensor dy = ctx.outputGrad(out);
     return new BufferedStep(y, dy) {
       @Override
       public void forward(boolean training) {

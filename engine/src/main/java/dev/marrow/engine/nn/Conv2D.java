@@ -232,14 +232,19 @@ public final class Conv2D extends Layer {
     return c;
   }
 
+  /** x for the filter gradient; y for the activation's derivative, unless it is linear. */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.of(true, activation != Activation.LINEAR);
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
     int rows = ctx.batch() * filters, cols = g.outputPixels();
     Tensor z = Dense.preActivation(ctx, activation, outputShape());
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       // x is (n, c, h, w), weight is (f, c, kh, kw), y is (n, f, outH, outW)
       @Override
       public void forward(boolean training) {

@@ -120,14 +120,19 @@ public final class Dense extends Layer {
     return c;
   }
 
+  /** x for the weight gradient; y for the activation's derivative, unless it is linear. */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.of(true, activation != Activation.LINEAR);
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     int batch = ctx.batch(), in = inputShape().dim(0);
     Tensor w = weight.value();
     Tensor z = preActivation(ctx, activation, outputShape());
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       // x is (batch, in), W is (in, units), y is (batch, units)
       @Override
       public void forward(boolean training) {
@@ -193,6 +198,6 @@ public final class Dense extends Layer {
    * derivative; null otherwise, and the bias and activation are then fused in place on y.
    */
   static Tensor preActivation(CompileContext ctx, Activation kind, Shape outputShape) {
-    return ctx.training() && kind.backwardNeedsInput() ? ctx.allocateBatch(outputShape) : null;
+    return ctx.training() && kind.backwardNeedsInput() ? ctx.saved(outputShape) : null;
   }
 }

@@ -40,12 +40,17 @@ public final class Dropout extends Layer {
     return c;
   }
 
+  /** The mask it saved in forward, and dy. */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
-    Tensor mask = ctx.training() ? ctx.allocateBatch(outputShape()) : null;
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    Tensor mask = ctx.training() ? ctx.saved(outputShape()) : null;
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         if (training && rate > 0) {

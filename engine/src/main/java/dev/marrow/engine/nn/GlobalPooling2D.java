@@ -33,8 +33,7 @@ public abstract sealed class GlobalPooling2D extends Layer
     int h = in.dim(1), w = in.dim(2);
     ConvGeometry g =
         new ConvGeometry(ctx.batch(), in.dim(0), h, w, in.dim(0), h, w, h, w, 0, 0, 1, 1, 1, 1);
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         b.poolForward(mode, g, x, y);

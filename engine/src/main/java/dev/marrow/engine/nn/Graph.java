@@ -264,11 +264,16 @@ public class Graph {
   /** Names the output classes; their count must match the output width once the model is built. */
   public Graph setClassNames(List<String> names) {
     List<String> copy = List.copyOf(names);
+    if (copy.isEmpty()) {
+      classNames = copy;
+      return this;
+    }
+    if (outputs.size() > 1) {
+      throw new IllegalArgumentException(
+          "class names name the outputs of a one-output model; this one has " + outputs.size());
+    }
     boolean binary = built && outputShape().size() == 1 && copy.size() == 2; // one logit
-    if (built
-        && !copy.isEmpty()
-        && !binary
-        && (outputShape().rank() != 1 || outputShape().dim(0) != copy.size())) {
+    if (built && !binary && (outputShape().rank() != 1 || outputShape().dim(0) != copy.size())) {
       throw new IllegalArgumentException(
           copy.size()
               + " class names for a model whose output is "

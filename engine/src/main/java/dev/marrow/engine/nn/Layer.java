@@ -18,9 +18,11 @@ import java.util.random.RandomGenerator;
  * #createParameters} with {@link #newParameter} (initialise them from the random generator), {@link
  * #parameters()}, {@link #config()} (its arguments, for model.json), and {@link #compile} returning
  * a {@link LayerStep} whose forward and backward call {@link dev.marrow.engine.backend.Backend}
- * kernels only (so it runs on every backend and allocates nothing per step). Register a from-config
- * factory under its class name with {@link LayerRegistry#register} so saved models load it. A layer
- * reading several nodes extends {@link MergeLayer}.
+ * kernels only (so it runs on every backend and allocates nothing per step). Its buffers from
+ * {@link CompileContext#allocateBatch} are its own; the lent ones and {@link #backwardReads()} let
+ * a plan reuse memory (see {@link CompileContext}). Register a from-config factory under its class
+ * name with {@link LayerRegistry#register} so saved models load it. A layer reading several nodes
+ * extends {@link MergeLayer}.
  */
 public abstract class Layer {
   private String name;
@@ -168,6 +170,15 @@ public abstract class Layer {
    */
   public LayerStep compile(CompileContext ctx, List<Tensor> inputs, List<Tensor> inputGrads) {
     return compile(ctx, inputs.get(0), inputGrads.get(0));
+  }
+
+  /**
+   * What this layer's backward pass reads besides its output gradient, so that a plan keeps those
+   * activations alive until then and lends the others' memory to later buffers. The default, both
+   * inputs and output, is right for any layer; a layer that reads less says so to save memory.
+   */
+  public BackwardReads backwardReads() {
+    return BackwardReads.INPUTS_AND_OUTPUT;
   }
 
   /**

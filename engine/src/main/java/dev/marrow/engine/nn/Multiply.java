@@ -19,10 +19,15 @@ public final class Multiply extends MergeLayer {
 
   // x_i: (N, shape) each → y = Π x_i; dx_i = dy · Π_{j≠i} x_j.
   @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.INPUTS;
+  }
+
+  @Override
   public LayerStep compile(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
     Backend b = ctx.backend();
-    Tensor y = ctx.allocateBatch(outputShape());
-    Tensor dy = ctx.allocateBatchGrad(outputShape());
+    Tensor y = ctx.output(outputShape());
+    Tensor dy = ctx.outputGrad(outputShape());
     return new BufferedStep(y, dy) {
       @Override
       public void forward(boolean training) {

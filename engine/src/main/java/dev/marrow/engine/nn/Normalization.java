@@ -126,6 +126,12 @@ public final class Normalization extends Layer {
     return variance.value().readArray().clone();
   }
 
+  /** Only dy, scaled by the fixed statistics (kept in a buffer of its own). */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
@@ -134,7 +140,7 @@ public final class Normalization extends Layer {
     Tensor ones = b.allocate(Shape.of(c)), zeros = b.allocate(Shape.of(c));
     Arrays.fill(ones.array(), 1f);
     Tensor inverseStd = dx == null ? null : ctx.allocateBatch(in);
-    return new BufferedStep(ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(in)) {
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(in)) {
       private boolean scaled;
 
       @Override

@@ -116,8 +116,7 @@ public class Pooling2D extends Layer {
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Backend b = ctx.backend();
     ConvGeometry g = SpatialLayer.withBatch(geometry, ctx.batch());
-    return new BufferedStep(
-        ctx.allocateBatch(outputShape()), ctx.allocateBatchGrad(outputShape())) {
+    return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
         b.poolForward(mode, g, x, y);

@@ -49,12 +49,18 @@ public class Reshape extends Layer {
     return c;
   }
 
+  /** Nothing: output and gradient are views of the input's buffers. */
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
     Shape batchShape = outputShape().withBatch(ctx.batch());
     Tensor y = x.reshape(batchShape);
     // Without an upstream gradient the buffer still has to exist for the next layer to write into.
-    Tensor dy = dx != null ? dx.reshape(batchShape) : ctx.allocateBatchGrad(outputShape());
+    Tensor dy = dx != null ? dx.reshape(batchShape) : ctx.outputGrad(outputShape());
     return new LayerStep() {
       @Override
       public Tensor output() {

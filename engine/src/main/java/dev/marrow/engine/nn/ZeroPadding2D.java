@@ -58,6 +58,11 @@ public final class ZeroPadding2D extends Layer {
     return c;
   }
 
+  @Override
+  public BackwardReads backwardReads() {
+    return BackwardReads.NOTHING;
+  }
+
   // x is (n, c, h, w), y is (n, c, ph, pw): input row r of every plane goes to row top + r,
   // columns [left, left + w), one copyBlocks call per row index, over all n·c planes at once.
   @Override
@@ -69,7 +74,7 @@ public final class ZeroPadding2D extends Layer {
     // Without columns of padding a plane's rows stay contiguous: the whole plane is one block.
     boolean wholePlanes = left == 0 && right == 0;
     int rowCalls = wholePlanes ? 1 : h, blockLength = wholePlanes ? inPlane : w;
-    return new BufferedStep(ctx.allocateBatch(out), ctx.allocateBatchGrad(out)) {
+    return new BufferedStep(ctx.output(out), ctx.outputGrad(out)) {
       @Override
       public void forward(boolean training) {
         // Zeroed every step, not once at compile time: a memset is cheap beside the copies, and

@@ -10,6 +10,14 @@ package dev.marrow.engine.tensor;
  */
 final class Storage {
   private final int size;
+
+  /**
+   * Set once for storage a plan lends memory to: this storage is the first {@code size} elements of
+   * {@code target}'s, shared with other buffers whose lifetimes do not overlap this one's. Every
+   * access goes to the target, so host/device sync state is kept once, where the memory is.
+   */
+  private Storage target;
+
   private float[] host;
   private DeviceBuffer device;
   private boolean hostCurrent;
@@ -28,14 +36,50 @@ final class Storage {
     this.deviceCurrent = true;
   }
 
+  /** Storage without memory yet: {@link #bind} gives it some before any kernel touches it. */
+  Storage(int size) {
+    this.size = size;
+  }
+
   int size() {
     return size;
+  }
+
+  /** Makes this unbound storage the first {@link #size} elements of {@code memory}'s. */
+  synchronized void bind(Storage memory) {
+    if (target != null || host != null || device != null) {
+      throw new IllegalStateException("storage already has memory");
+    }
+    Storage m = memory.target != null ? memory.target : memory;
+    if (m.size < size) {
+      throw new IllegalArgumentException(
+          "cannot bind " + size + " elements to storage of " + m.size);
+    }
+    target = m;
+  }
+
+  boolean isUnbound() {
+    return target == null && host == null && device == null;
+  }
+
+  /** The storage whose memory this is: itself, or the one it was bound to. */
+  Storage memory() {
+    return target != null ? target : this;
+  }
+
+  private Storage target() {
+    if (target == null) {
+      throw new IllegalStateException(
+          "this tensor has no memory yet: a plan binds its buffers after compiling every layer,"
+              + " so a layer may not read or write them in compile");
+    }
+    return target;
   }
 
   /** The host array, current, for code that may write it: the device copy becomes stale. */
   float[] hostForWriting() {
     if (device == null) {
-      return host;
+      return host != null ? host : target().hostForWriting();
     }
     synchronized (this) {
       float[] h = hostForReading();
@@ -47,7 +91,7 @@ final class Storage {
   /** The host array, current, for code that only reads it. */
   float[] hostForReading() {
     if (device == null) {
-      return host;
+      return host != null ? host : target().hostForReading();
     }
     synchronized (this) {
       if (host == null) {
@@ -62,10 +106,18 @@ final class Storage {
   }
 
   DeviceBuffer device() {
-    return device;
+    return target != null ? target.device() : device;
   }
 
   synchronized void attach(DeviceBuffer buffer) {
+    if (target != null) {
+      if (target.size != size) { // the buffer would cover only this part of the memory
+        throw new IllegalStateException(
+            "a device copy of " + size + " elements for memory of " + target.size);
+      }
+      target.attach(buffer);
+      return;
+    }
     if (device != null) {
       throw new IllegalStateException("storage already has a device copy");
     }
@@ -75,6 +127,9 @@ final class Storage {
 
   /** The device copy, current, for a kernel that reads it. */
   synchronized DeviceBuffer deviceForReading() {
+    if (target != null) {
+      return target.deviceForReading();
+    }
     requireDevice();
     if (!deviceCurrent) {
       device.upload(host);
@@ -85,6 +140,9 @@ final class Storage {
 
   /** The device copy, current, for a kernel that reads and writes it: the host copy goes stale. */
   synchronized DeviceBuffer deviceForWriting() {
+    if (target != null) {
+      return target.deviceForWriting();
+    }
     DeviceBuffer d = deviceForReading();
     hostCurrent = false;
     return d;
@@ -92,6 +150,9 @@ final class Storage {
 
   /** The device copy for a kernel that overwrites every element without reading any. */
   synchronized DeviceBuffer deviceForOverwriting() {
+    if (target != null) {
+      return target.deviceForOverwriting();
+    }
     requireDevice();
     deviceCurrent = true;
     hostCurrent = false;
@@ -100,6 +161,10 @@ final class Storage {
 
   /** Brings the host copy up to date, then frees the device copy. */
   synchronized void releaseDevice() {
+    if (target != null) {
+      target.releaseDevice();
+      return;
+    }
     if (device == null) {
       return;
     }

@@ -1,6 +1,7 @@
 package dev.marrow.engine.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -38,6 +39,35 @@ public final class Tensor {
    */
   public static Tensor onDevice(Shape shape, DeviceBuffer buffer) {
     return new Tensor(shape, new Storage(shape.size(), Objects.requireNonNull(buffer, "buffer")));
+  }
+
+  /**
+   * A tensor without memory yet, for a plan that decides where its buffers live once it knows their
+   * lifetimes: {@link #bindTo} gives it memory (and so its reshaped views); until then any access
+   * to its elements fails.
+   */
+  public static Tensor unbound(Shape shape) {
+    return new Tensor(shape, new Storage(shape.size()));
+  }
+
+  /**
+   * Gives an {@link #unbound} tensor the first {@link #size()} elements of {@code memory}'s
+   * storage, which other tensors may share: the caller guarantees they are never in use at the same
+   * time. {@link #array()} is then {@code memory}'s array, possibly longer than this tensor:
+   * kernels index {@code [0, size())}.
+   */
+  public void bindTo(Tensor memory) {
+    storage.bind(memory.storage);
+  }
+
+  /** True while this tensor has no memory (made {@link #unbound} and not bound yet). */
+  public boolean isUnbound() {
+    return storage.isUnbound();
+  }
+
+  /** True when both tensors see the same elements: one is a reshaped view of the other. */
+  public boolean sharesStorageWith(Tensor other) {
+    return storage == other.storage;
   }
 
   /** Wraps (does not copy) {@code data}; its length must match the shape. */
@@ -80,6 +110,9 @@ public final class Tensor {
     float[] a = array();
     if (segment == null || segment.heapBase().orElse(null) != a) {
       segment = MemorySegment.ofArray(a);
+      if (a.length != size()) { // a plan's buffer lent part of a longer one
+        segment = segment.asSlice(0, 4L * size());
+      }
     }
     return segment;
   }
@@ -134,7 +167,7 @@ public final class Tensor {
 
   /** A host copy. */
   public Tensor copy() {
-    return new Tensor(shape, new Storage(readArray().clone()));
+    return new Tensor(shape, new Storage(toArray()));
   }
 
   public void copyFrom(Tensor other) {
@@ -145,7 +178,7 @@ public final class Tensor {
   }
 
   public float[] toArray() {
-    return readArray().clone();
+    return Arrays.copyOf(readArray(), size());
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.marrow.engine.nn.ActivationLayer;
 import dev.marrow.engine.nn.Dense;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
+import dev.marrow.engine.nn.Node;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.ArrayList;
@@ -36,24 +37,26 @@ public final class Predictor {
 
   private final Graph model;
   private final Backend backend;
-  private final Loss loss;
+  private final List<Loss> losses;
+  private final List<Double> lossWeights;
   private final List<String> classNames;
   private final Map<Integer, Queue<Plan>> plans = new ConcurrentHashMap<>();
 
   /** A predictor for a built model on {@code backend} (the caller's to close). */
   public Predictor(Graph model, Backend backend) {
-    this(model, backend, null);
+    this(model, backend, null, null);
   }
 
-  /** With a loss, so that {@link Trainer#evaluate} can borrow the same plans. */
-  Predictor(Graph model, Backend backend, Loss loss) {
+  /** With the losses, so that {@link Trainer#evaluate} can borrow the same plans. */
+  Predictor(Graph model, Backend backend, List<Loss> losses, List<Double> lossWeights) {
     if (!model.isBuilt()) {
       throw new IllegalStateException(
           "the model has no weights yet: build, train or load it" + " before predicting");
     }
     this.model = model;
     this.backend = Objects.requireNonNull(backend, "backend");
-    this.loss = loss;
+    this.losses = losses;
+    this.lossWeights = lossWeights;
     this.classNames = model.classNames();
   }
 
@@ -90,11 +93,20 @@ public final class Predictor {
 
   /**
    * The outputs for every sample of a data source, in its order (targets, if any, are ignored): (N,
-   * output shape). Streaming sources are read ahead on another thread.
+   * output shape). Streaming sources are read ahead on another thread. For a one-output model.
    */
   public Tensor predict(DataSource data) {
-    int count = data.size(), outputs = model.outputShape().size();
-    Tensor out = Tensor.zeros(model.outputShape().withBatch(count));
+    requireOneOutput();
+    return predictOutputs(data).get(0);
+  }
+
+  /**
+   * Every output for every sample of a data source (its targets ignored), in the model's output
+   * order: (N, output shape) each. Keras' {@code predict} on a model with several outputs.
+   */
+  public List<Tensor> predictOutputs(DataSource data) {
+    int count = data.size();
+    List<Tensor> out = newOutputs(count);
     try (BatchReader batches = new BatchReader(data, null, MAX_BATCH, null, null)) {
       for (int s = 0, from = 0; s < batches.steps(); s++) {
         Batch b = batches.next();
@@ -102,8 +114,7 @@ public final class Predictor {
         try {
           plan.loadFeatures(b);
           plan.forward(false);
-          System.arraycopy(
-              plan.output().readArray(), 0, out.array(), from * outputs, b.rows() * outputs);
+          copyOutputs(plan, out, from, b.rows());
           from += b.rows();
         } finally {
           giveBack(plan);
@@ -111,6 +122,67 @@ public final class Predictor {
       }
     }
     return out;
+  }
+
+  /**
+   * The outputs for inputs of shape (N, input shape) each, one tensor per model input in its order:
+   * (N, output shape) per output. Keras' {@code predict([x1, x2])}.
+   */
+  public List<Tensor> predict(List<Tensor> inputs) {
+    List<Node> ins = model.inputs();
+    if (inputs.size() != ins.size()) {
+      throw new IllegalArgumentException(
+          "the model takes " + ins.size() + " inputs but was handed " + inputs.size());
+    }
+    int count = -1;
+    for (int i = 0; i < ins.size(); i++) {
+      Shape given = inputs.get(i).shape();
+      ins.get(i).shape().requireBatchOf(given, "predict (input " + ins.get(i).label() + ")");
+      if (count >= 0 && given.dim(0) != count) {
+        throw new IllegalArgumentException(
+            "input 1 holds " + count + " samples but input " + (i + 1) + " holds " + given.dim(0));
+      }
+      count = given.dim(0);
+    }
+    List<Tensor> out = newOutputs(count);
+    for (int from = 0; from < count; from += MAX_BATCH) {
+      int rows = Math.min(MAX_BATCH, count - from);
+      Plan plan = borrow(rows);
+      try {
+        for (int i = 0; i < ins.size(); i++) {
+          int sample = ins.get(i).shape().size();
+          System.arraycopy(
+              inputs.get(i).readArray(), from * sample, plan.input(i).array(), 0, rows * sample);
+        }
+        plan.forward(false);
+        copyOutputs(plan, out, from, rows);
+      } finally {
+        giveBack(plan);
+      }
+    }
+    return out;
+  }
+
+  private List<Tensor> newOutputs(int count) {
+    List<Tensor> out = new ArrayList<>();
+    for (Node n : model.outputs()) {
+      out.add(Tensor.zeros(n.shape().withBatch(count)));
+    }
+    return out;
+  }
+
+  private static void copyOutputs(Plan plan, List<Tensor> out, int from, int rows) {
+    for (int j = 0; j < out.size(); j++) {
+      int per = plan.outputColumns(j);
+      System.arraycopy(plan.output(j).readArray(), 0, out.get(j).array(), from * per, rows * per);
+    }
+  }
+
+  private void requireOneOutput() {
+    if (model.outputs().size() != 1) {
+      throw new IllegalStateException(
+          "the model has " + model.outputs().size() + " outputs: use predictOutputs");
+    }
   }
 
   /** Class probabilities for every sample of a data source, as {@link #predictProbabilities}. */
@@ -175,7 +247,7 @@ public final class Predictor {
 
   Plan borrow(int batch) {
     Plan plan = plans.computeIfAbsent(batch, b -> new ConcurrentLinkedQueue<>()).poll();
-    return plan != null ? plan : Plan.forInference(model, backend, batch, loss);
+    return plan != null ? plan : Plan.forInference(model, backend, batch, losses, lossWeights);
   }
 
   void giveBack(Plan plan) {

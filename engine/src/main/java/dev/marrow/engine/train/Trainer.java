@@ -11,6 +11,7 @@ import dev.marrow.engine.metrics.Metrics;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Optimizer;
 import dev.marrow.engine.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,60 +30,145 @@ public final class Trainer {
 
   private final Graph model;
   private final Optimizer optimizer;
-  private final Loss loss;
+
+  /** One loss per output, in the model's output order, and each one's weight in the total. */
+  private final List<Loss> losses;
+
+  private final List<Double> lossWeights;
   private final Backend backend;
   private final List<dev.marrow.engine.nn.Parameter> parameters;
   private final Map<Integer, Plan> trainingPlans = new HashMap<>();
 
-  /** Metrics by name (resolved per fit), or given as objects, or neither (the defaults). */
-  private final List<String> metricNames;
+  /** Metrics by name per output (resolved per fit), or given as objects, or neither (defaults). */
+  private final List<List<String>> metricNames;
 
   private final List<Metric> metrics;
 
-  /** Lends inference plans (with the loss, for evaluate) to many threads at once. */
+  /** Lends inference plans (with the losses, for evaluate) to many threads at once. */
   private final Predictor predictor;
 
   public Trainer(Graph model, Optimizer optimizer, Loss loss, Backend backend) {
-    this(model, optimizer, loss, backend, null, null);
+    this(model, optimizer, loss, backend, null);
   }
 
   /**
    * With metrics by Keras name ({@code accuracy}, {@code mae}, {@code auc}, …), resolved against
-   * the loss; null for the defaults.
+   * the loss; null for the defaults. A model with several outputs takes the loss and the metrics on
+   * each of them, as Keras does.
    */
   public Trainer(
       Graph model, Optimizer optimizer, Loss loss, Backend backend, List<String> metricNames) {
-    this(model, optimizer, loss, backend, metricNames, null);
+    this(
+        built(model),
+        optimizer,
+        java.util.Collections.nCopies(built(model).outputs().size(), loss),
+        null,
+        backend,
+        metricNames == null
+            ? null
+            : java.util.Collections.nCopies(model.outputs().size(), List.copyOf(metricNames)),
+        null);
+  }
+
+  /**
+   * Keras' {@code compile(loss=[…], loss_weights=[…], metrics={…})} for a model with several
+   * outputs: a loss per output in the model's output order, their weights in the total loss (null
+   * or empty: all 1), and metrics by Keras name per output name (null for the defaults; an output
+   * left out gets none). Logs name each output's loss and metrics after it: {@code out1_loss},
+   * {@code out1_accuracy}.
+   */
+  public Trainer(
+      Graph model,
+      Optimizer optimizer,
+      List<Loss> losses,
+      List<Double> lossWeights,
+      Backend backend,
+      Map<String, List<String>> metricNames) {
+    this(
+        built(model),
+        optimizer,
+        losses,
+        lossWeights,
+        backend,
+        metricNames == null ? null : metricsByOutput(built(model), metricNames),
+        null);
   }
 
   private Trainer(
       Graph model,
       Optimizer optimizer,
-      Loss loss,
+      List<Loss> losses,
+      List<Double> lossWeights,
       Backend backend,
-      List<String> metricNames,
+      List<List<String>> metricNames,
       List<Metric> metrics) {
-    this.metricNames = metricNames == null ? null : List.copyOf(metricNames);
-    this.metrics = metrics;
     this.model = model;
     this.optimizer = optimizer;
-    this.loss = loss;
+    this.losses = List.copyOf(losses);
+    this.lossWeights = lossWeights == null ? List.of() : List.copyOf(lossWeights);
     this.backend = backend;
-    if (!model.isBuilt()) {
-      model.build(42);
+    if (this.losses.size() != model.outputs().size()) {
+      throw new IllegalArgumentException(
+          this.losses.size()
+              + " losses for a model with "
+              + model.outputs().size()
+              + " outputs: give one per output");
     }
+    this.metricNames = metricNames;
+    this.metrics = metrics;
     this.parameters = model.parameters();
     optimizer.attach(backend, parameters);
-    this.predictor = new Predictor(model, backend, loss);
+    this.predictor = new Predictor(model, backend, this.losses, this.lossWeights);
     if (metricNames != null) {
-      Metrics.byNames(metricNames, loss, model.outputShape().size()); // unknown names fail now
+      for (int j = 0; j < this.losses.size(); j++) { // unknown names fail now
+        Metrics.byNames(metricNames.get(j), this.losses.get(j), outputUnits(j));
+      }
     }
   }
 
-  /** With metric objects (a user's own included); an empty list for none. */
+  private static Graph built(Graph model) {
+    if (!model.isBuilt()) {
+      model.build(42);
+    }
+    return model;
+  }
+
+  /** Metric names per output, in output order, from a map keyed by output name. */
+  private static List<List<String>> metricsByOutput(Graph model, Map<String, List<String>> byName) {
+    List<String> names = outputNames(model);
+    for (String key : byName.keySet()) {
+      if (!names.contains(key)) {
+        throw new IllegalArgumentException(
+            "metrics for '" + key + "', which is not an output; the outputs are " + names);
+      }
+    }
+    List<List<String>> out = new ArrayList<>();
+    for (String n : names) {
+      out.add(List.copyOf(byName.getOrDefault(n, List.of())));
+    }
+    return out;
+  }
+
+  /** The outputs' names, as logs and loss maps know them: their layers' names. */
+  public static List<String> outputNames(Graph model) {
+    List<String> names = new ArrayList<>();
+    for (dev.marrow.engine.nn.Node n : model.outputs()) {
+      names.add(n.label());
+    }
+    return names;
+  }
+
+  /** With metric objects (a user's own included), on every output; an empty list for none. */
   public static Trainer withMetrics(
       Graph model, Optimizer optimizer, Loss loss, Backend backend, List<Metric> metrics) {
-    return new Trainer(model, optimizer, loss, backend, null, List.copyOf(metrics));
+    return new Trainer(
+        built(model),
+        optimizer,
+        java.util.Collections.nCopies(model.outputs().size(), loss),
+        null,
+        backend,
+        null,
+        List.copyOf(metrics));
   }
 
   public Graph model() {
@@ -93,24 +179,88 @@ public final class Trainer {
     return optimizer;
   }
 
+  /** The loss of a one-output model. */
   public Loss loss() {
-    return loss;
+    if (losses.size() != 1) {
+      throw new IllegalStateException(
+          "the model has " + losses.size() + " outputs, each with its loss: use losses()");
+    }
+    return losses.get(0);
+  }
+
+  /** Each output's loss, in the model's output order. */
+  public List<Loss> losses() {
+    return losses;
+  }
+
+  /** Each output's weight in the total loss; empty when all are 1. */
+  public List<Double> lossWeights() {
+    return lossWeights;
   }
 
   public Backend backend() {
     return backend;
   }
 
+  private int outputUnits(int j) {
+    return model.outputs().get(j).shape().size();
+  }
+
   /**
    * The metrics this trainer reports for data with these targets: the compiled ones, or the
-   * defaults (accuracy for class labels and classification losses, none for regression).
+   * defaults (accuracy for class labels and classification losses, none for regression). For a
+   * one-output model.
    */
   public List<Metric> metricsFor(Targets targets) {
-    int units = model.outputShape().size();
+    return metricsFor(0, targets);
+  }
+
+  private List<Metric> metricsFor(int j, Targets targets) {
     if (metricNames != null) {
-      return Metrics.byNames(metricNames, loss, units);
+      return Metrics.byNames(metricNames.get(j), losses.get(j), outputUnits(j));
     }
-    return metrics != null ? metrics : Metrics.defaults(loss, units, targets.isClasses());
+    return metrics != null
+        ? metrics
+        : Metrics.defaults(losses.get(j), outputUnits(j), targets.isClasses());
+  }
+
+  /**
+   * Every output's metrics for data with these targets, flattened in output order; with several
+   * outputs each is renamed after its output ({@code out1_accuracy}). {@code outputOf[i]} receives
+   * the output metric i measures.
+   */
+  private List<Metric> metricsFor(List<Targets> targets, List<Integer> outputOf) {
+    if (targets.size() != losses.size()) {
+      throw new IllegalArgumentException(
+          "the model gives "
+              + losses.size()
+              + " outputs ("
+              + String.join(", ", outputNames(model))
+              + ") but the data has targets for "
+              + targets.size());
+    }
+    List<Metric> all = new ArrayList<>();
+    List<String> names = outputNames(model);
+    for (int j = 0; j < losses.size(); j++) {
+      for (Metric m : metricsFor(j, targets.get(j))) {
+        all.add(losses.size() == 1 ? m : new OutputMetric(names.get(j) + "_" + m.name(), m));
+        outputOf.add(j);
+      }
+    }
+    return all;
+  }
+
+  /** A metric of one of several outputs, named after it as Keras names it. */
+  private record OutputMetric(String name, Metric metric) implements Metric {
+    @Override
+    public boolean higherIsBetter() {
+      return metric.higherIsBetter();
+    }
+
+    @Override
+    public Accumulator newAccumulator() {
+      return metric.newAccumulator();
+    }
   }
 
   public History fit(DataSource data, FitOptions options) {
@@ -135,8 +285,11 @@ public final class Trainer {
     }
     int batch = Math.min(options.batchSize(), n);
     int steps = (n + batch - 1) / batch;
-    List<Metric> epochMetrics = metricsFor(train.targets());
+    List<Integer> metricOutputs = new ArrayList<>();
+    List<Metric> epochMetrics = metricsFor(train.outputTargets(), metricOutputs);
+    int[] outputOf = metricOutputs.stream().mapToInt(Integer::intValue).toArray();
     BatchLogs running = new BatchLogs(epochMetrics);
+    int outputs = losses.size();
     List<Callback> callbacks = options.callbacks();
     TrainingContext ctx = new TrainingContext(model, optimizer, options.epochs(), steps, n);
     History history = new History();
@@ -160,6 +313,7 @@ public final class Trainer {
       Metric.Accumulator[] acc = accumulators(epochMetrics);
       running.reset(acc);
       double lossSum = 0;
+      double[] outputLossSums = new double[outputs];
       long augmentSeed = Plan.mix(options.seed() ^ 0x5DEECE66DL, epoch);
       try (BatchReader batches =
           new BatchReader(
@@ -181,7 +335,10 @@ public final class Trainer {
           }
           optimizer.step(backend, parameters);
           lossSum += (double) stepLoss * rows;
-          update(acc, plan, rows);
+          for (int j = 0; outputs > 1 && j < outputs; j++) {
+            outputLossSums[j] += (double) plan.outputLoss(j) * rows;
+          }
+          update(acc, outputOf, plan, rows);
           running.setLoss(lossSum / (s * batch + rows));
           for (Callback c : callbacks) {
             c.onBatchEnd(ctx, s, running);
@@ -191,6 +348,7 @@ public final class Trainer {
       double seconds = (System.nanoTime() - start) / 1e9;
       Map<String, Double> logs = new LinkedHashMap<>();
       logs.put("loss", lossSum / n);
+      putOutputLosses(logs, outputLossSums, n);
       for (int i = 0; i < acc.length; i++) {
         logs.put(epochMetrics.get(i).name(), acc[i].result());
       }
@@ -220,15 +378,26 @@ public final class Trainer {
     return acc;
   }
 
-  private void update(Metric.Accumulator[] acc, Plan plan, int rows) {
-    for (Metric.Accumulator a : acc) {
-      a.update(
+  private void update(Metric.Accumulator[] acc, int[] outputOf, Plan plan, int rows) {
+    for (int i = 0; i < acc.length; i++) {
+      int j = outputOf[i];
+      acc[i].update(
           backend,
-          plan.output(),
-          plan.targets(),
-          loss.targetEncoding(),
+          plan.output(j),
+          plan.targets(j),
+          losses.get(j).targetEncoding(),
           rows,
-          plan.outputColumns());
+          plan.outputColumns(j));
+    }
+  }
+
+  /** Each output's mean loss as Keras logs it, {@code out1_loss}, for a model with several. */
+  private void putOutputLosses(Map<String, Double> logs, double[] sums, int samples) {
+    if (sums.length > 1) {
+      List<String> names = outputNames(model);
+      for (int j = 0; j < sums.length; j++) {
+        logs.put(names.get(j) + "_loss", sums[j] / samples);
+      }
     }
   }
 
@@ -248,9 +417,12 @@ public final class Trainer {
     if (data.size() == 0) {
       throw new IllegalArgumentException("the evaluation data is empty");
     }
-    List<Metric> evalMetrics = metricsFor(data.targets());
+    List<Integer> metricOutputs = new ArrayList<>();
+    List<Metric> evalMetrics = metricsFor(data.outputTargets(), metricOutputs);
+    int[] outputOf = metricOutputs.stream().mapToInt(Integer::intValue).toArray();
     Metric.Accumulator[] acc = accumulators(evalMetrics);
     double lossSum = 0;
+    double[] outputLossSums = new double[losses.size()];
     try (BatchReader batches = new BatchReader(data, null, EVAL_BATCH, null, null)) {
       for (int s = 0; s < batches.steps(); s++) {
         Batch b = batches.next();
@@ -258,13 +430,17 @@ public final class Trainer {
         try {
           plan.loadBatch(b);
           lossSum += (double) plan.evaluateStep() * b.rows();
-          update(acc, plan, b.rows());
+          for (int j = 0; j < outputLossSums.length; j++) {
+            outputLossSums[j] += (double) plan.outputLoss(j) * b.rows();
+          }
+          update(acc, outputOf, plan, b.rows());
         } finally {
           predictor.giveBack(plan);
         }
       }
     }
     Map<String, Double> values = new LinkedHashMap<>();
+    putOutputLosses(values, outputLossSums, data.size());
     for (int i = 0; i < acc.length; i++) {
       values.put(evalMetrics.get(i).name(), acc[i].result());
     }
@@ -285,7 +461,8 @@ public final class Trainer {
   }
 
   private Plan trainingPlan(int batch) {
-    return trainingPlans.computeIfAbsent(batch, b -> Plan.forTraining(model, backend, b, loss));
+    return trainingPlans.computeIfAbsent(
+        batch, b -> Plan.forTraining(model, backend, b, losses, lossWeights));
   }
 
   private static void shuffle(int[] a, SplittableRandom random) {

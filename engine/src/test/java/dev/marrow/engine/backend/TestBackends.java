@@ -28,6 +28,14 @@ public final class TestBackends {
 
   /** The CUDA backend the run asks for, or empty. */
   public static Optional<Backend> cuda() {
+    return cuda(false);
+  }
+
+  /**
+   * The CUDA backend the run asks for, or empty; {@code deterministic} for tests that compare two
+   * runs bit for bit (cuDNN's fastest backward convolutions accumulate in a varying order).
+   */
+  public static Optional<Backend> cuda(boolean deterministic) {
     String mode = System.getProperty("marrow.cuda", "emulated");
     if (mode.equals("off")) {
       return Optional.empty();
@@ -38,7 +46,9 @@ public final class TestBackends {
       return Optional.empty();
     }
     try {
-      return Optional.of(Backends.open("cuda:0").backend());
+      return Optional.of(
+          Backends.open("cuda:0", Backends.Options.defaults().deterministic(deterministic))
+              .backend());
     } catch (BackendUnavailableException e) {
       throw new IllegalStateException(
           "marrow.cuda=" + mode + " but CUDA did not open:\n" + e.getMessage(), e);

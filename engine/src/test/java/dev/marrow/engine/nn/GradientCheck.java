@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -143,14 +144,42 @@ public final class GradientCheck {
   private static void check(
       Plan plan, Backend backend, Loss loss, Dataset batch, double rtol, double atol) {
     plan.loadBatch(batch, null, 0);
+    DoubleSupplier forwardLoss =
+        () -> {
+          plan.forward(true); // all a difference needs: no backward pass
+          double l =
+              loss.compute(
+                  backend, plan.output(), plan.targets(), null, plan.batch(), plan.outputColumns());
+          for (Layer layer : plan.model().layers()) {
+            l += layer.l2Penalty(backend);
+          }
+          return l;
+        };
+    check(plan, forwardLoss, loss.name(), rtol, atol);
+  }
+
+  /**
+   * The same check on a training plan with its batch loaded (a model with several inputs and
+   * outputs, several losses): d(the plan's total loss)/d(every parameter element).
+   */
+  public static void check(Plan plan, String what, double rtol, double atol) {
+    check(plan, plan::computeGradients, what, rtol, atol);
+  }
+
+  private static void check(Plan plan, DoubleSupplier loss, String what, double rtol, double atol) {
     plan.setStepSeed(99);
     plan.computeGradients();
-    Differences d = new Differences(plan, backend, loss, rtol, atol);
-    for (Parameter p : plan.model().parameters()) {
-      d.check(p.name(), p.value().array(), p.grad().toArray());
+    List<float[]> analytic =
+        plan.model().parameters().stream().map(p -> p.grad().toArray()).toList();
+    boolean oneInput = plan.model().inputs().size() == 1;
+    float[] inputGrad = !oneInput || plan.inputGrad() == null ? null : plan.inputGrad().toArray();
+    Differences d = new Differences(loss, what, rtol, atol);
+    List<Parameter> parameters = plan.model().parameters();
+    for (int i = 0; i < parameters.size(); i++) {
+      d.check(parameters.get(i).name(), parameters.get(i).value().array(), analytic.get(i));
     }
-    if (plan.inputGrad() != null) {
-      d.check("input", plan.input().array(), plan.inputGrad().toArray());
+    if (inputGrad != null) {
+      d.check("input", plan.input().array(), inputGrad);
     }
     if (d.kinks > d.checked / 20) {
       fail(
@@ -164,34 +193,24 @@ public final class GradientCheck {
 
   /** Finite differences of one plan's loss, element by element, with a tally of kinks met. */
   private static final class Differences {
-    private final Plan plan;
-    private final Backend backend;
-    private final Loss loss;
+    private final DoubleSupplier loss;
+    private final String what;
     private final double rtol;
     private final double atol;
     private final double atRest;
     int checked;
     int kinks;
 
-    Differences(Plan plan, Backend backend, Loss loss, double rtol, double atol) {
-      this.plan = plan;
-      this.backend = backend;
+    Differences(DoubleSupplier loss, String what, double rtol, double atol) {
       this.loss = loss;
+      this.what = what;
       this.rtol = rtol;
       this.atol = atol;
       this.atRest = loss();
     }
 
-    /** The loss of a forward pass in training mode: all a difference needs, no backward pass. */
     private double loss() {
-      plan.forward(true);
-      double l =
-          loss.compute(
-              backend, plan.output(), plan.targets(), null, plan.batch(), plan.outputColumns());
-      for (Layer layer : plan.model().layers()) {
-        l += layer.l2Penalty(backend);
-      }
-      return l;
+      return loss.getAsDouble();
     }
 
     private boolean close(double numeric, double analytic) {
@@ -233,7 +252,7 @@ public final class GradientCheck {
                 h,
                 above,
                 below,
-                loss.name()));
+                what));
       }
     }
 

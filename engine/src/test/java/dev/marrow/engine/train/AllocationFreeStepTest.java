@@ -13,6 +13,7 @@ import dev.marrow.engine.nn.BatchNormalization;
 import dev.marrow.engine.nn.Concatenate;
 import dev.marrow.engine.nn.Conv2D;
 import dev.marrow.engine.nn.Dense;
+import dev.marrow.engine.nn.Dropout;
 import dev.marrow.engine.nn.GlobalAveragePooling2D;
 import dev.marrow.engine.nn.GradientCheck;
 import dev.marrow.engine.nn.Graph;
@@ -51,7 +52,8 @@ class AllocationFreeStepTest {
 
   /**
    * A residual CNN: a node read by two layers (the shortcut), a 1×1 stride-2 projection, batch
-   * norm, concatenation and global pooling, so the graph's gradient sums are covered too.
+   * norm, dropout (its mask saved for backward, its seed drawn per step), concatenation and global
+   * pooling, so the graph's gradient sums and the plan's shared buffers are covered too.
    */
   @Test
   void aWarmResidualTrainingStepAllocatesAlmostNothing() throws Exception {
@@ -62,6 +64,7 @@ class AllocationFreeStepTest {
         Conv2D.builder(16, 3).strides(2, 2).padding(Padding.explicit(1, 1)).build().apply(stem);
     main =
         new ActivationLayer(Activation.RELU).apply(new BatchNormalization(0.9, 1e-5).apply(main));
+    main = new Dropout(0.1).apply(main);
     Node shortcut = Conv2D.builder(16, 1).strides(2, 2).build().apply(stem);
     Node sum = new Add().apply(main, shortcut);
     Node joined = new Concatenate().apply(sum, shortcut);
@@ -71,8 +74,8 @@ class AllocationFreeStepTest {
 
   /**
    * Trains {@code net} for {@code warmUp} steps, then fails unless some window of {@code steps}
-   * allocated under 128 bytes per step, summed over the calling thread and the CPU backend's team
-   * workers (whose allocations getCurrentThreadAllocatedBytes would not see).
+   * allocated under 128 bytes per step, summed over the calling thread and every worker of the CPU
+   * backend's team (whose allocations getCurrentThreadAllocatedBytes would not see).
    */
   private static void assertAllocationFree(Graph net, int batch, int warmUp, int steps)
       throws Exception {
@@ -83,19 +86,16 @@ class AllocationFreeStepTest {
       Plan plan = Plan.forTraining(net, cpu, batch, new SparseCategoricalCrossentropy(true));
       plan.loadBatch(data, null, 0);
       for (int i = 0; i < warmUp; i++) {
-        plan.trainStep(adam);
+        step(plan, adam, i);
       }
-      long[] ids = stepThreads();
-      if (ids.length != cpu.threads()) {
-        fail("expected the caller and " + (cpu.threads() - 1) + " workers, found " + ids.length);
-      }
+      long[] ids = stepThreads(cpu);
       // Until C2 has compiled the kernels their vectors live on the heap, and on a loaded
       // machine that can take longer than the warm-up: a warm step is one of the best window.
       double perStep = Double.POSITIVE_INFINITY;
       for (int window = 0; window < 20 && perStep >= 128; window++) {
         long before = allocated(ids);
         for (int i = 0; i < steps; i++) {
-          plan.trainStep(adam);
+          step(plan, adam, i);
         }
         perStep = Math.min(perStep, (allocated(ids) - before) / (double) steps);
       }
@@ -105,14 +105,24 @@ class AllocationFreeStepTest {
     }
   }
 
-  /** The calling thread and the team's workers (named marrow-cpu-N). */
-  private static long[] stepThreads() {
+  /** A step as the trainer runs it: a seed for the random layers, then the update. */
+  private static void step(Plan plan, Adam adam, int i) {
+    plan.setStepSeed(i);
+    plan.trainStep(adam);
+  }
+
+  /** The calling thread and the backend's team workers, which must all be running. */
+  private static long[] stepThreads(CpuBackend cpu) {
     List<Long> ids = new ArrayList<>();
     ids.add(Thread.currentThread().threadId());
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("marrow-cpu-") && t.isAlive()) {
-        ids.add(t.threadId());
+    for (Thread t : cpu.workerThreads()) {
+      if (!t.isAlive()) {
+        fail("team worker " + t.getName() + " is not running");
       }
+      ids.add(t.threadId());
+    }
+    if (ids.size() != cpu.threads()) {
+      fail("expected the caller and " + (cpu.threads() - 1) + " workers, found " + ids.size());
     }
     return ids.stream().mapToLong(Long::longValue).toArray();
   }
@@ -132,7 +142,7 @@ class AllocationFreeStepTest {
       recording.enable("jdk.ObjectAllocationSample").withStackTrace();
       recording.start();
       for (int i = 0; i < 200; i++) {
-        plan.trainStep(adam);
+        step(plan, adam, i);
       }
       recording.stop();
       recording.dump(file);

@@ -8,6 +8,7 @@ import dev.marrow.engine.backend.PointwiseLoss;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
+import java.util.List;
 
 /**
  * The pure-Java backend: Vector API kernels split over one {@link ThreadTeam} sized to the cores.
@@ -52,6 +53,14 @@ public final class CpuBackend implements Backend {
   @Override
   public int threads() {
     return team.size();
+  }
+
+  /**
+   * The team's worker threads; a kernel also runs on the thread that calls it. For measurements per
+   * thread, such as the allocation test's.
+   */
+  public List<Thread> workerThreads() {
+    return team.workers();
   }
 
   @Override
@@ -257,8 +266,9 @@ public final class CpuBackend implements Backend {
   @Override
   public float sumOfSquares(Tensor x) {
     double s = 0;
-    for (float v : x.array()) { // once per step per regularised layer: not worth a kernel
-      s += (double) v * v;
+    float[] a = x.array();
+    for (int i = 0; i < x.size(); i++) { // once per step per regularised layer: no kernel
+      s += (double) a[i] * a[i];
     }
     return (float) s;
   }

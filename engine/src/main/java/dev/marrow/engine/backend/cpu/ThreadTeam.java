@@ -1,5 +1,6 @@
 package dev.marrow.engine.backend.cpu;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -64,6 +65,11 @@ public final class ThreadTeam implements AutoCloseable {
 
   public int size() {
     return size;
+  }
+
+  /** The workers, not the calling thread: for measurements per thread (CPU time, allocation). */
+  public List<Thread> workers() {
+    return List.of(workers);
   }
 
   /**

@@ -198,8 +198,9 @@ public final class ReferenceBackend implements Backend {
   @Override
   public float sumOfSquares(Tensor x) {
     double s = 0;
-    for (float v : x.array()) {
-      s += (double) v * v;
+    float[] a = x.array();
+    for (int i = 0; i < x.size(); i++) {
+      s += (double) a[i] * a[i];
     }
     return (float) s;
   }
@@ -418,7 +419,7 @@ public final class ReferenceBackend implements Backend {
       float gradScale) {
     double eps = PointwiseLoss.PROBABILITY_EPSILON, sum = 0;
     float[] x = predictions.array(), t = targets.array();
-    for (int i = 0; i < x.length; i++) {
+    for (int i = 0; i < predictions.size(); i++) {
       double d = (double) x[i] - t[i], term, grad;
       switch (kind) {
         case ABSOLUTE -> {

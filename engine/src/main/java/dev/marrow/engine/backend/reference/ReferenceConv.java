@@ -145,7 +145,7 @@ final class ReferenceConv {
   }
 
   static void poolBackward(PoolMode mode, ConvGeometry g, Tensor x, Tensor dy, Tensor dx) {
-    java.util.Arrays.fill(dx.array(), 0f);
+    java.util.Arrays.fill(dx.array(), 0, dx.size(), 0f);
     for (int plane = 0; plane < g.n() * g.c(); plane++) {
       for (int oh = 0; oh < g.outH(); oh++) {
         for (int ow = 0; ow < g.outW(); ow++) {
