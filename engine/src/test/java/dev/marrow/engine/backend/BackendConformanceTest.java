@@ -406,7 +406,14 @@ class BackendConformanceTest {
     {2, 3, 20, 20, 4, 3, 1, 2, 2},
     {1, 2, 16, 18, 3, 5, 1, 2, 1},
     {2, 2, 10, 12, 3, 3, 1, 1, 1, 6, 11},
-    {5, 32, 8, 8, 64, 3, 1, 1, 1} // packed filters of two k slices, reused across a thread's images
+    {
+      5, 32, 8, 8, 64, 3, 1, 1, 1
+    }, // packed filters of two k slices, reused across a thread's images
+    // small outputs, several images per product (ConvKernels.imagesPerProduct): valid 3 × 3 to
+    // 3 × 3, strided to 4 × 4 with the packed path, a 1 × 1 stride-2 projection in uneven groups
+    {6, 8, 5, 5, 40, 3, 1, 0, 1},
+    {7, 16, 8, 8, 64, 3, 2, 1, 1},
+    {5, 8, 14, 14, 16, 1, 2, 0, 1}
   };
 
   static ConvGeometry conv(int[] s) {

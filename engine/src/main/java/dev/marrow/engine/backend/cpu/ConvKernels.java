@@ -59,8 +59,33 @@ final class ConvKernels {
     c.activation = activation;
     c.y = y;
     c.filters = Gemm.newSharedOperand(); // w is packed once per thread, not once per image
-    team.parallelFor(g.n(), 1, c.forwardImages);
+    c.group = imagesPerProduct(g);
+    if (c.group > 1) {
+      team.parallelFor(groups(g, c.group), 1, c.forwardGroups);
+    } else {
+      team.parallelFor(g.n(), 1, c.forwardImages);
+    }
     c.release();
+  }
+
+  /**
+   * Images multiplied in one product. An output of few pixels (vgg's 3 × 3 layers: 9 columns) fills
+   * a fraction of a GEMM tile's 2 vectors of columns, so images are grouped until their columns
+   * fill four column blocks; a product's columns are then [image g's pixels] side by side. Outputs
+   * on the padded grid, and large ones, go one image at a time.
+   */
+  static int imagesPerProduct(ConvGeometry g) {
+    int pixels = g.outputPixels();
+    if (PaddedGrid.pays(g) || pixels >= 4 * Gemm.NR) {
+      return 1;
+    }
+    int wanted = (4 * Gemm.NR + pixels - 1) / pixels;
+    int groups = (g.n() + wanted - 1) / wanted;
+    return (g.n() + groups - 1) / groups; // groups of even size
+  }
+
+  private static int groups(ConvGeometry g, int group) {
+    return (g.n() + group - 1) / group;
   }
 
   // dx (n, c, h, w) = col2im(wᵀ · dy) per image
@@ -72,7 +97,12 @@ final class ConvKernels {
     c.dy = dy;
     c.dx = dx;
     c.filters = Gemm.newSharedOperand(); // wᵀ is packed once per thread, not once per image
-    team.parallelFor(g.n(), 1, c.backwardDataImages);
+    c.group = imagesPerProduct(g);
+    if (c.group > 1) {
+      team.parallelFor(groups(g, c.group), 1, c.backwardDataGroups);
+    } else {
+      team.parallelFor(g.n(), 1, c.backwardDataImages);
+    }
     c.release();
   }
 
@@ -97,6 +127,7 @@ final class ConvKernels {
     c.dy = dy;
     c.sums = sums;
     c.parts = parts;
+    c.group = imagesPerProduct(g);
     boolean filtersMajor = g.f() <= Gemm.NR / 2;
     team.parallelFor(parts, 1, filtersMajor ? c.backwardFilterRowParts : c.backwardFilterParts);
     c.release();
@@ -155,7 +186,12 @@ final class ConvKernels {
     /** The shared-operand token of w (forward) or wᵀ (backward data) in this call. */
     private long filters;
 
+    /** Images per product ({@link #imagesPerProduct}). */
+    private int group;
+
     private final ThreadTeam.RangeBody forwardImages = this::forwardImages;
+    private final ThreadTeam.RangeBody forwardGroups = this::forwardGroups;
+    private final ThreadTeam.RangeBody backwardDataGroups = this::backwardDataGroups;
     private final ThreadTeam.RangeBody backwardDataImages = this::backwardDataImages;
     private final ThreadTeam.RangeBody backwardFilterParts = this::backwardFilterParts;
     private final ThreadTeam.RangeBody backwardFilterRowParts = this::backwardFilterRowParts;
@@ -194,6 +230,58 @@ final class ConvKernels {
             ElementwiseKernels.biasActivate(
                 activation, y, out + f * pixels, pixels, null, 0, bias == null ? 0f : bias[f]);
           }
+        }
+      }
+    }
+
+    // y[group] = w · [col_n … col_n+G) (f × G·pixels), spread back image by image
+    private void forwardGroups(int g0, int g1) {
+      int patch = g.patchSize(), pixels = g.outputPixels(), width = group * pixels;
+      float[] col = columnBuffer(patch * width);
+      float[] out = buffer(GRID, g.f() * width);
+      for (int grp = g0; grp < g1; grp++) {
+        int first = grp * group, count = Math.min(group, g.n() - first), cols = count * pixels;
+        for (int i = 0; i < count; i++) {
+          im2col(g, x, (first + i) * g.inputPlaneSize(), col, i * pixels, cols);
+        }
+        gemm.runSerialSharedA(
+            filters, false, g.f(), cols, patch, w, 0, patch, col, 0, cols, out, 0, cols);
+        for (int i = 0; i < count; i++) {
+          int yOff = (first + i) * g.outputImageSize();
+          for (int f = 0; f < g.f(); f++) {
+            copyRow(out, f * cols + i * pixels, y, yOff + f * pixels, pixels);
+            if (bias != null || activation != Activation.LINEAR) {
+              ElementwiseKernels.biasActivate(
+                  activation, y, yOff + f * pixels, pixels, null, 0, bias == null ? 0f : bias[f]);
+            }
+          }
+        }
+      }
+    }
+
+    // dx of each image of a group = col2im of its columns of wᵀ · [dy_n … dy_n+G)
+    private void backwardDataGroups(int g0, int g1) {
+      int patch = g.patchSize(), pixels = g.outputPixels(), width = group * pixels;
+      float[] col = columnBuffer(patch * width);
+      float[] grads = buffer(GRID, g.f() * width);
+      for (int grp = g0; grp < g1; grp++) {
+        int first = grp * group, count = Math.min(group, g.n() - first), cols = count * pixels;
+        gatherImages(dy, first, count, grads, cols);
+        gemm.runSerialSharedA(
+            filters, true, patch, cols, g.f(), w, 0, patch, grads, 0, cols, col, 0, cols);
+        for (int i = 0; i < count; i++) {
+          col2im(g, col, i * pixels, cols, dx, (first + i) * g.inputPlaneSize());
+        }
+      }
+    }
+
+    // grads (f × cols) = [dy_first … dy_first+count) side by side, pixels columns per image
+    private void gatherImages(float[] dy, int first, int count, float[] grads, int cols) {
+      int pixels = g.outputPixels();
+      for (int i = 0; i < count; i++) {
+        int dyOff = (first + i) * g.outputImageSize();
+        for (int f = 0; f < g.f(); f++) {
+          copyRow(dy, dyOff + f * pixels, grads, f * cols + i * pixels, pixels);
         }
       }
     }
@@ -250,6 +338,10 @@ final class ConvKernels {
       for (int part = p0; part < p1; part++) {
         int from = (int) ((long) g.n() * part / parts);
         int to = (int) ((long) g.n() * (part + 1) / parts);
+        if (!onGrid && group > 1) {
+          backwardFilterGroups(from, to, part * size);
+          continue;
+        }
         for (int n = from; n < to; n++) {
           float[] b = dy;
           int bOff = n * g.outputImageSize();
@@ -280,6 +372,37 @@ final class ConvKernels {
               part * size,
               g.f());
         }
+      }
+    }
+
+    // dwᵀ (patch × f) at sumsOff = Σ over groups of [col_n …] · [dy_n …]ᵀ, images [from, to)
+    private void backwardFilterGroups(int from, int to, int sumsOff) {
+      int patch = g.patchSize(), pixels = g.outputPixels(), width = group * pixels;
+      float[] col = columnBuffer(patch * width);
+      float[] grads = buffer(GRID, g.f() * width);
+      for (int first = from; first < to; first += group) {
+        int count = Math.min(group, to - first), cols = count * pixels;
+        for (int i = 0; i < count; i++) {
+          im2col(g, x, (first + i) * g.inputPlaneSize(), col, i * pixels, cols);
+        }
+        gatherImages(dy, first, count, grads, cols);
+        gemm.runSerial(
+            false,
+            true,
+            patch,
+            g.f(),
+            cols,
+            1f,
+            col,
+            0,
+            cols,
+            grads,
+            0,
+            cols,
+            first == from ? 0f : 1f,
+            sums,
+            sumsOff,
+            g.f());
       }
     }
 
@@ -317,16 +440,22 @@ final class ConvKernels {
 
   // col[(c·kh + i)·kw + j][oh·outW + ow] = x[c][oh·sh − padTop + i·dh][ow·sw − padLeft + j·dw]
   static void im2col(ConvGeometry g, float[] x, int xOff, float[] col) {
+    im2col(g, x, xOff, col, 0, g.outputPixels());
+  }
+
+  // The same into columns [colOff, colOff + pixels) of a col matrix with rows of ld floats: one
+  // image of a group multiplied in one product.
+  static void im2col(ConvGeometry g, float[] x, int xOff, float[] col, int colOff, int ld) {
     if (isValidUnitStride(g)) {
-      im2colValid(g, x, xOff, col);
+      im2colValid(g, x, xOff, col, colOff, ld);
       return;
     }
-    int pixels = g.outputPixels(), row = 0;
+    int row = 0;
     for (int c = 0; c < g.c(); c++) {
       int plane = xOff + c * g.h() * g.w();
       for (int i = 0; i < g.kh(); i++) {
         for (int j = 0; j < g.kw(); j++, row++) {
-          int o = row * pixels;
+          int o = colOff + row * ld;
           for (int oh = 0; oh < g.outH(); oh++) {
             int r = oh * g.strideH() - g.padTop() + i * g.dilationH();
             int dst = o + oh * g.outW();
@@ -413,11 +542,13 @@ final class ConvKernels {
 
   // The common case without clipping, its loop invariants hoisted: with 8-wide output rows (the
   // second layer of the MNIST CNNs) the general loop spent more time per row than copying it.
-  private static void im2colValid(ConvGeometry g, float[] x, int xOff, float[] col) {
-    int w = g.w(), outH = g.outH(), outW = g.outW(), plane = g.h() * w, dst = 0;
+  private static void im2colValid(
+      ConvGeometry g, float[] x, int xOff, float[] col, int colOff, int ld) {
+    int w = g.w(), outH = g.outH(), outW = g.outW(), plane = g.h() * w, row = 0;
     for (int c = 0; c < g.c(); c++) {
       for (int i = 0; i < g.kh(); i++) {
-        for (int j = 0; j < g.kw(); j++) {
+        for (int j = 0; j < g.kw(); j++, row++) {
+          int dst = colOff + row * ld;
           for (int oh = 0, src = xOff + c * plane + i * w + j; oh < outH; oh++, src += w) {
             copyRow(x, src, col, dst, outW);
             dst += outW;
@@ -427,11 +558,13 @@ final class ConvKernels {
     }
   }
 
-  private static void col2imValid(ConvGeometry g, float[] col, float[] dx, int dxOff) {
-    int w = g.w(), outH = g.outH(), outW = g.outW(), plane = g.h() * w, src = 0;
+  private static void col2imValid(
+      ConvGeometry g, float[] col, int colOff, int ld, float[] dx, int dxOff) {
+    int w = g.w(), outH = g.outH(), outW = g.outW(), plane = g.h() * w, row = 0;
     for (int c = 0; c < g.c(); c++) {
       for (int i = 0; i < g.kh(); i++) {
-        for (int j = 0; j < g.kw(); j++) {
+        for (int j = 0; j < g.kw(); j++, row++) {
+          int src = colOff + row * ld;
           for (int oh = 0, dst = dxOff + c * plane + i * w + j; oh < outH; oh++, dst += w) {
             addRow(col, src, dx, dst, outW);
             src += outW;
@@ -443,12 +576,17 @@ final class ConvKernels {
 
   // The adjoint of im2col: dx is overwritten with the sum of every patch entry that read it.
   static void col2im(ConvGeometry g, float[] col, float[] dx, int dxOff) {
+    col2im(g, col, 0, g.outputPixels(), dx, dxOff);
+  }
+
+  // The same from columns [colOff, colOff + pixels) of a col matrix with rows of ld floats.
+  static void col2im(ConvGeometry g, float[] col, int colOff, int ld, float[] dx, int dxOff) {
     java.util.Arrays.fill(dx, dxOff, dxOff + g.inputPlaneSize(), 0f);
     if (isValidUnitStride(g)) {
-      col2imValid(g, col, dx, dxOff);
+      col2imValid(g, col, colOff, ld, dx, dxOff);
       return;
     }
-    int pixels = g.outputPixels(), row = 0, sw = g.strideW();
+    int row = 0, sw = g.strideW();
     for (int c = 0; c < g.c(); c++) {
       int plane = dxOff + c * g.h() * g.w();
       for (int i = 0; i < g.kh(); i++) {
@@ -462,7 +600,7 @@ final class ConvKernels {
             if (r < 0 || r >= g.h()) {
               continue;
             }
-            int src = row * pixels + oh * g.outW(), dst = plane + r * g.w() + c0;
+            int src = colOff + row * ld + oh * g.outW(), dst = plane + r * g.w() + c0;
             if (sw == 1) {
               addRow(col, src + owFrom, dx, dst + owFrom, owTo - owFrom);
             } else {
