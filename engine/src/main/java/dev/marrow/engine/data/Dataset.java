@@ -27,18 +27,7 @@ public final class Dataset implements DataSource {
 
   private Dataset(Tensor features, int[] labels, Targets targets) {
     int n = requireSamples(features, labels.length, "labels");
-    for (int i = 0; i < n; i++) {
-      if (labels[i] < 0 || labels[i] >= targets.classes()) {
-        throw new IllegalArgumentException(
-            "label "
-                + labels[i]
-                + " of sample "
-                + i
-                + " is outside [0, "
-                + targets.classes()
-                + ")");
-      }
-    }
+    targets.checkLabels(labels, n, "");
     this.features = features;
     this.labels = labels;
     this.values = null;

@@ -66,20 +66,7 @@ public final class MultiDataset implements DataSource {
 
   private MultiDataset withLabels(int[] labels, Targets targets) {
     requireSamples(labels.length);
-    for (int i = 0; i < labels.length; i++) {
-      if (labels[i] < 0 || labels[i] >= targets.classes()) {
-        throw new IllegalArgumentException(
-            "output "
-                + (outputs.size() + 1)
-                + ": label "
-                + labels[i]
-                + " of sample "
-                + i
-                + " is outside [0, "
-                + targets.classes()
-                + ")");
-      }
-    }
+    targets.checkLabels(labels, labels.length, "output " + (outputs.size() + 1) + ": ");
     return with(new Part(targets, labels.clone(), null));
   }
 

@@ -39,6 +39,19 @@ public record Targets(int classes, Shape valueShape, List<String> classNames) {
     return new Targets(0, Objects.requireNonNull(shape, "shape"), List.of());
   }
 
+  /**
+   * Refuses labels outside [0, classes), naming the first one and its sample; {@code where}
+   * prefixes the message ("" or "output 2: ").
+   */
+  void checkLabels(int[] labels, int count, String where) {
+    for (int i = 0; i < count; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException(
+            where + "label " + labels[i] + " of sample " + i + " is outside [0, " + classes + ")");
+      }
+    }
+  }
+
   public boolean isClasses() {
     return classes > 0;
   }
