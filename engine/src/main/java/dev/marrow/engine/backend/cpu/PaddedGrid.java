@@ -2,6 +2,8 @@ package dev.marrow.engine.backend.cpu;
 
 import dev.marrow.engine.backend.ConvGeometry;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * im2col for stride-1 convolutions in long rows: the image is first copied into a zero-padded plane
@@ -78,8 +80,7 @@ final class PaddedGrid {
     for (int c = 0; c < g.c(); c++) {
       for (int i = 0; i < g.kh(); i++) {
         for (int j = 0; j < g.kw(); j++, row++) {
-          ConvKernels.copyRow(
-              xpad, c * plane + i * g.dilationH() * wp + j * g.dilationW(), col, row * n, n);
+          copyRun(xpad, c * plane + i * g.dilationH() * wp + j * g.dilationW(), col, row * n, n);
         }
       }
     }
@@ -92,8 +93,7 @@ final class PaddedGrid {
     for (int c = 0; c < g.c(); c++) {
       for (int i = 0; i < g.kh(); i++) {
         for (int j = 0; j < g.kw(); j++, row++) {
-          ConvKernels.addRow(
-              col, row * n, xpad, c * plane + i * g.dilationH() * wp + j * g.dilationW(), n);
+          addRun(col, row * n, xpad, c * plane + i * g.dilationH() * wp + j * g.dilationW(), n);
         }
       }
     }
@@ -135,6 +135,33 @@ final class PaddedGrid {
         ConvKernels.copyRow(dy, s, grid, d, outW);
         Arrays.fill(grid, d + outW, d + wp, 0f);
       }
+    }
+  }
+
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
+
+  // dst[d .. d + len) = src[s .. s + len): the grid's runs are hundreds of floats long, so they
+  // move in full vectors (ConvKernels.copyRow keeps to 8 floats for short output rows).
+  private static void copyRun(float[] src, int s, float[] dst, int d, int len) {
+    int i = 0;
+    for (int bound = Vectors.loopBound(len); i < bound; i += S.length()) {
+      FloatVector.fromArray(S, src, s + i).intoArray(dst, d + i);
+    }
+    for (; i < len; i++) {
+      dst[d + i] = src[s + i];
+    }
+  }
+
+  // dst[d .. d + len) += src[s .. s + len)
+  private static void addRun(float[] src, int s, float[] dst, int d, int len) {
+    int i = 0;
+    for (int bound = Vectors.loopBound(len); i < bound; i += S.length()) {
+      FloatVector.fromArray(S, dst, d + i)
+          .add(FloatVector.fromArray(S, src, s + i))
+          .intoArray(dst, d + i);
+    }
+    for (; i < len; i++) {
+      dst[d + i] += src[s + i];
     }
   }
 }
