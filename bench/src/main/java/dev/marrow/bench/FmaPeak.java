@@ -18,6 +18,8 @@ public final class FmaPeak {
   private static final VectorSpecies<Float> S = Vectors.FLOAT;
 
   /** Independent chains per thread for the preferred species (see the class comment). */
+  private static final int INNER = 1 << 20;
+
   static final int CHAINS = S.length() >= 16 ? 16 : 12;
 
   private FmaPeak() {}
@@ -64,23 +66,27 @@ public final class FmaPeak {
     FloatVector x = FloatVector.broadcast(S, 1.0000001f), y = FloatVector.broadcast(S, 0.9999999f);
     FloatVector a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x;
     FloatVector a8 = y, a9 = y, a10 = y, a11 = y, a12 = y, a13 = y, a14 = y, a15 = y;
-    for (long i = 0; i < iterations; i++) {
-      a0 = a0.fma(x, y);
-      a1 = a1.fma(x, y);
-      a2 = a2.fma(x, y);
-      a3 = a3.fma(x, y);
-      a4 = a4.fma(x, y);
-      a5 = a5.fma(x, y);
-      a6 = a6.fma(x, y);
-      a7 = a7.fma(x, y);
-      a8 = a8.fma(y, x);
-      a9 = a9.fma(y, x);
-      a10 = a10.fma(y, x);
-      a11 = a11.fma(y, x);
-      a12 = a12.fma(y, x);
-      a13 = a13.fma(y, x);
-      a14 = a14.fma(y, x);
-      a15 = a15.fma(y, x);
+    // An int loop inside: C2 unrolls it and drops the per-iteration safepoint poll that a long
+    // loop keeps (256-bit, one core: 88 → 99 GFLOP/s).
+    for (long o = 0; o < iterations; o += INNER) {
+      for (int i = 0, n = (int) Math.min(INNER, iterations - o); i < n; i++) {
+        a0 = a0.fma(x, y);
+        a1 = a1.fma(x, y);
+        a2 = a2.fma(x, y);
+        a3 = a3.fma(x, y);
+        a4 = a4.fma(x, y);
+        a5 = a5.fma(x, y);
+        a6 = a6.fma(x, y);
+        a7 = a7.fma(x, y);
+        a8 = a8.fma(y, x);
+        a9 = a9.fma(y, x);
+        a10 = a10.fma(y, x);
+        a11 = a11.fma(y, x);
+        a12 = a12.fma(y, x);
+        a13 = a13.fma(y, x);
+        a14 = a14.fma(y, x);
+        a15 = a15.fma(y, x);
+      }
     }
     return a0.add(a1)
         .add(a2)
@@ -97,19 +103,23 @@ public final class FmaPeak {
     FloatVector x = FloatVector.broadcast(S, 1.0000001f), y = FloatVector.broadcast(S, 0.9999999f);
     FloatVector a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x;
     FloatVector a6 = y, a7 = y, a8 = y, a9 = y, a10 = y, a11 = y;
-    for (long i = 0; i < iterations; i++) {
-      a0 = a0.fma(x, y);
-      a1 = a1.fma(x, y);
-      a2 = a2.fma(x, y);
-      a3 = a3.fma(x, y);
-      a4 = a4.fma(x, y);
-      a5 = a5.fma(x, y);
-      a6 = a6.fma(y, x);
-      a7 = a7.fma(y, x);
-      a8 = a8.fma(y, x);
-      a9 = a9.fma(y, x);
-      a10 = a10.fma(y, x);
-      a11 = a11.fma(y, x);
+    // An int loop inside: C2 unrolls it and drops the per-iteration safepoint poll that a long
+    // loop keeps (256-bit, one core: 88 → 99 GFLOP/s).
+    for (long o = 0; o < iterations; o += INNER) {
+      for (int i = 0, n = (int) Math.min(INNER, iterations - o); i < n; i++) {
+        a0 = a0.fma(x, y);
+        a1 = a1.fma(x, y);
+        a2 = a2.fma(x, y);
+        a3 = a3.fma(x, y);
+        a4 = a4.fma(x, y);
+        a5 = a5.fma(x, y);
+        a6 = a6.fma(y, x);
+        a7 = a7.fma(y, x);
+        a8 = a8.fma(y, x);
+        a9 = a9.fma(y, x);
+        a10 = a10.fma(y, x);
+        a11 = a11.fma(y, x);
+      }
     }
     return a0.add(a1)
         .add(a2)
