@@ -224,13 +224,19 @@ final class ConvKernels {
           gemm.runSerialSharedA(
               filters, false, g.f(), pixels, patch, w, 0, patch, col, 0, pixels, y, out, pixels);
         }
-        // Bias and activation while this image's output is still in cache.
-        if (bias != null || activation != Activation.LINEAR) {
-          for (int f = 0; f < g.f(); f++) {
-            ElementwiseKernels.biasActivate(
-                activation, y, out + f * pixels, pixels, null, 0, bias == null ? 0f : bias[f]);
-          }
-        }
+        epilogue(out); // while this image's output is still in cache
+      }
+    }
+
+    // y[image at yOff] = activation(y + bias), filter plane by plane
+    private void epilogue(int yOff) {
+      if (bias == null && activation == Activation.LINEAR) {
+        return;
+      }
+      int pixels = g.outputPixels();
+      for (int f = 0; f < g.f(); f++) {
+        ElementwiseKernels.biasActivate(
+            activation, y, yOff + f * pixels, pixels, null, 0, bias == null ? 0f : bias[f]);
       }
     }
 
@@ -250,11 +256,8 @@ final class ConvKernels {
           int yOff = (first + i) * g.outputImageSize();
           for (int f = 0; f < g.f(); f++) {
             copyRow(out, f * cols + i * pixels, y, yOff + f * pixels, pixels);
-            if (bias != null || activation != Activation.LINEAR) {
-              ElementwiseKernels.biasActivate(
-                  activation, y, yOff + f * pixels, pixels, null, 0, bias == null ? 0f : bias[f]);
-            }
           }
+          epilogue(yOff);
         }
       }
     }
