@@ -41,7 +41,9 @@ def java_cmd(java, opts, main, *args):
                    os.path.join(ROOT, "bench/target/lib/*"),
                    os.path.join(ROOT, "cli/target/marrow-cli-0.1.0-SNAPSHOT.jar"),
                    os.path.join(ROOT, "cli/target/lib/*")])
+    # the launcher's JVM options (./marrow), Trainer.fit left to the interpreter as there
     return [java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+            "-XX:CompileCommand=quiet", "-XX:CompileCommand=exclude,dev.marrow.engine.train.Trainer::fit",
             *opts, "-cp", cp, main, *args]
 
 
