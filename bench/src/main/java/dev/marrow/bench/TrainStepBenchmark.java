@@ -77,6 +77,11 @@ public class TrainStepBenchmark {
     }
   }
 
+  /** The backend's thread count, for reports. */
+  int threads() {
+    return cpu.threads();
+  }
+
   @TearDown(Level.Trial)
   public void tearDown() {
     cpu.close();

@@ -33,11 +33,7 @@ public final class ModelZoo {
         new ModelSpec(
             "mlp",
             "Flatten → Dense(128, relu) → Dense(10); Adam 1e-3, batch 32 (Keras beginner tutorial)",
-            () ->
-                new Sequential(1, 28, 28)
-                    .add(new Flatten())
-                    .add(new Dense(128, Activation.RELU))
-                    .add(new Dense(10)),
+            () -> adaptedMlp(ModelSpec.DIGITS, ModelSpec.DIGIT_CLASSES),
             () -> new SparseCategoricalCrossentropy(true),
             "adam",
             1e-3,
@@ -108,15 +104,7 @@ public final class ModelZoo {
             "cnn",
             "Conv2D(16, 5×5, relu) → MaxPool(2) → Conv2D(32, 5×5, relu) → MaxPool(2) → Dense(128,"
                 + " relu) → Dense(10); Adam 1e-3, batch 128",
-            () ->
-                new Sequential(1, 28, 28)
-                    .add(new Conv2D(16, 5, Activation.RELU))
-                    .add(Pooling2D.max(2))
-                    .add(new Conv2D(32, 5, Activation.RELU))
-                    .add(Pooling2D.max(2))
-                    .add(new Flatten())
-                    .add(new Dense(128, Activation.RELU))
-                    .add(new Dense(10)),
+            () -> adaptedCnn(ModelSpec.DIGITS, ModelSpec.DIGIT_CLASSES),
             () -> new SparseCategoricalCrossentropy(true),
             "adam",
             1e-3,
