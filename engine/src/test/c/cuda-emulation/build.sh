@@ -35,10 +35,16 @@ if [ "$cuda" = 12 ]; then
   gcc "${flags[@]}" -std=gnu11 -Wl,-soname,libcudnn.so.9 -o "$out/libcudnn.so.9" \
     "$here/cudnn.c" -lm
 else
-  # Each sub-library is the whole emulated API (only cnn reports the convolution math type); the
-  # shim forwards each function to the sub-library that holds it in NVIDIA's split.
+  # Each sub-library is the emulated API, but only cnn exports the convolution functions, as in
+  # NVIDIA's split: the JDK's loader lookup searches loaded libraries in hash order, so with every
+  # copy exporting cudnnConvolutionForward the convolutions ran in whichever copy came first (it
+  # depended on the folder's path) and the math-type record read from cnn said -1. The shim
+  # forwards each function to the sub-library that holds it.
+  printf '{ local: *Convolution*; };\n' > "$out/cudnn-without-convolution.map"
   for part in graph ops cnn; do
-    extra=(); [ "$part" = cnn ] || extra=(-DEMU_CUDNN_WITHOUT_CONVOLUTION)
+    extra=()
+    [ "$part" = cnn ] || extra=(-DEMU_CUDNN_WITHOUT_CONVOLUTION
+      -Wl,--version-script="$out/cudnn-without-convolution.map")
     gcc "${flags[@]}" "${extra[@]}" -std=gnu11 -Wl,-soname,libcudnn_$part.so.9 \
       -o "$out/libcudnn_$part.so.9" "$here/cudnn.c" -lm
   done
