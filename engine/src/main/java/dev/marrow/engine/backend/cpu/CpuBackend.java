@@ -23,6 +23,7 @@ public final class CpuBackend implements Backend {
   private final OptimizerKernels optimizers;
   private final ConvKernels convolutions;
   private final DirectConv directConvolution;
+  private final WinogradConv winograd;
   private final PoolKernels pooling;
   private final BatchNormKernels batchNorm;
 
@@ -41,6 +42,7 @@ public final class CpuBackend implements Backend {
     this.optimizers = new OptimizerKernels(team);
     this.convolutions = new ConvKernels(team, gemm, elementwise);
     this.directConvolution = new DirectConv(team);
+    this.winograd = new WinogradConv(team, gemm);
     this.pooling = new PoolKernels(team);
     this.batchNorm = new BatchNormKernels(team);
   }
@@ -99,16 +101,30 @@ public final class CpuBackend implements Backend {
   @Override
   public void conv2dForward(
       ConvGeometry g, Tensor x, Tensor w, Tensor bias, Activation kind, Tensor y) {
-    // im2col + GEMM for every shape: it beat DirectConv on all the zoo's layer shapes, by
-    // 3-29× (bench/run ConvBenchmark; figures in the README).
+    // Winograd where it applies and pays, im2col + GEMM everywhere else: im2col beat DirectConv on
+    // all the zoo's layer shapes, by 3-29× (bench/run ConvBenchmark; figures in the README).
     requireElementwise(kind);
-    convolutions.forward(
-        g, x.array(), w.array(), bias == null ? null : bias.array(), kind, y.array());
+    float[] b = bias == null ? null : bias.array();
+    if (WinogradConv.pays(g, g.c())) {
+      winograd.forward(g, x.array(), w.array(), b, kind, y.array());
+    } else {
+      convolutions.forward(g, x.array(), w.array(), b, kind, y.array());
+    }
   }
 
   /** im2col + GEMM forward regardless of shape (for benchmarks and tests). */
   public void conv2dForwardIm2col(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-    conv2dForward(g, x, w, bias, Activation.LINEAR, y);
+    convolutions.forward(
+        g, x.array(), w.array(), bias == null ? null : bias.array(), Activation.LINEAR, y.array());
+  }
+
+  /**
+   * Winograd F(2×2, 3×3) forward (3 × 3, stride 1, no dilation, padding ≤ 2), regardless of size.
+   */
+  public void conv2dForwardWinograd(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    requireWinograd(g);
+    winograd.forward(
+        g, x.array(), w.array(), bias == null ? null : bias.array(), Activation.LINEAR, y.array());
   }
 
   /** Direct forward (stride 1, no dilation): the alternative ConvBenchmark measures. */
@@ -122,7 +138,32 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void conv2dBackwardData(ConvGeometry g, Tensor w, Tensor dy, Tensor dx) {
+    // the backward pass convolves dy's f channels: their number decides, as c does forward
+    if (WinogradConv.pays(g, g.f())) {
+      winograd.backwardData(g, w.array(), dy.array(), dx.array());
+    } else {
+      convolutions.backwardData(g, w.array(), dy.array(), dx.array());
+    }
+  }
+
+  /** im2col + GEMM backward data regardless of shape (for benchmarks and tests). */
+  public void conv2dBackwardDataIm2col(ConvGeometry g, Tensor w, Tensor dy, Tensor dx) {
     convolutions.backwardData(g, w.array(), dy.array(), dx.array());
+  }
+
+  /** Winograd backward data regardless of size (same conditions as the forward). */
+  public void conv2dBackwardDataWinograd(ConvGeometry g, Tensor w, Tensor dy, Tensor dx) {
+    requireWinograd(g);
+    winograd.backwardData(g, w.array(), dy.array(), dx.array());
+  }
+
+  private static void requireWinograd(ConvGeometry g) {
+    if (!WinogradConv.applies(g)) {
+      throw new IllegalArgumentException(
+          "Winograd F(2×2, 3×3) needs a 3×3 filter, stride 1, no dilation and padding of at most"
+              + " 2, not "
+              + g);
+    }
   }
 
   @Override

@@ -1,0 +1,222 @@
+package dev.marrow.engine.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.marrow.engine.backend.ConvGeometry;
+import dev.marrow.engine.tensor.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Winograd F(2×2, 3×3) against the direct convolution summed in double precision: every output
+ * within a bound proportional to the sum of the magnitudes of its products (the transforms add and
+ * halve; their rounding grows with those magnitudes, not with the result, which may cancel to
+ * nearly 0), forward and backward data, on odd and even sizes, every padding it takes, uneven image
+ * groups, and deep products; bit-identical on one thread and on two.
+ */
+class WinogradConvTest {
+  private static final CpuBackend ONE = new CpuBackend(1);
+  private static final CpuBackend TWO = new CpuBackend(2);
+
+  /**
+   * Relative bound on |winograd − exact| / Σ|w·x|: float rounding of the 4 × 4 transforms and of
+   * the products' sums, a few units of 2⁻²⁴ times the terms that meet in one output.
+   */
+  private static final double BOUND = 2e-6;
+
+  @AfterAll
+  static void close() {
+    ONE.close();
+    TWO.close();
+  }
+
+  // n, c, h, w, f, padTop, padLeft, outH, outW
+  static int[][] geometries() {
+    return new int[][] {
+      {1, 1, 3, 3, 1, 0, 0, 1, 1}, // one output, one tile, mostly padding
+      {2, 3, 5, 5, 2, 1, 1, 5, 5}, // odd 'same': the last tile row and column cropped
+      {3, 2, 8, 6, 4, 1, 1, 8, 6}, // even 'same'
+      {2, 4, 9, 7, 3, 0, 0, 7, 5}, // valid
+      {1, 3, 6, 6, 2, 2, 2, 8, 8}, // 'full' (the backward pass of valid)
+      {2, 5, 10, 11, 3, 0, 1, 9, 11}, // asymmetric: top 0, left 1
+      {2, 2, 7, 9, 3, 1, 0, 6, 7}, // bottom and right padding unlike top and left
+      {13, 16, 7, 7, 24, 1, 1, 7, 7}, // groups of several images, the last one short
+      {5, 40, 14, 14, 33, 1, 1, 14, 14}, // 33 filters: an edge row of GEMM tiles
+      {2, 64, 28, 28, 32, 1, 1, 28, 28}, // vgg's and resnet's shape family
+      {3, 130, 4, 5, 9, 1, 1, 4, 5}, // deeper than a k slice of the packed GEMM's
+    };
+  }
+
+  static ConvGeometry geometry(int[] s) {
+    return new ConvGeometry(s[0], s[1], s[2], s[3], s[4], 3, 3, 1, 1, s[5], s[6], 1, 1, s[7], s[8]);
+  }
+
+  @ParameterizedTest
+  @MethodSource("geometries")
+  void forwardIsWithinTheBoundOfTheExactConvolution(int[] s) {
+    ConvGeometry g = geometry(s);
+    SplittableRandom r = new SplittableRandom(31);
+    float[] x = random(r, g.n() * g.inputPlaneSize()), w = random(r, g.f() * g.patchSize());
+    float[] bias = random(r, g.f());
+    Tensor y = Tensor.zeros(g.n() * g.outputImageSize());
+    TWO.conv2dForwardWinograd(g, vector(x), vector(w), vector(bias), y);
+    double[][] exact = forwardExact(g, x, w);
+    for (int i = 0; i < exact[0].length; i++) {
+      int o = i / g.outputPixels() % g.f();
+      check(exact[0][i] + bias[o], exact[1][i] + Math.abs(bias[o]), y.get(i), "forward", g, i);
+    }
+    Tensor one = Tensor.zeros(y.size());
+    ONE.conv2dForwardWinograd(g, vector(x), vector(w), vector(bias), one);
+    assertArrayEquals(y.array(), one.array(), "one thread and two differ: " + g);
+  }
+
+  @ParameterizedTest
+  @MethodSource("geometries")
+  void backwardDataIsWithinTheBoundOfTheExactAdjoint(int[] s) {
+    ConvGeometry g = geometry(s);
+    SplittableRandom r = new SplittableRandom(32);
+    float[] w = random(r, g.f() * g.patchSize()), dy = random(r, g.n() * g.outputImageSize());
+    Tensor dx = vector(random(r, g.n() * g.inputPlaneSize())); // overwritten, not added to
+    TWO.conv2dBackwardDataWinograd(g, vector(w), vector(dy), dx);
+    double[][] exact = backwardDataExact(g, w, dy);
+    for (int i = 0; i < exact[0].length; i++) {
+      check(exact[0][i], exact[1][i], dx.get(i), "backward data", g, i);
+    }
+    Tensor one = Tensor.zeros(dx.size());
+    ONE.conv2dBackwardDataWinograd(g, vector(w), vector(dy), one);
+    assertArrayEquals(dx.array(), one.array(), "one thread and two differ: " + g);
+  }
+
+  @Test
+  void theBoundIsTightEnoughToCatchAWrongTap() {
+    // The same check on im2col's result for filters with one tap moved must fail: the bound is
+    // not so loose that any convolution-like output passes.
+    ConvGeometry g = geometry(new int[] {2, 8, 6, 6, 4, 1, 1, 6, 6});
+    SplittableRandom r = new SplittableRandom(33);
+    float[] x = random(r, g.n() * g.inputPlaneSize()), w = random(r, g.f() * g.patchSize());
+    float[] moved = w.clone();
+    moved[4] += 1e-3f;
+    Tensor y = Tensor.zeros(g.n() * g.outputImageSize());
+    TWO.conv2dForwardIm2col(g, vector(x), vector(moved), null, y);
+    double[][] exact = forwardExact(g, x, w);
+    boolean anyOutside = false;
+    for (int i = 0; i < exact[0].length; i++) {
+      anyOutside |= Math.abs(y.get(i) - exact[0][i]) > BOUND * exact[1][i] + 1e-30;
+    }
+    assertTrue(anyOutside, "a 1e-3 change of one tap stayed within the bound");
+  }
+
+  @Test
+  void theRoutingRuleAndItsLimits() {
+    ConvGeometry deep = geometry(new int[] {1, 32, 14, 14, 32, 1, 1, 14, 14});
+    assertTrue(WinogradConv.pays(deep, deep.c()));
+    assertFalse(WinogradConv.pays(deep, 3), "3 channels deep: im2col");
+    ConvGeometry small = geometry(new int[] {1, 128, 7, 7, 128, 1, 1, 7, 7});
+    assertFalse(WinogradConv.pays(small, small.c()), "7 × 7: 61 % of the tiles' outputs used");
+    ConvGeometry strided = new ConvGeometry(1, 32, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 7, 7);
+    assertFalse(WinogradConv.applies(strided));
+    ConvGeometry fiveByFive = new ConvGeometry(1, 32, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14);
+    assertFalse(WinogradConv.applies(fiveByFive));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                TWO.conv2dForwardWinograd(
+                    strided,
+                    Tensor.zeros(strided.n() * strided.inputPlaneSize()),
+                    Tensor.zeros(strided.f() * strided.patchSize()),
+                    null,
+                    Tensor.zeros(strided.n() * strided.outputImageSize())));
+    assertTrue(e.getMessage().contains("stride 1"), e.getMessage());
+  }
+
+  private static void check(
+      double exact, double magnitude, float actual, String what, ConvGeometry g, int i) {
+    if (!(Math.abs(actual - exact) <= BOUND * magnitude + 1e-30)) {
+      fail(
+          String.format(
+              "%s %s: element %d is %.9g, exact %.9g, error %.3g > %.1g × Σ|terms| %.4g",
+              what, g, i, actual, exact, Math.abs(actual - exact), BOUND, magnitude));
+    }
+  }
+
+  /** y and Σ|w·x| per output, in double: {value, magnitude}. */
+  private static double[][] forwardExact(ConvGeometry g, float[] x, float[] w) {
+    int outSize = g.n() * g.outputImageSize();
+    double[] y = new double[outSize], mag = new double[outSize];
+    for (int n = 0; n < g.n(); n++) {
+      for (int o = 0; o < g.f(); o++) {
+        for (int r = 0; r < g.outH(); r++) {
+          for (int c = 0; c < g.outW(); c++) {
+            int at = ((n * g.f() + o) * g.outH() + r) * g.outW() + c;
+            for (int i = 0; i < g.c(); i++) {
+              for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) {
+                  int rr = r - g.padTop() + a, cc = c - g.padLeft() + b;
+                  if (rr < 0 || rr >= g.h() || cc < 0 || cc >= g.w()) {
+                    continue;
+                  }
+                  double t =
+                      (double) w[((o * g.c() + i) * 3 + a) * 3 + b]
+                          * x[((n * g.c() + i) * g.h() + rr) * g.w() + cc];
+                  y[at] += t;
+                  mag[at] += Math.abs(t);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return new double[][] {y, mag};
+  }
+
+  /** dx = the adjoint of the forward map applied to dy, and Σ|terms| per element. */
+  private static double[][] backwardDataExact(ConvGeometry g, float[] w, float[] dy) {
+    int inSize = g.n() * g.inputPlaneSize();
+    double[] dx = new double[inSize], mag = new double[inSize];
+    for (int n = 0; n < g.n(); n++) {
+      for (int o = 0; o < g.f(); o++) {
+        for (int r = 0; r < g.outH(); r++) {
+          for (int c = 0; c < g.outW(); c++) {
+            double d = dy[((n * g.f() + o) * g.outH() + r) * g.outW() + c];
+            for (int i = 0; i < g.c(); i++) {
+              for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) {
+                  int rr = r - g.padTop() + a, cc = c - g.padLeft() + b;
+                  if (rr < 0 || rr >= g.h() || cc < 0 || cc >= g.w()) {
+                    continue;
+                  }
+                  int at = ((n * g.c() + i) * g.h() + rr) * g.w() + cc;
+                  double t = d * w[((o * g.c() + i) * 3 + a) * 3 + b];
+                  dx[at] += t;
+                  mag[at] += Math.abs(t);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return new double[][] {dx, mag};
+  }
+
+  private static Tensor vector(float[] a) {
+    return Tensor.of(a, a.length);
+  }
+
+  private static float[] random(SplittableRandom r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (r.nextDouble() * 2 - 1);
+    }
+    return a;
+  }
+}
