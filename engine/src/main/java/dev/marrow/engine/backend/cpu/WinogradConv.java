@@ -397,29 +397,42 @@ final class WinogradConv {
         FloatVector d21 = FloatVector.fromArray(S, p, eo + q + s);
         FloatVector d22 = FloatVector.fromArray(S, p, ee + q + s + 1);
         FloatVector d23 = FloatVector.fromArray(S, p, eo + q + s + 1);
-        // Bᵀ d, rows 1 and 2 (they share d1 and d2), then row 0 and row 3
-        rowTransform(
-            d10.add(d20), d11.add(d21), d12.add(d22), d13.add(d23), v, at + q + 4 * xiStride);
-        rowTransform(
-            d20.sub(d10), d21.sub(d11), d22.sub(d12), d23.sub(d13), v, at + q + 8 * xiStride);
-        rowTransform(d00.sub(d20), d01.sub(d21), d02.sub(d22), d03.sub(d23), v, at + q);
-        FloatVector d30 = FloatVector.fromArray(S, p, oe + q + s);
-        FloatVector d31 = FloatVector.fromArray(S, p, oo + q + s);
-        FloatVector d32 = FloatVector.fromArray(S, p, oe + q + s + 1);
-        FloatVector d33 = FloatVector.fromArray(S, p, oo + q + s + 1);
-        rowTransform(
-            d10.sub(d30), d11.sub(d31), d12.sub(d32), d13.sub(d33), v, at + q + 12 * xiStride);
+        // Bᵀ d row by row (t1 = d1 + d2, t2 = d2 − d1, t0 = d0 − d2, t3 = d1 − d3), each row then
+        // combined the same way along its columns. Written out, not through a helper taking
+        // vectors: where C2 declined to inline such a helper its arguments were boxed (1.2 MB of
+        // garbage per step of a small CNN, and the transform ran at a fraction of its speed).
+        int at1 = at + q, at2 = at1 + 4 * xiStride, at3 = at2 + 4 * xiStride;
+        FloatVector t0 = d10.add(d20), t1 = d11.add(d21), t2 = d12.add(d22), t3 = d13.add(d23);
+        t0.sub(t2).intoArray(v, at2);
+        t1.add(t2).intoArray(v, at2 + xiStride);
+        t2.sub(t1).intoArray(v, at2 + 2 * xiStride);
+        t1.sub(t3).intoArray(v, at2 + 3 * xiStride);
+        t0 = d20.sub(d10);
+        t1 = d21.sub(d11);
+        t2 = d22.sub(d12);
+        t3 = d23.sub(d13);
+        t0.sub(t2).intoArray(v, at3);
+        t1.add(t2).intoArray(v, at3 + xiStride);
+        t2.sub(t1).intoArray(v, at3 + 2 * xiStride);
+        t1.sub(t3).intoArray(v, at3 + 3 * xiStride);
+        t0 = d00.sub(d20);
+        t1 = d01.sub(d21);
+        t2 = d02.sub(d22);
+        t3 = d03.sub(d23);
+        t0.sub(t2).intoArray(v, at1);
+        t1.add(t2).intoArray(v, at1 + xiStride);
+        t2.sub(t1).intoArray(v, at1 + 2 * xiStride);
+        t1.sub(t3).intoArray(v, at1 + 3 * xiStride);
+        int at4 = at3 + 4 * xiStride;
+        t0 = d10.sub(FloatVector.fromArray(S, p, oe + q + s));
+        t1 = d11.sub(FloatVector.fromArray(S, p, oo + q + s));
+        t2 = d12.sub(FloatVector.fromArray(S, p, oe + q + s + 1));
+        t3 = d13.sub(FloatVector.fromArray(S, p, oo + q + s + 1));
+        t0.sub(t2).intoArray(v, at4);
+        t1.add(t2).intoArray(v, at4 + xiStride);
+        t2.sub(t1).intoArray(v, at4 + 2 * xiStride);
+        t1.sub(t3).intoArray(v, at4 + 3 * xiStride);
       }
-    }
-
-    // v[4r + j][·][at] for j = 0 … 3 = (t Bᵀ)[j] of one row t of Bᵀ d
-    private void rowTransform(
-        FloatVector t0, FloatVector t1, FloatVector t2, FloatVector t3, float[] v, int at) {
-      int xiStride = vStride;
-      t0.sub(t2).intoArray(v, at);
-      t1.add(t2).intoArray(v, at + xiStride);
-      t2.sub(t1).intoArray(v, at + 2 * xiStride);
-      t1.sub(t3).intoArray(v, at + 3 * xiStride);
     }
 
     /**
@@ -431,33 +444,29 @@ final class WinogradConv {
       int xiStride = mStride, plane = perImage + L;
       for (int q = q0; q < q1; q += L) {
         int i = at + q - q0;
-        // Aᵀ m: row 0 = m0 + m1 + m2, row 1 = m1 − m2 − m3, column by column
-        FloatVector m1 = load(m, i, 1, xiStride), m2 = load(m, i, 2, xiStride);
-        FloatVector a0 = load(m, i, 0, xiStride).add(m1).add(m2);
-        FloatVector b0 = m1.sub(m2).sub(load(m, i, 3, xiStride));
-        m1 = load(m, i, 5, xiStride);
-        m2 = load(m, i, 6, xiStride);
-        FloatVector a1 = load(m, i, 4, xiStride).add(m1).add(m2);
-        FloatVector b1 = m1.sub(m2).sub(load(m, i, 7, xiStride));
-        m1 = load(m, i, 9, xiStride);
-        m2 = load(m, i, 10, xiStride);
-        FloatVector a2 = load(m, i, 8, xiStride).add(m1).add(m2);
-        FloatVector b2 = m1.sub(m2).sub(load(m, i, 11, xiStride));
-        m1 = load(m, i, 13, xiStride);
-        m2 = load(m, i, 14, xiStride);
-        FloatVector a3 = load(m, i, 12, xiStride).add(m1).add(m2);
-        FloatVector b3 = m1.sub(m2).sub(load(m, i, 15, xiStride));
+        // Aᵀ m: row 0 = m0 + m1 + m2, row 1 = m1 − m2 − m3, column j by column (ξ = 4r + j)
+        FloatVector m1 = FloatVector.fromArray(S, m, i + 4 * xiStride);
+        FloatVector m2 = FloatVector.fromArray(S, m, i + 8 * xiStride);
+        FloatVector a0 = FloatVector.fromArray(S, m, i).add(m1).add(m2);
+        FloatVector b0 = m1.sub(m2).sub(FloatVector.fromArray(S, m, i + 12 * xiStride));
+        m1 = FloatVector.fromArray(S, m, i + 5 * xiStride);
+        m2 = FloatVector.fromArray(S, m, i + 9 * xiStride);
+        FloatVector a1 = FloatVector.fromArray(S, m, i + xiStride).add(m1).add(m2);
+        FloatVector b1 = m1.sub(m2).sub(FloatVector.fromArray(S, m, i + 13 * xiStride));
+        m1 = FloatVector.fromArray(S, m, i + 6 * xiStride);
+        m2 = FloatVector.fromArray(S, m, i + 10 * xiStride);
+        FloatVector a2 = FloatVector.fromArray(S, m, i + 2 * xiStride).add(m1).add(m2);
+        FloatVector b2 = m1.sub(m2).sub(FloatVector.fromArray(S, m, i + 14 * xiStride));
+        m1 = FloatVector.fromArray(S, m, i + 7 * xiStride);
+        m2 = FloatVector.fromArray(S, m, i + 11 * xiStride);
+        FloatVector a3 = FloatVector.fromArray(S, m, i + 3 * xiStride).add(m1).add(m2);
+        FloatVector b3 = m1.sub(m2).sub(FloatVector.fromArray(S, m, i + 15 * xiStride));
         // (Aᵀ m) A: the same combination along each row
         a0.add(a1).add(a2).intoArray(y, dst + q);
         a1.sub(a2).sub(a3).intoArray(y, dst + plane + q);
         b0.add(b1).add(b2).intoArray(y, dst + 2 * plane + q);
         b1.sub(b2).sub(b3).intoArray(y, dst + 3 * plane + q);
       }
-    }
-
-    // m[ξ][·][i] with ξ = 4r + j taken column by column (t = 4j + r): Aᵀ combines rows r first
-    private static FloatVector load(float[] m, int i, int t, int xiStride) {
-      return FloatVector.fromArray(S, m, i + ((t & 3) * 4 + (t >> 2)) * xiStride);
     }
 
     // out[2ty + a][2tx + b] = phase (a, b) at ty·stride + tx, cropped to outH × outW by masks
