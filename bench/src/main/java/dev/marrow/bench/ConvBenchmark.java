@@ -1,23 +1,18 @@
 package dev.marrow.bench;
 
-import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.ConvGeometry;
-import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -34,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
     value = 1,
     jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-public class ConvBenchmark {
+public class ConvBenchmark extends ConvOperands {
 
   /** name: c, h, w, f, k, pad (symmetric), stride 1. */
   @Param({
@@ -55,14 +50,15 @@ public class ConvBenchmark {
   @Param({"128"})
   public int batch;
 
-  private CpuBackend cpu;
-  private ConvGeometry g;
-  private Tensor x;
-  private Tensor w;
-  private Tensor bias;
-  private Tensor y;
-  private Tensor dx;
-  private Tensor dw;
+  @Override
+  String layer() {
+    return layer;
+  }
+
+  @Override
+  int batch() {
+    return batch;
+  }
 
   /** The geometry of a layer parameter ("name:c,h,w,f,k,pad") at a batch size. */
   static ConvGeometry geometry(String layer, int batch) {
@@ -74,31 +70,12 @@ public class ConvBenchmark {
     return new ConvGeometry(batch, c, h, wd, f, k, k, 1, 1, pad, pad, 1, 1, out, outW);
   }
 
-  @Setup(Level.Trial)
-  public void setUp() {
-    g = geometry(layer, batch);
-    int f = g.f();
-    SplittableRandom r = new SplittableRandom(1);
-    x = random(r, batch * g.inputPlaneSize());
-    w = random(r, f * g.patchSize());
-    bias = random(r, f);
-    y = random(r, batch * g.outputImageSize());
-    dx = Tensor.zeros(batch * g.inputPlaneSize());
-    dw = Tensor.zeros(f * g.patchSize());
-    cpu = (CpuBackend) Backends.open("cpu").backend();
-  }
-
   static Tensor random(SplittableRandom r, int n) {
     Tensor t = Tensor.zeros(n);
     for (int i = 0; i < n; i++) {
       t.set(i, (float) (r.nextDouble() * 2 - 1));
     }
     return t;
-  }
-
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    cpu.close();
   }
 
   @Benchmark

@@ -1,23 +1,16 @@
 package dev.marrow.bench;
 
-import dev.marrow.engine.backend.Backends;
-import dev.marrow.engine.backend.ConvGeometry;
-import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.tensor.Tensor;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -34,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
     value = 1,
     jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
-public class WinogradBenchmark {
+public class WinogradBenchmark extends ConvOperands {
 
   /** name: c, h, w, f, k, pad (symmetric), stride 1 (ConvBenchmark's format). */
   @Param({
@@ -52,27 +45,14 @@ public class WinogradBenchmark {
   @Param({"128"})
   public int batch;
 
-  private CpuBackend cpu;
-  private ConvGeometry g;
-  private Tensor x;
-  private Tensor w;
-  private Tensor y;
-  private Tensor dx;
-
-  @Setup(Level.Trial)
-  public void setUp() {
-    g = ConvBenchmark.geometry(layer, batch);
-    SplittableRandom r = new SplittableRandom(1);
-    x = ConvBenchmark.random(r, batch * g.inputPlaneSize());
-    w = ConvBenchmark.random(r, g.f() * g.patchSize());
-    y = ConvBenchmark.random(r, batch * g.outputImageSize());
-    dx = Tensor.zeros(batch * g.inputPlaneSize());
-    cpu = (CpuBackend) Backends.open("cpu").backend();
+  @Override
+  String layer() {
+    return layer;
   }
 
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    cpu.close();
+  @Override
+  int batch() {
+    return batch;
   }
 
   @Benchmark

@@ -38,7 +38,7 @@ final class ConvKernels {
   }
 
   /** The calling thread's buffer of {@code which}, grown to at least {@code size} floats. */
-  private static float[] buffer(ThreadLocal<float[]> which, int size) {
+  static float[] buffer(ThreadLocal<float[]> which, int size) {
     float[] b = which.get();
     if (b.length < size) {
       b = new float[size];

@@ -111,7 +111,7 @@ final class WinogradConv {
     c.out = y;
     c.bias = bias;
     c.activation = activation;
-    c.u = buffer(FILTERS, XI * g.f() * g.c());
+    c.u = ConvKernels.buffer(FILTERS, XI * g.f() * g.c());
     c.w = w;
     c.flipped = false;
     run(c);
@@ -125,7 +125,7 @@ final class WinogradConv {
     c.out = dx;
     c.bias = null;
     c.activation = Activation.LINEAR;
-    c.u = buffer(FILTERS, XI * g.f() * g.c());
+    c.u = ConvKernels.buffer(FILTERS, XI * g.f() * g.c());
     c.w = w;
     c.flipped = true;
     run(c);
@@ -136,16 +136,6 @@ final class WinogradConv {
     team.parallelFor(c.outC, 1, c.transformFilters);
     team.parallelFor(c.n, 1, c.images);
     c.release();
-  }
-
-  /** The calling thread's buffer of {@code which}, grown to at least {@code size} floats. */
-  private static float[] buffer(ThreadLocal<float[]> which, int size) {
-    float[] b = which.get();
-    if (b.length < size) {
-      b = new float[size];
-      which.set(b);
-    }
-    return b;
   }
 
   /**
@@ -288,9 +278,10 @@ final class WinogradConv {
     // images [n0, n1): split, then per block of tiles transform, 16 products, inverse transform
     private void images(int n0, int n1) {
       int planes = 4 * planeSize, phase = perImage + L;
-      float[] split = buffer(PHASES, inC * planes + 2 * stride + 2 * L); // + a staged input row
-      float[] v = buffer(TILES, XI * vStride);
-      float[] m = buffer(PRODUCTS, XI * mStride + outC * 4 * phase);
+      float[] split =
+          ConvKernels.buffer(PHASES, inC * planes + 2 * stride + 2 * L); // + a staged input row
+      float[] v = ConvKernels.buffer(TILES, XI * vStride);
+      float[] m = ConvKernels.buffer(PRODUCTS, XI * mStride + outC * 4 * phase);
       int outPhases = XI * mStride; // each output channel's four output planes follow M
       for (int img = n0; img < n1; img++) {
         int inOff = img * inC * inH * inW, outOff = img * outC * outH * outW;
