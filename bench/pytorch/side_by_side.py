@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Marrow beside PyTorch on this machine, in one sitting: the README's side-by-side table.
 
-    bench/run --side-by-side [--avx2] [--repeat R] [MODEL ...]      (after ./marrow build)
+    bench/run --side-by-side [--avx2] [MODEL ...]      (after ./marrow build)
 
 MODEL: mlp32 mlp128 cnn vgg resnet (default: all). Epoch models (mlp, cnn) are timed as a user
 sees them: the mean epoch of a short run, the first epoch included (Marrow's JIT warm-up is in
