@@ -15,9 +15,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The 3 × 3 stride-1 convolutions of the zoo's vgg and resnet, batch 128: Winograd F(2×2, 3×3)
- * against im2col + GEMM in the same run, forward and backward data (the two passes Winograd
- * computes; the filter gradient stays im2col + GEMM). The backend's routing rule ({@code
- * WinogradConv.pays}) comes from these figures.
+ * against im2col + GEMM in the same run, forward, backward data and filter gradient. The backend's
+ * routing rule ({@code WinogradConv.pays}) comes from these figures.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -77,5 +76,17 @@ public class WinogradBenchmark extends ConvOperands {
   public Tensor backwardDataWinograd() {
     cpu.conv2dBackwardDataWinograd(g, w, y, dx);
     return dx;
+  }
+
+  @Benchmark
+  public Tensor backwardFilterIm2col() {
+    cpu.conv2dBackwardFilterIm2col(g, x, y, dw, 0f);
+    return dw;
+  }
+
+  @Benchmark
+  public Tensor backwardFilterWinograd() {
+    cpu.conv2dBackwardFilterWinograd(g, x, y, dw, 0f);
+    return dw;
   }
 }

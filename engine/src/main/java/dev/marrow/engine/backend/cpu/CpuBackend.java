@@ -168,7 +168,25 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
+    // its products are (f × tiles) · (tiles × c): both channel counts decide
+    if (WinogradConv.pays(g, Math.min(g.c(), g.f()))) {
+      winograd.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);
+    } else {
+      convolutions.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);
+    }
+  }
+
+  /** im2col + GEMM filter gradient regardless of shape (for benchmarks and tests). */
+  public void conv2dBackwardFilterIm2col(
+      ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
     convolutions.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);
+  }
+
+  /** Winograd filter gradient regardless of size (same conditions as the forward). */
+  public void conv2dBackwardFilterWinograd(
+      ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
+    requireWinograd(g);
+    winograd.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);
   }
 
   @Override

@@ -51,6 +51,7 @@ final class WinogradConv {
   private static final ThreadLocal<float[]> PHASES = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PRODUCTS = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
 
   private final ThreadTeam team;
@@ -131,6 +132,28 @@ final class WinogradConv {
     run(c);
   }
 
+  /**
+   * dw (f, c, 3, 3) = beta·dw + Σ_n x_n ⋆ dy_n, as Gᵀ [Σ_tiles (A dy Aᵀ) ⊙ (Bᵀ d B)] G: the
+   * gradient of the transformed filters is a sum over tiles of the transformed output gradient
+   * times the transformed input, again 16 GEMMs, (f × tiles) · (tiles × c). Each of a fixed number
+   * of parts sums its images into its own partial, and the parts are added in order, as in im2col's
+   * filter gradient: the result depends on the team's size, not on scheduling.
+   */
+  void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
+    Call c = CALLS.get();
+    c.set(g.n(), g.c(), g.h(), g.w(), g.f(), g.outH(), g.outW(), g.padTop(), g.padLeft());
+    c.in = x;
+    c.out = dy;
+    c.w = dw;
+    c.beta = beta;
+    c.parts = Math.min(team.size(), g.n());
+    c.u = ConvKernels.buffer(FILTERS, c.parts * XI * g.f() * g.c());
+    c.gemm = gemm;
+    team.parallelFor(c.parts, 1, c.filterGradientParts);
+    team.parallelFor(g.f(), 1, c.reduceFilterGradients);
+    c.release();
+  }
+
   private void run(Call c) {
     c.gemm = gemm;
     team.parallelFor(c.outC, 1, c.transformFilters);
@@ -155,6 +178,11 @@ final class WinogradConv {
 
     /** w is read as the backward pass's filters: turned 180°, input and output channels swapped. */
     private boolean flipped;
+
+    /** The filter gradient's beta, and its number of partial sums (one per part of the images). */
+    private float beta;
+
+    private int parts;
 
     private int n;
     private int inC;
@@ -200,6 +228,8 @@ final class WinogradConv {
 
     private final ThreadTeam.RangeBody transformFilters = this::transformFilters;
     private final ThreadTeam.RangeBody images = this::images;
+    private final ThreadTeam.RangeBody filterGradientParts = this::filterGradientParts;
+    private final ThreadTeam.RangeBody reduceFilterGradients = this::reduceFilterGradients;
 
     void set(
         int n, int inC, int inH, int inW, int outC, int outH, int outW, int padTop, int padLeft) {
@@ -328,30 +358,168 @@ final class WinogradConv {
       }
     }
 
+    // u[part] (16 × outC × inC) = Σ over the part's images and tiles of Ŷ[ξ] · V[ξ]ᵀ, where Ŷ is
+    // the transformed output gradient (in: x, out: dy)
+    private void filterGradientParts(int p0, int p1) {
+      int planes = 4 * planeSize, staged = (inC + outC) * planes;
+      float[] split = ConvKernels.buffer(PHASES, staged + 2 * stride + 2 * L);
+      float[] v = ConvKernels.buffer(TILES, XI * vStride);
+      float[] grads = ConvKernels.buffer(PRODUCTS, XI * mStride);
+      for (int part = p0; part < p1; part++) {
+        int from = (int) ((long) n * part / parts), to = (int) ((long) n * (part + 1) / parts);
+        int sums = part * XI * outC * inC;
+        boolean first = true;
+        for (int img = from; img < to; img++) {
+          int inOff = img * inC * inH * inW, outOff = img * outC * outH * outW;
+          for (int ch = 0; ch < inC; ch++) {
+            split(in, inOff + ch * inH * inW, split, ch * planes, staged);
+          }
+          for (int o = 0;
+              o < outC;
+              o++) { // dy's planes: zero past its edge and in the spare column
+            split(
+                out, outOff + o * outH * outW, outH, outW, 0, 0, split, (inC + o) * planes, staged);
+          }
+          for (int q0 = 0; q0 < perImage; q0 += block) {
+            int q1 = Math.min(perImage, q0 + block);
+            for (int ch = 0; ch < inC; ch++) {
+              transformInput(split, ch * planes, q0, q1, v, ch * ld);
+            }
+            for (int o = 0; o < outC; o++) {
+              transformGradient(split, (inC + o) * planes, q0, q1, grads, o * ld);
+            }
+            for (int xi = 0; xi < XI; xi++) {
+              gemm.runSerial(
+                  false,
+                  true,
+                  outC,
+                  inC,
+                  q1 - q0,
+                  1f,
+                  grads,
+                  xi * mStride,
+                  ld,
+                  v,
+                  xi * vStride,
+                  ld,
+                  first ? 0f : 1f,
+                  u,
+                  sums + xi * outC * inC,
+                  inC);
+            }
+            first = false;
+          }
+        }
+      }
+    }
+
+    /**
+     * ŷ[ξ][·][at + q] = (A dy Aᵀ)[ξ] of the 2 × 2 output-gradient block of tile q, from dy's four
+     * polyphase planes. A = [1 0; 1 1; 1 −1; 0 −1]: a block's rows (r0, r1) become r0, r0 + r1, r0
+     * − r1, −r1, and each row's two entries (c0, c1) likewise c0, c0 + c1, c0 − c1, −c1.
+     */
+    private void transformGradient(float[] p, int planes, int q0, int q1, float[] y, int at) {
+      int ee = planes, eo = ee + planeSize, oe = eo + planeSize, oo = oe + planeSize;
+      int xiStride = mStride;
+      at -= q0;
+      for (int q = q0; q < q1; q += L) {
+        FloatVector e0 = FloatVector.fromArray(S, p, ee + q),
+            o0 = FloatVector.fromArray(S, p, eo + q);
+        FloatVector e1 = FloatVector.fromArray(S, p, oe + q),
+            o1 = FloatVector.fromArray(S, p, oo + q);
+        int i = at + q;
+        // row 0: (e0, o0)
+        e0.intoArray(y, i);
+        e0.add(o0).intoArray(y, i + xiStride);
+        e0.sub(o0).intoArray(y, i + 2 * xiStride);
+        o0.neg().intoArray(y, i + 3 * xiStride);
+        // row 3: (−e1, −o1)
+        e1.neg().intoArray(y, i + 12 * xiStride);
+        e1.add(o1).neg().intoArray(y, i + 13 * xiStride);
+        o1.sub(e1).intoArray(y, i + 14 * xiStride);
+        o1.intoArray(y, i + 15 * xiStride);
+        // rows 1 and 2: (e0 ± e1, o0 ± o1)
+        FloatVector c0 = e0.add(e1), c1 = o0.add(o1);
+        c0.intoArray(y, i + 4 * xiStride);
+        c0.add(c1).intoArray(y, i + 5 * xiStride);
+        c0.sub(c1).intoArray(y, i + 6 * xiStride);
+        c1.neg().intoArray(y, i + 7 * xiStride);
+        c0 = e0.sub(e1);
+        c1 = o0.sub(o1);
+        c0.intoArray(y, i + 8 * xiStride);
+        c0.add(c1).intoArray(y, i + 9 * xiStride);
+        c0.sub(c1).intoArray(y, i + 10 * xiStride);
+        c1.neg().intoArray(y, i + 11 * xiStride);
+      }
+    }
+
+    // dw[o][·] = beta·dw + Gᵀ (Σ_part u[part][·][o][·]) G for output channels [o0, o1)
+    private void reduceFilterGradients(int o0, int o1) {
+      float[] s = ConvKernels.buffer(SUMS, XI);
+      int size = outC * inC;
+      for (int o = o0; o < o1; o++) {
+        for (int i = 0; i < inC; i++) {
+          int at = o * inC + i;
+          for (int xi = 0; xi < XI; xi++) {
+            float sum = 0f;
+            for (int part = 0; part < parts; part++) {
+              sum += u[(part * XI + xi) * size + at];
+            }
+            s[xi] = sum;
+          }
+          // Gᵀ u with Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1], down the columns of s (ξ = 4r + j), in
+          // place into rows 0 … 2, then the same along those rows
+          for (int j = 0; j < 4; j++) {
+            float u0 = s[j], u1 = s[4 + j], u2 = s[8 + j], u3 = s[12 + j];
+            s[j] = u0 + 0.5f * (u1 + u2);
+            s[4 + j] = 0.5f * (u1 - u2);
+            s[8 + j] = 0.5f * (u1 + u2) + u3;
+          }
+          int base = at * 9;
+          for (int r = 0; r < 3; r++) {
+            float u0 = s[4 * r], u1 = s[4 * r + 1], u2 = s[4 * r + 2], u3 = s[4 * r + 3];
+            store(base + 3 * r, u0 + 0.5f * (u1 + u2));
+            store(base + 3 * r + 1, 0.5f * (u1 - u2));
+            store(base + 3 * r + 2, 0.5f * (u1 + u2) + u3);
+          }
+        }
+      }
+    }
+
+    private void store(int at, float gradient) {
+      w[at] = beta == 0 ? gradient : beta * w[at] + gradient;
+    }
+
     /**
      * The four polyphase planes of one zero-padded input plane: phases[(2·(R mod 2) + (C mod 2))·
      * planeSize + ⌊R/2⌋·stride + ⌊C/2⌋] = x[R − padTop][C − padLeft] for padded row R in [0, 2·tH +
      * 2) and column C in [0, 2·tW + 2), zero outside the input and in each plane's slack.
      */
     private void split(float[] x, int xOff, float[] phases, int at, int staged) {
-      // Each input row is staged at padLeft in a zeroed row of padded width, so that the
+      split(x, xOff, inH, inW, padTop, padLeft, phases, at, staged);
+    }
+
+    // The same for a plane of h × w read from row −top and column −left (the gradient's dy: 0, 0)
+    private void split(
+        float[] x, int xOff, int h, int w, int top, int left, float[] phases, int at, int staged) {
+      // Each input row is staged at left in a zeroed row of padded width, so that the
       // deinterleave below loads whole vectors without bounds (masked loads cost 3× as much).
-      int width = 2 * stride + 2 * L, copied = Math.max(0, Math.min(inW, width - padLeft));
+      int width = 2 * stride + 2 * L, copied = Math.max(0, Math.min(w, width - left));
       java.util.Arrays.fill(phases, staged, staged + width, 0f);
       FloatVector zero = FloatVector.zero(S);
       for (int r = 0; r < 2 * tH + 2; r++) {
         // Whole vectors: a row's last store runs into the next row (written after it) or into
         // the plane's slack (cleared below).
         int even = at + (2 * (r & 1)) * planeSize + (r >> 1) * stride, odd = even + planeSize;
-        int src = r - padTop;
-        if (src < 0 || src >= inH) {
+        int src = r - top;
+        if (src < 0 || src >= h) {
           for (int j = 0; j < stride; j += L) {
             zero.intoArray(phases, even + j);
             zero.intoArray(phases, odd + j);
           }
           continue;
         }
-        System.arraycopy(x, xOff + src * inW, phases, staged + padLeft, copied);
+        System.arraycopy(x, xOff + src * w, phases, staged + left, copied);
         for (int j = 0; j < stride; j += L) { // padded columns [2j, 2j + 2L)
           FloatVector a = FloatVector.fromArray(S, phases, staged + 2 * j);
           FloatVector b = FloatVector.fromArray(S, phases, staged + 2 * j + L);

@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Winograd F(2×2, 3×3) against the direct convolution summed in double precision: every output
  * within a bound proportional to the sum of the magnitudes of its products (the transforms add and
  * halve; their rounding grows with those magnitudes, not with the result, which may cancel to
- * nearly 0), forward and backward data, on odd and even sizes, every padding it takes, uneven image
- * groups, and deep products; bit-identical on one thread and on two.
+ * nearly 0), forward, backward data and the filter gradient, on odd and even sizes, every padding
+ * it takes, uneven blocks and deep products; bit-identical on one thread and on two (the filter
+ * gradient, whose parts follow the team's size: run to run).
  */
 class WinogradConvTest {
   private static final CpuBackend ONE = new CpuBackend(1);
@@ -92,6 +93,32 @@ class WinogradConvTest {
     Tensor one = Tensor.zeros(dx.size());
     ONE.conv2dBackwardDataWinograd(g, vector(w), vector(dy), one);
     assertArrayEquals(dx.array(), one.array(), "one thread and two differ: " + g);
+  }
+
+  @ParameterizedTest
+  @MethodSource("geometries")
+  void filterGradientIsWithinTheBoundOfTheExactSum(int[] s) {
+    ConvGeometry g = geometry(s);
+    SplittableRandom r = new SplittableRandom(34);
+    float[] x = random(r, g.n() * g.inputPlaneSize()), dy = random(r, g.n() * g.outputImageSize());
+    float[] before = random(r, g.f() * g.patchSize());
+    Tensor dw = vector(before.clone());
+    TWO.conv2dBackwardFilterWinograd(g, vector(x), vector(dy), dw, 0.5f);
+    double[][] exact = filterGradientExact(g, x, dy);
+    for (int i = 0; i < before.length; i++) {
+      double expected = 0.5 * before[i] + exact[0][i];
+      check(expected, exact[1][i] + 0.5 * Math.abs(before[i]), dw.get(i), "filter gradient", g, i);
+    }
+    // parts are summed in a fixed order: the same bits run to run (not across team sizes, as
+    // for im2col's filter gradient)
+    Tensor again = vector(before.clone());
+    TWO.conv2dBackwardFilterWinograd(g, vector(x), vector(dy), again, 0.5f);
+    assertArrayEquals(dw.array(), again.array(), "two runs differ: " + g);
+    Tensor fresh = vector(random(r, before.length)); // beta = 0 ignores what was there
+    ONE.conv2dBackwardFilterWinograd(g, vector(x), vector(dy), fresh, 0f);
+    for (int i = 0; i < before.length; i++) {
+      check(exact[0][i], exact[1][i], fresh.get(i), "filter gradient, beta 0", g, i);
+    }
   }
 
   @Test
@@ -206,6 +233,36 @@ class WinogradConvTest {
       }
     }
     return new double[][] {dx, mag};
+  }
+
+  /** dw = Σ_n Σ_pixels dy · x at the tap's offset, and Σ|terms| per weight. */
+  private static double[][] filterGradientExact(ConvGeometry g, float[] x, float[] dy) {
+    int size = g.f() * g.patchSize();
+    double[] dw = new double[size], mag = new double[size];
+    for (int n = 0; n < g.n(); n++) {
+      for (int o = 0; o < g.f(); o++) {
+        for (int r = 0; r < g.outH(); r++) {
+          for (int c = 0; c < g.outW(); c++) {
+            double d = dy[((n * g.f() + o) * g.outH() + r) * g.outW() + c];
+            for (int i = 0; i < g.c(); i++) {
+              for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) {
+                  int rr = r - g.padTop() + a, cc = c - g.padLeft() + b;
+                  if (rr < 0 || rr >= g.h() || cc < 0 || cc >= g.w()) {
+                    continue;
+                  }
+                  int at = ((o * g.c() + i) * 3 + a) * 3 + b;
+                  double t = d * x[((n * g.c() + i) * g.h() + rr) * g.w() + cc];
+                  dw[at] += t;
+                  mag[at] += Math.abs(t);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return new double[][] {dw, mag};
   }
 
   private static Tensor vector(float[] a) {
