@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Marrow beside PyTorch on this machine, in one sitting: the README's side-by-side table.
 
-    bench/run --side-by-side [--avx2] [MODEL ...]      (after ./marrow build)
+    bench/run --side-by-side [--avx2] [--rounds N] [MODEL ...]      (after ./marrow build)
 
 MODEL: mlp32 mlp128 cnn vgg resnet (default: all). Epoch models (mlp, cnn) are timed as a user
 sees them: the mean epoch of a short run, the first epoch included (Marrow's JIT warm-up is in
@@ -9,6 +9,10 @@ it; PyTorch's first epoch is in its mean too). vgg and resnet epochs take minute
 training steps are timed instead (median after warm-up). PyTorch runs its best thread setting
 from the shared anchors: torch 1 / OpenBLAS 2 for the MLPs, 2 threads for convolutions; for vgg
 and resnet both 1 and 2 threads are timed and the faster is kept.
+
+--rounds N alternates Marrow and PyTorch N times per model and prints every round's ratio
+and their median: on a shared machine whose speed drifts within minutes, one round's ratio can
+be off by 20 %.
 
 --avx2 runs the AVX2 machine kind on an AVX-512 machine: Marrow with -XX:UseAVX=2 (256-bit
 vectors), OpenBLAS with its Haswell kernels, oneDNN limited to AVX2 (DNNL_MAX_CPU_ISA).
@@ -86,6 +90,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--avx2", action="store_true")
     ap.add_argument("--java", default=os.environ.get("MARROW_JAVA", "java"))
+    ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("models", nargs="*", default=["mlp32", "mlp128", "cnn", "vgg", "resnet"])
     args = ap.parse_args()
     env = dict(os.environ)
@@ -103,28 +108,45 @@ def main():
     print("| work | Marrow | PyTorch best | ratio |")
     print("| --- | --- | --- | --- |")
     for model in args.models:
-        if model in ("mlp32", "mlp128", "cnn"):
-            batch = {"mlp32": 32, "mlp128": 128, "cnn": 128}[model]
-            epochs = 2 if model == "cnn" else 3
-            m = marrow_epochs(args.java, opts, env, "cnn" if model == "cnn" else "mlp", batch, epochs)
-            if model == "cnn":
-                t = torch_epochs(torch_env, "d", epochs, 2, 2)
-            else:
-                t = torch_epochs(torch_env, "a32" if batch == 32 else "a128", epochs, 1, 2)
-            mm, tm = statistics.mean(m), statistics.mean(t)
-            print(f"| {model} epoch, mean of {epochs} (first included) | {mm:.2f} s "
-                  f"({', '.join(f'{x:.2f}' for x in m)}) | {tm:.2f} s ({', '.join(f'{x:.2f}' for x in t)}) "
-                  f"| {mm / tm:.2f}x |", flush=True)
-        elif model == "vgg":
-            m = marrow_step(args.java, opts, env, "vgg", 128, 24)
-            t = torch_vgg_step(torch_env, 20)
-            print(f"| vgg training step, batch 128 | {m:.0f} ms | {t:.0f} ms | {m / t:.2f}x |", flush=True)
-        elif model == "resnet":
-            m = marrow_step(args.java, opts, env, "resnet", 64, 45)
-            t = torch_resnet_step(torch_env, 40)
-            print(f"| resnet training step, batch 64 | {m:.0f} ms | {t:.0f} ms | {m / t:.2f}x |", flush=True)
+        rows = [measure(model, args, opts, env, torch_env) for _ in range(args.rounds)]
+        label, unit = rows[0][0], rows[0][3]
+        if args.rounds == 1:
+            _, m, t, _, detail_m, detail_t = rows[0]
+            print(f"| {label} | {fmt(m, unit)}{detail_m} | {fmt(t, unit)}{detail_t} | {m / t:.2f}x |",
+                  flush=True)
         else:
-            sys.exit(f"side-by-side: unknown model {model}; expected mlp32 mlp128 cnn vgg resnet")
+            ratios = [r[1] / r[2] for r in rows]
+            each = ", ".join(f"{r[1] / r[2]:.2f}" for r in rows)
+            print(f"| {label}, {args.rounds} rounds | {fmt(statistics.median(r[1] for r in rows), unit)} "
+                  f"| {fmt(statistics.median(r[2] for r in rows), unit)} "
+                  f"| {statistics.median(ratios):.2f}x ({each}) |", flush=True)
+
+
+def fmt(value, unit):
+    return f"{value:.2f} s" if unit == "s" else f"{value:.0f} ms"
+
+
+def measure(model, args, opts, env, torch_env):
+    """One round of one model: (label, Marrow, PyTorch, unit, Marrow's detail, PyTorch's detail)."""
+    if model in ("mlp32", "mlp128", "cnn"):
+        batch = {"mlp32": 32, "mlp128": 128, "cnn": 128}[model]
+        epochs = 2 if model == "cnn" else 3
+        m = marrow_epochs(args.java, opts, env, "cnn" if model == "cnn" else "mlp", batch, epochs)
+        if model == "cnn":
+            t = torch_epochs(torch_env, "d", epochs, 2, 2)
+        else:
+            t = torch_epochs(torch_env, "a32" if batch == 32 else "a128", epochs, 1, 2)
+        return (f"{model} epoch, mean of {epochs} (first included)", statistics.mean(m),
+                statistics.mean(t), "s", f" ({', '.join(f'{x:.2f}' for x in m)})",
+                f" ({', '.join(f'{x:.2f}' for x in t)})")
+    if model == "vgg":
+        return ("vgg training step, batch 128", marrow_step(args.java, opts, env, "vgg", 128, 24),
+                torch_vgg_step(torch_env, 20), "ms", "", "")
+    if model == "resnet":
+        return ("resnet training step, batch 64",
+                marrow_step(args.java, opts, env, "resnet", 64, 45),
+                torch_resnet_step(torch_env, 40), "ms", "", "")
+    sys.exit(f"side-by-side: unknown model {model}; expected mlp32 mlp128 cnn vgg resnet")
 
 
 if __name__ == "__main__":
