@@ -585,6 +585,45 @@ final class ConvKernels {
     }
   }
 
+  // The adjoint of im2colStride2: patch rows added as contiguous runs into each input row's even
+  // and odd halves, which are then interleaved back into dx (already zeroed by the caller).
+  private static void col2imStride2(
+      ConvGeometry g, float[] col, int colOff, int ld, float[] dx, int dxOff) {
+    int h = g.h(), w = g.w(), outH = g.outH(), outW = g.outW();
+    int even = (w + 1) / 2, odd = w / 2, rowSize = even + odd;
+    float[] halves = buffer(HALVES, h * rowSize);
+    int row = 0;
+    for (int c = 0; c < g.c(); c++) {
+      java.util.Arrays.fill(halves, 0, h * rowSize, 0f);
+      for (int i = 0; i < g.kh(); i++) {
+        for (int j = 0; j < g.kw(); j++, row++) {
+          int c0 = j - g.padLeft(), parity = c0 & 1, start = c0 >> 1;
+          int length = parity == 0 ? even : odd, half = parity == 0 ? 0 : even;
+          int lo = Math.min(outW, Math.max(0, -start));
+          int hi = Math.max(lo, Math.min(outW, length - start));
+          int o = colOff + row * ld;
+          for (int oh = 0; oh < outH; oh++) {
+            int r = 2 * oh + i - g.padTop();
+            if (r >= 0 && r < h) {
+              addRow(col, o + oh * outW + lo, halves, r * rowSize + half + start + lo, hi - lo);
+            }
+          }
+        }
+      }
+      int plane = dxOff + c * h * w;
+      for (int r = 0; r < h; r++) {
+        int src = r * rowSize, dst = plane + r * w;
+        for (int k = 0; k < odd; k++) {
+          dx[dst + 2 * k] = halves[src + k];
+          dx[dst + 2 * k + 1] = halves[src + even + k];
+        }
+        if (even > odd) {
+          dx[dst + w - 1] = halves[src + odd];
+        }
+      }
+    }
+  }
+
   /** Stride 1, no dilation, no padding: every patch row is an unclipped run of the input row. */
   static boolean isValidUnitStride(ConvGeometry g) {
     return g.strideH() == 1
@@ -641,6 +680,10 @@ final class ConvKernels {
     java.util.Arrays.fill(dx, dxOff, dxOff + g.inputPlaneSize(), 0f);
     if (isValidUnitStride(g)) {
       col2imValid(g, col, colOff, ld, dx, dxOff);
+      return;
+    }
+    if (isUndilatedStride2(g)) {
+      col2imStride2(g, col, colOff, ld, dx, dxOff);
       return;
     }
     int row = 0, sw = g.strideW();
