@@ -1,5 +1,7 @@
 package dev.marrow.bench;
 
+import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.BackendProfiler;
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cpu.CpuBackend;
 import dev.marrow.engine.data.Dataset;
@@ -45,17 +47,28 @@ public class TrainStepBenchmark {
   public int batch;
 
   private CpuBackend cpu;
+  private BackendProfiler profiler;
   private Plan train;
   private Plan infer;
   private Adam adam;
 
   @Setup(Level.Trial)
   public void setUp() {
+    setUp(null);
+  }
+
+  /**
+   * The same set-up with every backend call timed by {@code profiler}, made from the CPU backend
+   * ({@code BackendProfiler::of} or {@code ::byShape}); null: untimed.
+   */
+  void setUp(java.util.function.Function<Backend, BackendProfiler> profiling) {
     ModelSpec spec = ModelZoo.find(model).orElseThrow();
     Graph net = spec.build(1);
     cpu = (CpuBackend) Backends.open("cpu").backend();
+    profiler = profiling == null ? null : profiling.apply(cpu);
+    Backend backend = profiler == null ? cpu : profiler.backend();
     adam = new Adam(1e-3);
-    adam.attach(cpu, net.parameters());
+    adam.attach(backend, net.parameters());
     SplittableRandom r = new SplittableRandom(2);
     Tensor x = Tensor.zeros(net.inputShape().withBatch(batch));
     fillLikeMnist(x.array(), r);
@@ -64,9 +77,9 @@ public class TrainStepBenchmark {
       y[i] = r.nextInt(10);
     }
     Dataset data = new Dataset(x, y, 10);
-    train = Plan.forTraining(net, cpu, batch, spec.loss().get());
+    train = Plan.forTraining(net, backend, batch, spec.loss().get());
     train.loadBatch(data, null, 0);
-    infer = Plan.forInference(net, cpu, batch, null);
+    infer = Plan.forInference(net, backend, batch, null);
     infer.input().copyFrom(x);
   }
 
@@ -75,6 +88,11 @@ public class TrainStepBenchmark {
     for (int i = 0; i < x.length; i++) {
       x[i] = r.nextDouble() < 0.2 ? (float) r.nextDouble() : 0f;
     }
+  }
+
+  /** The profiler of the last {@link #setUp(java.util.function.Function)}, or null. */
+  BackendProfiler profiler() {
+    return profiler;
   }
 
   /** The backend's thread count, for reports. */

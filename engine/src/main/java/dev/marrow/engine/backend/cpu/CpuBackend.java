@@ -168,8 +168,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, float beta) {
-    // its products are (f × tiles) · (tiles × c): both channel counts decide
-    if (WinogradConv.pays(g, Math.min(g.c(), g.f()))) {
+    if (WinogradConv.paysForFilterGradient(g)) {
       winograd.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);
     } else {
       convolutions.backwardFilter(g, x.array(), dy.array(), dw.array(), beta);

@@ -78,20 +78,33 @@ final class WinogradConv {
   }
 
   /**
-   * Whether the backend routes {@code g} here: it {@link #applies}, its products are at least
-   * {@link #MIN_DEPTH} channels deep ({@code depth}: c forward, f backward; a shallow product
-   * spends more on the transforms than it saves), at least {@link #MIN_TILE_USE} of the outputs its
-   * tiles compute are used, and {@code -Dmarrow.cpu.winograd=false} is not set. ConvBenchmark and
-   * WinogradBenchmark: 28 × 28 (93 % used) and 14 × 14 (88 %) run 1.2-1.5× faster than im2col +
-   * GEMM; 7 × 7 (61 %: a row and a column of each tile's outputs past the edge) and 3 × 3 (38 %) do
-   * not.
+   * Whether the backend routes {@code g}'s forward or backward-data pass here: it {@link #applies},
+   * its products are at least {@link #MIN_DEPTH} channels deep ({@code depth}: c forward, f
+   * backward; a shallow product spends more on the transforms than it saves), at least {@link
+   * #MIN_TILE_USE} of the outputs its tiles compute are used, and {@code
+   * -Dmarrow.cpu.winograd=false} is not set. WinogradBenchmark: 28 × 28 (93 % used) and 14 × 14 (88
+   * %) run 1.2-1.6× faster than im2col + GEMM; 7 × 7 (61 %: a row and a column of each tile's
+   * outputs past the edge) comes level, 3 × 3 (38 %) loses 2-5×.
    */
   static boolean pays(ConvGeometry g, int depth) {
+    return pays(g, depth, MIN_TILE_USE);
+  }
+
+  /**
+   * The same for the filter gradient, whose products are (f × tiles) · (tiles × c): both channel
+   * counts must be deep enough, and 7 × 7 pays too (128 → 128 at batch 128: 13.8 ms against
+   * im2col's 16.8).
+   */
+  static boolean paysForFilterGradient(ConvGeometry g) {
+    return pays(g, Math.min(g.c(), g.f()), MIN_TILE_USE_FILTER_GRADIENT);
+  }
+
+  private static boolean pays(ConvGeometry g, int depth, double minTileUse) {
     if (!ENABLED || !applies(g) || depth < MIN_DEPTH) {
       return false;
     }
     int tiles = (g.outH() + 1) / 2 * ((g.outW() + 1) / 2 + 1); // with the spare column per row
-    return g.outputPixels() >= MIN_TILE_USE * 4 * tiles;
+    return g.outputPixels() >= minTileUse * 4 * tiles;
   }
 
   private static final boolean ENABLED =
@@ -102,6 +115,9 @@ final class WinogradConv {
 
   /** Least share of the computed outputs that must be used for Winograd to pay. */
   static final double MIN_TILE_USE = 0.75;
+
+  /** The same for the filter gradient. */
+  static final double MIN_TILE_USE_FILTER_GRADIENT = 0.6;
 
   // x is (n, c, h, w), w is (f, c, 3, 3), y is (n, f, outH, outW); y = act(conv + bias)
   void forward(

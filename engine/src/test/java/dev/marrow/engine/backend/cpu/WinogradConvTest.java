@@ -147,6 +147,11 @@ class WinogradConvTest {
     assertFalse(WinogradConv.pays(deep, 3), "3 channels deep: im2col");
     ConvGeometry small = geometry(new int[] {1, 128, 7, 7, 128, 1, 1, 7, 7});
     assertFalse(WinogradConv.pays(small, small.c()), "7 × 7: 61 % of the tiles' outputs used");
+    assertTrue(WinogradConv.paysForFilterGradient(small), "the filter gradient pays at 7 × 7");
+    ConvGeometry tiny = geometry(new int[] {1, 256, 3, 3, 256, 1, 1, 3, 3});
+    assertFalse(WinogradConv.paysForFilterGradient(tiny), "3 × 3: 38 % used");
+    ConvGeometry shallow = geometry(new int[] {1, 1, 28, 28, 32, 1, 1, 28, 28});
+    assertFalse(WinogradConv.paysForFilterGradient(shallow), "one input channel");
     ConvGeometry strided = new ConvGeometry(1, 32, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 7, 7);
     assertFalse(WinogradConv.applies(strided));
     ConvGeometry fiveByFive = new ConvGeometry(1, 32, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14);
