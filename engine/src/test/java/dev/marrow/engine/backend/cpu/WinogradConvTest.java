@@ -179,27 +179,27 @@ class WinogradConvTest {
     }
   }
 
-  /** y and Σ|w·x| per output, in double: {value, magnitude}. */
-  private static double[][] forwardExact(ConvGeometry g, float[] x, float[] w) {
-    int outSize = g.n() * g.outputImageSize();
-    double[] y = new double[outSize], mag = new double[outSize];
+  /** Visits every product of the convolution: (input index, filter index, output index). */
+  private interface Term {
+    void add(int x, int w, int y);
+  }
+
+  private static void forEachTerm(ConvGeometry g, Term term) {
     for (int n = 0; n < g.n(); n++) {
       for (int o = 0; o < g.f(); o++) {
         for (int r = 0; r < g.outH(); r++) {
           for (int c = 0; c < g.outW(); c++) {
-            int at = ((n * g.f() + o) * g.outH() + r) * g.outW() + c;
+            int y = ((n * g.f() + o) * g.outH() + r) * g.outW() + c;
             for (int i = 0; i < g.c(); i++) {
               for (int a = 0; a < 3; a++) {
                 for (int b = 0; b < 3; b++) {
                   int rr = r - g.padTop() + a, cc = c - g.padLeft() + b;
-                  if (rr < 0 || rr >= g.h() || cc < 0 || cc >= g.w()) {
-                    continue;
+                  if (rr >= 0 && rr < g.h() && cc >= 0 && cc < g.w()) {
+                    term.add(
+                        ((n * g.c() + i) * g.h() + rr) * g.w() + cc,
+                        ((o * g.c() + i) * 3 + a) * 3 + b,
+                        y);
                   }
-                  double t =
-                      (double) w[((o * g.c() + i) * 3 + a) * 3 + b]
-                          * x[((n * g.c() + i) * g.h() + rr) * g.w() + cc];
-                  y[at] += t;
-                  mag[at] += Math.abs(t);
                 }
               }
             }
@@ -207,67 +207,35 @@ class WinogradConvTest {
         }
       }
     }
-    return new double[][] {y, mag};
+  }
+
+  /** y and Σ|w·x| per output, in double: {value, magnitude}. */
+  private static double[][] forwardExact(ConvGeometry g, float[] x, float[] w) {
+    int size = g.n() * g.outputImageSize();
+    double[][] out = {new double[size], new double[size]};
+    forEachTerm(g, (xi, wi, yi) -> accumulate(out, yi, (double) w[wi] * x[xi]));
+    return out;
   }
 
   /** dx = the adjoint of the forward map applied to dy, and Σ|terms| per element. */
   private static double[][] backwardDataExact(ConvGeometry g, float[] w, float[] dy) {
-    int inSize = g.n() * g.inputPlaneSize();
-    double[] dx = new double[inSize], mag = new double[inSize];
-    for (int n = 0; n < g.n(); n++) {
-      for (int o = 0; o < g.f(); o++) {
-        for (int r = 0; r < g.outH(); r++) {
-          for (int c = 0; c < g.outW(); c++) {
-            double d = dy[((n * g.f() + o) * g.outH() + r) * g.outW() + c];
-            for (int i = 0; i < g.c(); i++) {
-              for (int a = 0; a < 3; a++) {
-                for (int b = 0; b < 3; b++) {
-                  int rr = r - g.padTop() + a, cc = c - g.padLeft() + b;
-                  if (rr < 0 || rr >= g.h() || cc < 0 || cc >= g.w()) {
-                    continue;
-                  }
-                  int at = ((n * g.c() + i) * g.h() + rr) * g.w() + cc;
-                  double t = d * w[((o * g.c() + i) * 3 + a) * 3 + b];
-                  dx[at] += t;
-                  mag[at] += Math.abs(t);
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return new double[][] {dx, mag};
+    int size = g.n() * g.inputPlaneSize();
+    double[][] out = {new double[size], new double[size]};
+    forEachTerm(g, (xi, wi, yi) -> accumulate(out, xi, (double) dy[yi] * w[wi]));
+    return out;
   }
 
   /** dw = Σ_n Σ_pixels dy · x at the tap's offset, and Σ|terms| per weight. */
   private static double[][] filterGradientExact(ConvGeometry g, float[] x, float[] dy) {
     int size = g.f() * g.patchSize();
-    double[] dw = new double[size], mag = new double[size];
-    for (int n = 0; n < g.n(); n++) {
-      for (int o = 0; o < g.f(); o++) {
-        for (int r = 0; r < g.outH(); r++) {
-          for (int c = 0; c < g.outW(); c++) {
-            double d = dy[((n * g.f() + o) * g.outH() + r) * g.outW() + c];
-            for (int i = 0; i < g.c(); i++) {
-              for (int a = 0; a < 3; a++) {
-                for (int b = 0; b < 3; b++) {
-                  int rr = r - g.padTop() + a, cc = c - g.padLeft() + b;
-                  if (rr < 0 || rr >= g.h() || cc < 0 || cc >= g.w()) {
-                    continue;
-                  }
-                  int at = ((o * g.c() + i) * 3 + a) * 3 + b;
-                  double t = d * x[((n * g.c() + i) * g.h() + rr) * g.w() + cc];
-                  dw[at] += t;
-                  mag[at] += Math.abs(t);
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return new double[][] {dw, mag};
+    double[][] out = {new double[size], new double[size]};
+    forEachTerm(g, (xi, wi, yi) -> accumulate(out, wi, (double) dy[yi] * x[xi]));
+    return out;
+  }
+
+  private static void accumulate(double[][] out, int at, double term) {
+    out[0][at] += term;
+    out[1][at] += Math.abs(term);
   }
 
   private static Tensor vector(float[] a) {
