@@ -414,12 +414,13 @@ class BackendConformanceTest {
     {6, 8, 5, 5, 40, 3, 1, 0, 1},
     {7, 16, 8, 8, 64, 3, 2, 1, 1},
     {5, 8, 14, 14, 16, 1, 2, 0, 1},
-    // stride 2 from even/odd column halves (ConvKernels.im2colStride2): odd widths, valid,
+    // stride 2 from each row's column phases (ConvKernels.im2colStrided): odd widths, valid,
     // and TensorFlow's 'same' with its extra row and column at the bottom and right only
     {2, 3, 9, 11, 4, 3, 2, 1, 1},
     {1, 2, 6, 7, 3, 3, 2, 0, 1},
     {2, 3, 8, 9, 4, 3, 2, 0, 1, 4, 5},
-    {3, 4, 7, 7, 6, 1, 2, 0, 1}
+    {3, 4, 7, 7, 6, 1, 2, 0, 1},
+    {2, 3, 10, 11, 4, 3, 3, 1, 1} // stride 3: three phases of unequal length
   };
 
   static ConvGeometry conv(int[] s) {

@@ -24,7 +24,7 @@ final class ConvKernels {
   private static final ThreadLocal<float[]> GRID = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PARTIALS = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> BIAS_SUMS = ThreadLocal.withInitial(() -> new float[0]);
-  private static final ThreadLocal<float[]> HALVES = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> PHASES = ThreadLocal.withInitial(() -> new float[0]);
 
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
 
@@ -454,8 +454,8 @@ final class ConvKernels {
       im2colValid(g, x, xOff, col, colOff, ld);
       return;
     }
-    if (isUndilatedStride2(g)) {
-      im2colStride2(g, x, xOff, col, colOff, ld);
+    if (isUndilatedStrided(g)) {
+      im2colStrided(g, x, xOff, col, colOff, ld);
       return;
     }
     int row = 0;
@@ -536,89 +536,86 @@ final class ConvKernels {
     }
   }
 
-  /** Stride 2 both ways, no dilation: resnet's downsampling convolutions and projections. */
-  static boolean isUndilatedStride2(ConvGeometry g) {
-    return g.strideH() == 2 && g.strideW() == 2 && g.dilationH() == 1 && g.dilationW() == 1;
+  /**
+   * Strided along the rows (resnet's downsampling convolutions and 1 × 1 projections), without
+   * dilation: the patches come from each input row's phases ({@link #im2colStrided}).
+   */
+  static boolean isUndilatedStrided(ConvGeometry g) {
+    return g.strideW() >= 2 && g.dilationH() == 1 && g.dilationW() == 1;
   }
 
-  // im2col at stride 2: each input row is split once into its even and odd columns, after which
-  // every patch row is a contiguous run of one of the two, copied in vectors (the strided gather
-  // of the general loop was 8.7 % of a resnet training step).
-  private static void im2colStride2(
+  // im2col at column stride sw: each input row is split once into its sw phases (columns ≡ 0, 1, …
+  // mod sw, side by side), after which every patch row is a contiguous run of one phase, copied
+  // in vectors (the strided gather of the general loop was 8.7 % of a resnet training step).
+  private static void im2colStrided(
       ConvGeometry g, float[] x, int xOff, float[] col, int colOff, int ld) {
-    int h = g.h(), w = g.w(), outH = g.outH(), outW = g.outW();
-    int even = (w + 1) / 2, odd = w / 2, rowSize = even + odd; // a row's halves, even first
-    float[] halves = buffer(HALVES, h * rowSize);
-    int row = 0;
+    int h = g.h(), w = g.w(), sw = g.strideW();
+    float[] phases = buffer(PHASES, h * w);
     for (int c = 0; c < g.c(); c++) {
       int plane = xOff + c * h * w;
       for (int r = 0; r < h; r++) {
-        int src = plane + r * w, dst = r * rowSize;
-        for (int k = 0; k < odd; k++) {
-          halves[dst + k] = x[src + 2 * k];
-          halves[dst + even + k] = x[src + 2 * k + 1];
-        }
-        if (even > odd) {
-          halves[dst + odd] = x[src + w - 1];
+        for (int p = 0, dst = r * w; p < sw; p++) {
+          for (int src = plane + r * w + p; src < plane + (r + 1) * w; src += sw) {
+            phases[dst++] = x[src];
+          }
         }
       }
-      for (int i = 0; i < g.kh(); i++) {
-        for (int j = 0; j < g.kw(); j++, row++) {
-          // input column 2·ow + c0 is entry ow + start of the half of c0's parity
-          int c0 = j - g.padLeft(), parity = c0 & 1, start = c0 >> 1;
-          int length = parity == 0 ? even : odd, half = parity == 0 ? 0 : even;
-          int lo = Math.min(outW, Math.max(0, -start));
-          int hi = Math.max(lo, Math.min(outW, length - start));
-          int o = colOff + row * ld;
-          for (int oh = 0; oh < outH; oh++) {
-            int r = 2 * oh + i - g.padTop(), dst = o + oh * outW;
-            if (r < 0 || r >= h) {
-              java.util.Arrays.fill(col, dst, dst + outW, 0f);
-              continue;
-            }
-            java.util.Arrays.fill(col, dst, dst + lo, 0f);
-            copyRow(halves, r * rowSize + half + start + lo, col, dst + lo, hi - lo);
-            java.util.Arrays.fill(col, dst + hi, dst + outW, 0f);
+      stridedPatches(g, c, col, colOff, ld, phases, false);
+    }
+  }
+
+  // The adjoint of im2colStrided: patch rows added as contiguous runs into each input row's
+  // phases, which are then interleaved back into dx (already zeroed by the caller).
+  private static void col2imStrided(
+      ConvGeometry g, float[] col, int colOff, int ld, float[] dx, int dxOff) {
+    int h = g.h(), w = g.w(), sw = g.strideW();
+    float[] phases = buffer(PHASES, h * w);
+    for (int c = 0; c < g.c(); c++) {
+      java.util.Arrays.fill(phases, 0, h * w, 0f);
+      stridedPatches(g, c, col, colOff, ld, phases, true);
+      int plane = dxOff + c * h * w;
+      for (int r = 0; r < h; r++) {
+        for (int p = 0, src = r * w; p < sw; p++) {
+          for (int dst = plane + r * w + p; dst < plane + (r + 1) * w; dst += sw) {
+            dx[dst] = phases[src++];
           }
         }
       }
     }
   }
 
-  // The adjoint of im2colStride2: patch rows added as contiguous runs into each input row's even
-  // and odd halves, which are then interleaved back into dx (already zeroed by the caller).
-  private static void col2imStride2(
-      ConvGeometry g, float[] col, int colOff, int ld, float[] dx, int dxOff) {
-    int h = g.h(), w = g.w(), outH = g.outH(), outW = g.outW();
-    int even = (w + 1) / 2, odd = w / 2, rowSize = even + odd;
-    float[] halves = buffer(HALVES, h * rowSize);
-    int row = 0;
-    for (int c = 0; c < g.c(); c++) {
-      java.util.Arrays.fill(halves, 0, h * rowSize, 0f);
-      for (int i = 0; i < g.kh(); i++) {
-        for (int j = 0; j < g.kw(); j++, row++) {
-          int c0 = j - g.padLeft(), parity = c0 & 1, start = c0 >> 1;
-          int length = parity == 0 ? even : odd, half = parity == 0 ? 0 : even;
-          int lo = Math.min(outW, Math.max(0, -start));
-          int hi = Math.max(lo, Math.min(outW, length - start));
-          int o = colOff + row * ld;
-          for (int oh = 0; oh < outH; oh++) {
-            int r = 2 * oh + i - g.padTop();
+  /**
+   * Channel c's patch rows against its input rows split into phases (phases[r·w + …]: row r's
+   * columns ≡ 0 mod sw, then ≡ 1, …): copied into col with zeros where a window leaves the input,
+   * or, for the adjoint, added from col into the phases. Input column ow·sw + c0 of tap j is entry
+   * ow + ⌊c0 / sw⌋ of phase c0 mod sw.
+   */
+  private static void stridedPatches(
+      ConvGeometry g, int c, float[] col, int colOff, int ld, float[] phases, boolean adjoint) {
+    int h = g.h(), w = g.w(), sw = g.strideW(), outW = g.outW();
+    int row = c * g.kh() * g.kw();
+    for (int i = 0; i < g.kh(); i++) {
+      for (int j = 0; j < g.kw(); j++, row++) {
+        int c0 = j - g.padLeft(), phase = Math.floorMod(c0, sw), start = Math.floorDiv(c0, sw);
+        int length = (w - phase + sw - 1) / sw; // entries of this phase
+        int phaseAt = phase * (w / sw) + Math.min(phase, w % sw); // its offset within a row
+        int lo = Math.min(outW, Math.max(0, -start));
+        int hi = Math.max(lo, Math.min(outW, length - start));
+        int o = colOff + row * ld;
+        for (int oh = 0; oh < g.outH(); oh++) {
+          int r = oh * g.strideH() + i - g.padTop(), dst = o + oh * outW;
+          int run = r * w + phaseAt + start + lo;
+          if (adjoint) {
             if (r >= 0 && r < h) {
-              addRow(col, o + oh * outW + lo, halves, r * rowSize + half + start + lo, hi - lo);
+              addRow(col, dst + lo, phases, run, hi - lo);
             }
+          } else if (r < 0 || r >= h) {
+            java.util.Arrays.fill(col, dst, dst + outW, 0f);
+          } else {
+            java.util.Arrays.fill(col, dst, dst + lo, 0f);
+            copyRow(phases, run, col, dst + lo, hi - lo);
+            java.util.Arrays.fill(col, dst + hi, dst + outW, 0f);
           }
-        }
-      }
-      int plane = dxOff + c * h * w;
-      for (int r = 0; r < h; r++) {
-        int src = r * rowSize, dst = plane + r * w;
-        for (int k = 0; k < odd; k++) {
-          dx[dst + 2 * k] = halves[src + k];
-          dx[dst + 2 * k + 1] = halves[src + even + k];
-        }
-        if (even > odd) {
-          dx[dst + w - 1] = halves[src + odd];
         }
       }
     }
@@ -682,8 +679,8 @@ final class ConvKernels {
       col2imValid(g, col, colOff, ld, dx, dxOff);
       return;
     }
-    if (isUndilatedStride2(g)) {
-      col2imStride2(g, col, colOff, ld, dx, dxOff);
+    if (isUndilatedStrided(g)) {
+      col2imStrided(g, col, colOff, ld, dx, dxOff);
       return;
     }
     int row = 0, sw = g.strideW();
