@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * with U the transformed filters and V the transformed input tiles, so the multiply work falls by
  * 2.25× (less where the output has odd or few rows) and the transforms are additions only. The
  * backward-data pass is the same convolution of dy with the filters turned 180° and their channel
- * axes swapped, at padding 2 − pad, so it runs here too; the filter gradient stays im2col + GEMM.
+ * axes swapped, at padding 2 − pad; the filter gradient is Gᵀ[Σ_tiles (A dy Aᵀ) ⊙ (Bᵀ d B)]G, 16
+ * accumulating GEMMs (outC × tiles) · (tiles × inC).
  *
  * <p>Layout. The input tile of output block (ty, tx) starts at padded row 2·ty and column 2·tx.
  * Each input plane is first split into its four polyphase planes (even/odd rows × even/odd columns,
@@ -28,8 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Numerics: B and A hold only 0 and ±1, G also ±½, so the transforms are exact up to rounding of
  * the sums; results differ from im2col + GEMM by a few units in the last place of the tile's sums
- * (the error bound is tested against the direct convolution). Every image's result is computed by
- * one thread in a fixed order: bit-identical from run to run and for any thread count.
+ * (the error bound is tested against the direct convolution). Forward and backward data compute
+ * every image on one thread in a fixed order: bit-identical from run to run and for any thread
+ * count. The filter gradient sums a fixed number of parts in order: bit-identical run to run.
  */
 final class WinogradConv {
   private static final VectorSpecies<Float> S = Vectors.FLOAT;
