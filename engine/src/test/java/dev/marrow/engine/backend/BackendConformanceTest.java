@@ -420,14 +420,26 @@ class BackendConformanceTest {
     {1, 2, 6, 7, 3, 3, 2, 0, 1},
     {2, 3, 8, 9, 4, 3, 2, 0, 1, 4, 5},
     {3, 4, 7, 7, 6, 1, 2, 0, 1},
-    {2, 3, 10, 11, 4, 3, 3, 1, 1} // stride 3: three phases of unequal length
+    {2, 3, 10, 11, 4, 3, 3, 1, 1}, // stride 3: three phases of unequal length
+    // strided on the padded grid's phases (PaddedGrid): resnet's 3 × 3 downsampling with 'same'
+    // padding at the bottom and right only, odd sizes, a 1 × 1 projection, stride 3, stride 2
+    // with dilation 2, and different strides along rows and columns (sh, pad, dil, outH, outW, sw)
+    {2, 3, 28, 28, 8, 3, 2, 0, 1, 14, 14},
+    {2, 4, 29, 27, 5, 3, 2, 1, 1},
+    {3, 5, 26, 26, 6, 1, 2, 0, 1},
+    {2, 3, 31, 30, 4, 3, 3, 1, 1},
+    {2, 2, 24, 25, 3, 3, 2, 2, 2},
+    {2, 3, 20, 22, 4, 3, 1, 1, 1, 20, 11, 2},
+    {2, 3, 21, 12, 4, 3, 2, 1, 1, 11, 12, 1}
   };
 
+  // {n, c, h, w, f, k, stride, pad, dilation[, outH, outW[, strideW]]}
   static ConvGeometry conv(int[] s) {
+    int sw = s.length > 11 ? s[11] : s[6];
     int out = s.length > 9 ? s[9] : ConvGeometry.outputSize(s[2], s[5], s[6], s[7], s[7], s[8]);
-    int outW = s.length > 9 ? s[10] : ConvGeometry.outputSize(s[3], s[5], s[6], s[7], s[7], s[8]);
+    int outW = s.length > 9 ? s[10] : ConvGeometry.outputSize(s[3], s[5], sw, s[7], s[7], s[8]);
     return new ConvGeometry(
-        s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], s[8], s[8], out, outW);
+        s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], sw, s[7], s[7], s[8], s[8], out, outW);
   }
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
@@ -463,7 +475,10 @@ class BackendConformanceTest {
       REF.conv2dBackwardBias(g, dy, dbe, 1f);
       b.conv2dBackwardBias(g, dy, db, 1f);
       assertClose(dbe, db, 1e-4, 1e-4, "conv backward bias" + what);
-      if (b instanceof CpuBackend cpu && g.strideH() == 1 && g.dilationH() == 1) {
+      if (b instanceof CpuBackend cpu
+          && g.strideH() == 1
+          && g.strideW() == 1
+          && g.dilationH() == 1) {
         Tensor yd = Tensor.zeros(dy.size());
         cpu.conv2dForwardDirect(g, x, w, bias, yd);
         assertClose(ye, yd, 1e-4, atol, "direct conv forward" + what);

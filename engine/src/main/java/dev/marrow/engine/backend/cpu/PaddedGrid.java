@@ -3,142 +3,320 @@ package dev.marrow.engine.backend.cpu;
 import dev.marrow.engine.backend.ConvGeometry;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * im2col for stride-1 convolutions in long rows: the image is first copied into a zero-padded plane
- * of Hp × Wp (the rows and columns the output's windows read), and the output is computed on that
- * plane's grid, outH rows of Wp columns of which the first outW are real. Patch row (c, i, j) is
- * then one contiguous run of the padded plane, {@code xpad[c][i·dh][j·dw] + q} for q in [0,
- * outH·Wp), where the row-by-row im2col copies outW floats at a time and clips each row against the
- * padding: on the 7- to 28-wide rows of 3 × 3 'same' convolutions that per-row work cost as much as
- * the GEMM. The price is Wp − outW extra GEMM columns per output row (7 % at 28 × 28, 29 % at 7 ×
- * 7), so {@link #pays} keeps the grid to shapes where they are few.
+ * im2col in long rows: the image is first copied into zero-padded planes that the output's windows
+ * read as contiguous runs, and the output is computed on a grid of outH rows of Wq columns of which
+ * the first outW are real. Patch row (c, i, j) is then one run of outH · Wq floats, where the
+ * row-by-row im2col copies outW floats at a time and clips each row against the padding: on the 7-
+ * to 28-wide rows of 3 × 3 convolutions that per-row work cost as much as the GEMM.
  *
- * <p>The adjoints follow the same layout: the output gradient is spread onto the grid (zeros in the
- * extra columns, so they contribute nothing), the column gradient is added back into a padded plane
- * in long runs, and the plane is cropped to the input.
+ * <p>At stride 1 there is one padded plane per channel, Hq × Wq = the rows and columns the windows
+ * read. At stride (sh, sw) the padded image is split into its sh · sw phases: phase (a, b) holds
+ * padded rows ≡ a mod sh and columns ≡ b mod sw, so that output (oh, ow) reads tap (i, j) at row oh
+ * + ⌊i·dh / sh⌋, column ow + ⌊j·dw / sw⌋ of phase ((i·dh) mod sh, (j·dw) mod sw) — consecutive
+ * outputs read consecutive floats again (resnet's stride-2 layers copied 14- and 7-float rows one
+ * at a time, and split the rows into phases with scalar gathers: 40 % of the layer's time).
+ *
+ * <p>The price is Wq − outW extra GEMM columns per output row (7 % for 3 × 3 at 28 × 28, 29 % at 7
+ * × 7; one column in 8 for 3 × 3 at stride 2 to 7 × 7; none for 1 × 1 projections), so {@link
+ * #pays} keeps the grid to shapes where they are few. The adjoints follow the same layout: the
+ * output gradient is spread onto the grid (zeros in the extra columns, so they contribute nothing),
+ * the column gradient is added back into the phases in long runs, and the phases are merged and
+ * cropped to the input.
  */
 final class PaddedGrid {
   private PaddedGrid() {}
 
+  private static final VectorSpecies<Float> S = Vectors.FLOAT;
+  private static final int L = Vectors.LANES;
+
+  // Two vectors [a | b] as their even and odd lanes (a deinterleave), and back (a zip): lane
+  // indices of L and above select from b.
+  private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
+  private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
+  private static final VectorShuffle<Float> ZIP_LOW =
+      VectorShuffle.fromOp(S, i -> (i & 1) * L + i / 2);
+  private static final VectorShuffle<Float> ZIP_HIGH =
+      VectorShuffle.fromOp(S, i -> (i & 1) * L + L / 2 + i / 2);
+
+  /** A padded row staged whole, so that stride 2 splits and merges it in whole vectors. */
+  private static final ThreadLocal<float[]> STAGED = ThreadLocal.withInitial(() -> new float[0]);
+
   /** Extra GEMM columns allowed: at most this fraction of the real ones. */
   private static final double MAX_EXTRA_COLUMNS = 0.3;
 
-  /** Stride 1 and few extra columns: the grid's long rows beat clipping short ones. */
+  /**
+   * Few extra columns, and enough of them for one image to fill a GEMM's column blocks: the grid's
+   * long rows beat clipping short ones, and smaller outputs are better multiplied several images at
+   * a time ({@link ConvKernels#imagesPerProduct}).
+   */
   static boolean pays(ConvGeometry g) {
-    return g.strideH() == 1
-        && g.strideW() == 1
-        && width(g) - g.outW() <= MAX_EXTRA_COLUMNS * g.outW()
+    return width(g) - g.outW() <= MAX_EXTRA_COLUMNS * g.outW()
+        && 2 * columns(g) >= 3 * Gemm.NR
         && !ConvKernels.isValidUnitStride(g);
   }
 
-  /** Wp: the columns a row of output windows reads. */
+  /** Wq: the columns of a phase that a row of output windows reads. */
   static int width(ConvGeometry g) {
-    return g.outW() + g.dilationW() * (g.kw() - 1);
+    return g.outW() + g.dilationW() * (g.kw() - 1) / g.strideW();
   }
 
-  /** Hp: the rows the output's windows read. */
+  /** Hq: the rows of a phase that the output's windows read. */
   static int height(ConvGeometry g) {
-    return g.outH() + g.dilationH() * (g.kh() - 1);
+    return g.outH() + g.dilationH() * (g.kh() - 1) / g.strideH();
   }
 
-  /** Columns of the grid-shaped output, outH · Wp. */
+  /** Columns of the grid-shaped output, outH · Wq. */
   static int columns(ConvGeometry g) {
     return g.outH() * width(g);
   }
 
-  /** Floats of a padded image: c planes of Hp × Wp, and the last window row's overhang. */
-  static int paddedSize(ConvGeometry g) {
-    return g.c() * height(g) * width(g) + g.dilationW() * (g.kw() - 1);
+  /** The floats from one phase to the next: Hq · Wq, and a vector of slack when sw ≥ 2. */
+  private static int phaseStride(ConvGeometry g) {
+    return height(g) * width(g) + (g.strideW() > 1 ? L : 0);
   }
 
-  // xpad (c, Hp, Wp) = x (c, h, w) shifted by (padTop, padLeft), zeros around; overhang zeroed.
+  private static int phases(ConvGeometry g) {
+    return g.strideH() * g.strideW();
+  }
+
+  /** Floats of a padded image: c × sh × sw phases, and the last window row's overhang. */
+  static int paddedSize(ConvGeometry g) {
+    return g.c() * phases(g) * phaseStride(g) + g.dilationW() * (g.kw() - 1) / g.strideW();
+  }
+
+  // Where tap (i, j)'s run starts in channel 0 of the padded image (channel c: c·sh·sw phases on).
+  // The divisions are by values C2 cannot fold, so they stay out of the per-row loops.
+  private static int tapStart(ConvGeometry g, int i, int j) {
+    int sh = g.strideH(), sw = g.strideW(), ti = i * g.dilationH(), tj = j * g.dilationW();
+    return ((ti % sh) * sw + tj % sw) * phaseStride(g) + ti / sh * width(g) + tj / sw;
+  }
+
+  // xpad (c, sh, sw, Hq, Wq): phase (a, b) row r column q = x[c][r·sh + a − padTop][q·sw + b −
+  // padLeft], zero outside the input; overhang and slack zeroed.
   static void pad(ConvGeometry g, float[] x, int xOff, float[] xpad) {
-    int hp = height(g), wp = width(g), pl = g.padLeft();
-    int count = Math.max(0, Math.min(g.w(), wp - pl)); // input columns that land inside the grid
-    int d = 0;
+    int hq = height(g), wq = width(g), sh = g.strideH(), sw = g.strideW(), stride = phaseStride(g);
+    int count = Math.max(0, Math.min(g.w(), sw * wq - g.padLeft())); // input columns inside
+    float[] staged = sw == 2 ? stage(wq) : null;
     for (int c = 0; c < g.c(); c++) {
       int plane = xOff + c * g.h() * g.w();
-      for (int r = 0; r < hp; r++, d += wp) {
-        int sr = r - g.padTop();
-        if (sr < 0 || sr >= g.h()) {
-          Arrays.fill(xpad, d, d + wp, 0f);
-          continue;
+      for (int a = 0; a < sh; a++) { // a phase's rows in order: see splitPairs
+        int d = (c * sh + a) * sw * stride;
+        for (int r = 0, sr = a - g.padTop(); r < hq; r++, sr += sh, d += wq) {
+          if (sr < 0 || sr >= g.h()) {
+            for (int b = 0; b < sw; b++) {
+              Arrays.fill(xpad, d + b * stride, d + b * stride + wq, 0f);
+            }
+          } else if (sw == 1) {
+            Arrays.fill(xpad, d, d + g.padLeft(), 0f);
+            ConvKernels.copyRow(x, plane + sr * g.w(), xpad, d + g.padLeft(), count);
+            Arrays.fill(xpad, d + g.padLeft() + count, d + wq, 0f);
+          } else if (sw == 2) {
+            splitPairs(x, plane + sr * g.w(), g.padLeft(), count, wq, staged, xpad, d, stride);
+          } else {
+            for (int b = 0; b < sw; b++) {
+              for (int q = 0; q < wq; q++) {
+                int sc = q * sw + b - g.padLeft();
+                xpad[d + b * stride + q] = sc >= 0 && sc < g.w() ? x[plane + sr * g.w() + sc] : 0f;
+              }
+            }
+          }
         }
-        Arrays.fill(xpad, d, d + pl, 0f);
-        ConvKernels.copyRow(x, plane + sr * g.w(), xpad, d + pl, count);
-        Arrays.fill(xpad, d + pl + count, d + wp, 0f);
       }
     }
-    Arrays.fill(xpad, d, paddedSize(g), 0f);
+    clearSlack(g, xpad);
   }
 
-  // col[(c·kh + i)·kw + j][q] = xpad[c][i·dh][j·dw] + q, q in [0, outH·Wp)
+  // Phase rows d (even columns) and d + stride (odd) of padded row [0, 2·Wq) whose input row
+  // starts at x[row], in whole vectors of column pairs: each phase row's last store runs into the
+  // next row of its phase (written after it) or into the phase's slack (cleared after the split).
+  // The vectors are loaded straight from x where they lie inside it, and the padding columns they
+  // read from the neighbouring rows are zeroed afterwards; only the rows at x's ends go through
+  // the zeroed staging row (copying every 28-float row there first cost 13 ns a row: the copy
+  // and the vector loads that straddled its stores).
+  private static void splitPairs(
+      float[] x,
+      int row,
+      int pl,
+      int count,
+      int wq,
+      float[] staged,
+      float[] xpad,
+      int d,
+      int stride) {
+    int from = row - pl;
+    float[] src = x;
+    if (from < 0 || from + 2 * ((wq + L - 1) / L) * L > x.length) {
+      System.arraycopy(x, row, staged, pl, count);
+      src = staged;
+      from = 0;
+    }
+    // The first vector pair outside the loop: rows are mostly one pair wide, and C2's set-up of
+    // a vector loop for one trip cost as much as the trip (8 → 4 µs for a 32 × 28 × 28 split).
+    FloatVector lo = FloatVector.fromArray(S, src, from);
+    FloatVector hi = FloatVector.fromArray(S, src, from + L);
+    lo.rearrange(EVEN, hi).intoArray(xpad, d);
+    lo.rearrange(ODD, hi).intoArray(xpad, d + stride);
+    for (int q = L; q < wq; q += L) {
+      lo = FloatVector.fromArray(S, src, from + 2 * q);
+      hi = FloatVector.fromArray(S, src, from + 2 * q + L);
+      lo.rearrange(EVEN, hi).intoArray(xpad, d + q);
+      lo.rearrange(ODD, hi).intoArray(xpad, d + stride + q);
+    }
+    if (src == x) {
+      for (int column = 0; column < pl; column++) {
+        xpad[d + (column & 1) * stride + column / 2] = 0f;
+      }
+      for (int column = pl + count; column < 2 * wq; column++) {
+        xpad[d + (column & 1) * stride + column / 2] = 0f;
+      }
+    }
+  }
+
+  // A zeroed staging row for stride 2, wide enough for whole vectors over Wq column pairs.
+  private static float[] stage(int wq) {
+    int width = 2 * ((wq + L - 1) / L) * L + 2 * L;
+    float[] staged = STAGED.get();
+    if (staged.length < width) {
+      staged = new float[width];
+      STAGED.set(staged);
+    }
+    Arrays.fill(staged, 0, width, 0f);
+    return staged;
+  }
+
+  private static void clearSlack(ConvGeometry g, float[] xpad) {
+    int stride = phaseStride(g), used = height(g) * width(g);
+    if (stride > used) {
+      for (int p = 0, n = g.c() * phases(g); p < n; p++) {
+        Arrays.fill(xpad, p * stride + used, (p + 1) * stride, 0f);
+      }
+    }
+    Arrays.fill(xpad, g.c() * phases(g) * stride, paddedSize(g), 0f);
+  }
+
+  // col[(c·kh + i)·kw + j][q] = xpad[c·sh·sw·phaseStride + tapStart(i, j) + q], q in [0, outH·Wq)
   static void im2col(ConvGeometry g, float[] xpad, float[] col) {
-    int wp = width(g), plane = height(g) * wp, n = columns(g), row = 0;
-    for (int c = 0; c < g.c(); c++) {
-      for (int i = 0; i < g.kh(); i++) {
-        for (int j = 0; j < g.kw(); j++, row++) {
-          copyRun(xpad, c * plane + i * g.dilationH() * wp + j * g.dilationW(), col, row * n, n);
+    int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
+    for (int i = 0; i < g.kh(); i++) {
+      for (int j = 0; j < g.kw(); j++) {
+        int tap = tapStart(g, i, j), row = i * g.kw() + j;
+        for (int c = 0; c < g.c(); c++) {
+          copyRun(xpad, c * channel + tap, col, (c * taps + row) * n, n);
         }
       }
     }
   }
 
-  // The adjoint of pad ∘ im2col: xpad = Σ over patch rows of col's runs; then crop with cropTo.
+  // The adjoint of pad ∘ im2col: xpad = Σ over patch rows of col's runs; then merge with crop.
   static void col2im(ConvGeometry g, float[] col, float[] xpad) {
-    int wp = width(g), plane = height(g) * wp, n = columns(g), row = 0;
+    int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
     Arrays.fill(xpad, 0, paddedSize(g), 0f);
-    for (int c = 0; c < g.c(); c++) {
-      for (int i = 0; i < g.kh(); i++) {
-        for (int j = 0; j < g.kw(); j++, row++) {
-          addRun(col, row * n, xpad, c * plane + i * g.dilationH() * wp + j * g.dilationW(), n);
+    for (int i = 0; i < g.kh(); i++) {
+      for (int j = 0; j < g.kw(); j++) {
+        int tap = tapStart(g, i, j), row = i * g.kw() + j;
+        for (int c = 0; c < g.c(); c++) {
+          addRun(col, (c * taps + row) * n, xpad, c * channel + tap, n);
         }
       }
     }
   }
 
-  // dx (c, h, w) = the part of xpad (c, Hp, Wp) that input pixels map to; pixels no window reads: 0
+  // dx (c, h, w) = the phases of xpad merged back into rows and cropped to the input; pixels no
+  // window reads: 0
   static void crop(ConvGeometry g, float[] xpad, float[] dx, int dxOff) {
-    int hp = height(g), wp = width(g), pl = g.padLeft();
-    int count = Math.max(0, Math.min(g.w(), wp - pl));
+    int hq = height(g), wq = width(g), sh = g.strideH(), sw = g.strideW(), stride = phaseStride(g);
+    int count = Math.max(0, Math.min(g.w(), sw * wq - g.padLeft()));
+    float[] staged = sw == 2 ? stage(wq) : null;
+    int imageEnd = dxOff + g.inputPlaneSize();
     for (int c = 0; c < g.c(); c++) {
+      // input row r is padded row r + padTop: row q of phase a, counted along without dividing
+      int a = g.padTop() % sh, q = g.padTop() / sh;
       for (int r = 0; r < g.h(); r++) {
-        int d = dxOff + (c * g.h() + r) * g.w(), pr = r + g.padTop();
-        if (pr >= hp) {
+        int d = dxOff + (c * g.h() + r) * g.w();
+        if (q >= hq) {
           Arrays.fill(dx, d, d + g.w(), 0f);
           continue;
         }
-        ConvKernels.copyRow(xpad, (c * hp + pr) * wp + pl, dx, d, count);
+        int s = ((c * sh + a) * sw) * stride + q * wq;
+        if (sw == 1) {
+          ConvKernels.copyRow(xpad, s + g.padLeft(), dx, d, count);
+        } else if (sw == 2) {
+          mergePairs(xpad, s, stride, g.padLeft(), count, wq, staged, dx, d, imageEnd);
+        } else {
+          for (int sc = 0; sc < count; sc++) {
+            int column = sc + g.padLeft();
+            dx[d + sc] = xpad[s + (column % sw) * stride + column / sw];
+          }
+        }
         Arrays.fill(dx, d + count, d + g.w(), 0f);
+        if (++a == sh) {
+          a = 0;
+          q++;
+        }
       }
     }
   }
 
-  // y[f][oh][ow] = grid[f][oh·Wp + ow] for ow < outW: the real columns of a grid-shaped output
+  // dx[d .. d + count) = padded columns [padLeft, padLeft + count) of the row whose phases are at
+  // s (even columns) and s + stride (odd), interleaved in whole vectors. Without left padding they
+  // are stored straight into dx, the last store running into the next row (written after this
+  // one) but never past the image's end; otherwise they go through the staging row. Reads past
+  // Wq land in columns that are not copied.
+  private static void mergePairs(
+      float[] xpad,
+      int s,
+      int stride,
+      int pl,
+      int count,
+      int wq,
+      float[] staged,
+      float[] dx,
+      int d,
+      int imageEnd) {
+    int wide = 2 * ((wq + L - 1) / L) * L;
+    boolean direct = pl == 0 && d + wide <= imageEnd;
+    float[] dst = direct ? dx : staged;
+    int at = direct ? d : 0;
+    FloatVector even = FloatVector.fromArray(S, xpad, s); // the first pair peeled, as in the split
+    FloatVector odd = FloatVector.fromArray(S, xpad, s + stride);
+    even.rearrange(ZIP_LOW, odd).intoArray(dst, at);
+    even.rearrange(ZIP_HIGH, odd).intoArray(dst, at + L);
+    for (int q = L; q < wq; q += L) {
+      even = FloatVector.fromArray(S, xpad, s + q);
+      odd = FloatVector.fromArray(S, xpad, s + stride + q);
+      even.rearrange(ZIP_LOW, odd).intoArray(dst, at + 2 * q);
+      even.rearrange(ZIP_HIGH, odd).intoArray(dst, at + 2 * q + L);
+    }
+    if (!direct) {
+      System.arraycopy(staged, pl, dx, d, count);
+    }
+  }
+
+  // y[f][oh][ow] = grid[f][oh·Wq + ow] for ow < outW: the real columns of a grid-shaped output
   static void compact(ConvGeometry g, float[] grid, float[] y, int yOff) {
-    int wp = width(g), n = columns(g), outW = g.outW();
+    int wq = width(g), n = columns(g), outW = g.outW();
     for (int f = 0, d = yOff; f < g.f(); f++) {
       for (int oh = 0; oh < g.outH(); oh++, d += outW) {
-        ConvKernels.copyRow(grid, f * n + oh * wp, y, d, outW);
+        ConvKernels.copyRow(grid, f * n + oh * wq, y, d, outW);
       }
     }
   }
 
-  // grid[f][oh·Wp + ow] = dy[f][oh][ow] for ow < outW, 0 in the extra columns
+  // grid[f][oh·Wq + ow] = dy[f][oh][ow] for ow < outW, 0 in the extra columns
   static void spread(ConvGeometry g, float[] dy, int dyOff, float[] grid) {
-    int wp = width(g), n = columns(g), outW = g.outW();
+    int wq = width(g), n = columns(g), outW = g.outW();
     for (int f = 0, s = dyOff; f < g.f(); f++) {
       for (int oh = 0; oh < g.outH(); oh++, s += outW) {
-        int d = f * n + oh * wp;
+        int d = f * n + oh * wq;
         ConvKernels.copyRow(dy, s, grid, d, outW);
-        Arrays.fill(grid, d + outW, d + wp, 0f);
+        Arrays.fill(grid, d + outW, d + wq, 0f);
       }
     }
   }
-
-  private static final VectorSpecies<Float> S = Vectors.FLOAT;
 
   // dst[d .. d + len) = src[s .. s + len): the grid's runs are hundreds of floats long, so they
   // move in full vectors (ConvKernels.copyRow keeps to 8 floats for short output rows).
