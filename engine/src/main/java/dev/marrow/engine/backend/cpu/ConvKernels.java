@@ -208,9 +208,9 @@ final class ConvKernels {
       int patch = g.patchSize(), pixels = g.outputPixels();
       boolean onGrid = PaddedGrid.pays(g);
       int columns = onGrid ? PaddedGrid.columns(g) : pixels;
-      float[] col = columnBuffer(patch * columns);
+      float[] col = columnBuffer(onGrid ? PaddedGrid.colSize(g) : patch * columns);
       float[] xpad = onGrid ? buffer(PADDED, PaddedGrid.paddedSize(g)) : null;
-      float[] grid = onGrid ? buffer(GRID, g.f() * columns) : null;
+      float[] grid = onGrid ? buffer(GRID, PaddedGrid.gridSize(g)) : null;
       for (int n = n0; n < n1; n++) {
         int out = n * g.outputImageSize();
         if (onGrid) {
@@ -320,9 +320,9 @@ final class ConvKernels {
     // dx_n = crop(col2im(wᵀ · spread(dy_n))) on the padded grid
     private void backwardDataOnGrid(int n0, int n1) {
       int patch = g.patchSize(), columns = PaddedGrid.columns(g);
-      float[] col = columnBuffer(patch * columns);
+      float[] col = columnBuffer(PaddedGrid.colSize(g));
       float[] xpad = buffer(PADDED, PaddedGrid.paddedSize(g));
-      float[] grid = buffer(GRID, g.f() * columns);
+      float[] grid = buffer(GRID, PaddedGrid.gridSize(g));
       for (int n = n0; n < n1; n++) {
         PaddedGrid.spread(g, dy, n * g.outputImageSize(), grid);
         gemm.runSerialSharedA(
@@ -336,9 +336,9 @@ final class ConvKernels {
       int patch = g.patchSize(), size = g.f() * patch;
       boolean onGrid = PaddedGrid.pays(g);
       int columns = onGrid ? PaddedGrid.columns(g) : g.outputPixels();
-      float[] col = columnBuffer(patch * columns);
+      float[] col = columnBuffer(onGrid ? PaddedGrid.colSize(g) : patch * columns);
       float[] xpad = onGrid ? buffer(PADDED, PaddedGrid.paddedSize(g)) : null;
-      float[] grid = onGrid ? buffer(GRID, g.f() * columns) : null;
+      float[] grid = onGrid ? buffer(GRID, PaddedGrid.gridSize(g)) : null;
       for (int part = p0; part < p1; part++) {
         int from = (int) ((long) g.n() * part / parts);
         int to = (int) ((long) g.n() * (part + 1) / parts);

@@ -3,6 +3,7 @@ package dev.marrow.engine.backend.cpu;
 import dev.marrow.engine.backend.ConvGeometry;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -45,6 +46,8 @@ final class PaddedGrid {
   /** A padded row staged whole, so that stride 2 splits and merges it in whole vectors. */
   private static final ThreadLocal<float[]> STAGED = ThreadLocal.withInitial(() -> new float[0]);
 
+  private static final ThreadLocal<int[]> TAP_STARTS = ThreadLocal.withInitial(() -> new int[0]);
+
   /** Extra GEMM columns allowed: at most this fraction of the real ones. */
   private static final double MAX_EXTRA_COLUMNS = 0.3;
 
@@ -83,9 +86,22 @@ final class PaddedGrid {
     return g.strideH() * g.strideW();
   }
 
-  /** Floats of a padded image: c × sh × sw phases, and the last window row's overhang. */
+  /**
+   * Floats of a padded image: c × sh × sw phases, the last window row's overhang, and a vector of
+   * slack for whole-vector reads and writes past the last row.
+   */
   static int paddedSize(ConvGeometry g) {
-    return g.c() * phases(g) * phaseStride(g) + g.dilationW() * (g.kw() - 1) / g.strideW();
+    return g.c() * phases(g) * phaseStride(g) + g.dilationW() * (g.kw() - 1) / g.strideW() + L;
+  }
+
+  /** Floats of the patch matrix, patch × outH·Wq, and a vector of slack after its last row. */
+  static int colSize(ConvGeometry g) {
+    return g.patchSize() * columns(g) + L;
+  }
+
+  /** Floats of the grid-shaped output (or gradient), f × outH·Wq, and a vector of slack. */
+  static int gridSize(ConvGeometry g) {
+    return g.f() * columns(g) + L;
   }
 
   // Where tap (i, j)'s run starts in channel 0 of the padded image (channel c: c·sh·sw phases on).
@@ -107,13 +123,11 @@ final class PaddedGrid {
         int d = (c * sh + a) * sw * stride;
         for (int r = 0, sr = a - g.padTop(); r < hq; r++, sr += sh, d += wq) {
           if (sr < 0 || sr >= g.h()) {
-            for (int b = 0; b < sw; b++) {
-              Arrays.fill(xpad, d + b * stride, d + b * stride + wq, 0f);
+            for (int b = 0; b < sw; b++) { // whole vectors, as rows are written in order
+              zeroWhole(xpad, d + b * stride, wq);
             }
           } else if (sw == 1) {
-            Arrays.fill(xpad, d, d + g.padLeft(), 0f);
-            ConvKernels.copyRow(x, plane + sr * g.w(), xpad, d + g.padLeft(), count);
-            Arrays.fill(xpad, d + g.padLeft() + count, d + wq, 0f);
+            padRow(x, plane + sr * g.w(), g.padLeft(), count, wq, xpad, d);
           } else if (sw == 2) {
             splitPairs(x, plane + sr * g.w(), g.padLeft(), count, wq, staged, xpad, d, stride);
           } else {
@@ -128,6 +142,28 @@ final class PaddedGrid {
       }
     }
     clearSlack(g, xpad);
+  }
+
+  // Padded row xpad[d .. d + Wq) = [padLeft zeros | x[row .. row + count) | zeros]. Rows are
+  // written in order, so the whole vectors below may run past Wq into the next row (or into the
+  // slack after the last). Where the input around the row can be read they are loaded straight
+  // from it and the padding columns, which then hold the neighbouring rows' pixels, are zeroed
+  // after: on 7- to 28-float rows, Arrays.fill and a scalar tail cost more than the copy.
+  private static void padRow(float[] x, int row, int pl, int count, int wq, float[] xpad, int d) {
+    int from = row - pl;
+    if (from >= 0 && from + wq + L <= x.length) {
+      copyWhole(x, from, xpad, d, wq);
+      for (int q = 0; q < pl; q++) {
+        xpad[d + q] = 0f;
+      }
+      for (int q = pl + count; q < wq; q++) {
+        xpad[d + q] = 0f;
+      }
+    } else {
+      Arrays.fill(xpad, d, d + pl, 0f);
+      copyExact(x, row, xpad, d + pl, count);
+      Arrays.fill(xpad, d + pl + count, d + wq, 0f);
+    }
   }
 
   // Phase rows d (even columns) and d + stride (odd) of padded row [0, 2·Wq) whose input row
@@ -198,15 +234,31 @@ final class PaddedGrid {
     Arrays.fill(xpad, g.c() * phases(g) * stride, paddedSize(g), 0f);
   }
 
-  // col[(c·kh + i)·kw + j][q] = xpad[c·sh·sw·phaseStride + tapStart(i, j) + q], q in [0, outH·Wq)
-  static void im2col(ConvGeometry g, float[] xpad, float[] col) {
-    int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
+  // The start of each tap's run in channel 0, tap by tap (i·kw + j), in the calling thread's
+  // buffer.
+  private static int[] tapStarts(ConvGeometry g) {
+    int taps = g.kh() * g.kw();
+    int[] starts = TAP_STARTS.get();
+    if (starts.length < taps) {
+      starts = new int[taps];
+      TAP_STARTS.set(starts);
+    }
     for (int i = 0; i < g.kh(); i++) {
       for (int j = 0; j < g.kw(); j++) {
-        int tap = tapStart(g, i, j), row = i * g.kw() + j;
-        for (int c = 0; c < g.c(); c++) {
-          copyRun(xpad, c * channel + tap, col, (c * taps + row) * n, n);
-        }
+        starts[i * g.kw() + j] = tapStart(g, i, j);
+      }
+    }
+    return starts;
+  }
+
+  // col[(c·kh + i)·kw + j][q] = xpad[c·sh·sw·phaseStride + tapStart(i, j) + q], q in [0, outH·Wq):
+  // rows in order, in whole vectors (each row's last one runs into the next row, or the slack)
+  static void im2col(ConvGeometry g, float[] xpad, float[] col) {
+    int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
+    int[] starts = tapStarts(g);
+    for (int c = 0, row = 0; c < g.c(); c++) {
+      for (int t = 0; t < taps; t++, row++) {
+        copyWhole(xpad, c * channel + starts[t], col, row * n, n);
       }
     }
   }
@@ -214,13 +266,11 @@ final class PaddedGrid {
   // The adjoint of pad ∘ im2col: xpad = Σ over patch rows of col's runs; then merge with crop.
   static void col2im(ConvGeometry g, float[] col, float[] xpad) {
     int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
+    int[] starts = tapStarts(g);
     Arrays.fill(xpad, 0, paddedSize(g), 0f);
-    for (int i = 0; i < g.kh(); i++) {
-      for (int j = 0; j < g.kw(); j++) {
-        int tap = tapStart(g, i, j), row = i * g.kw() + j;
-        for (int c = 0; c < g.c(); c++) {
-          addRun(col, (c * taps + row) * n, xpad, c * channel + tap, n);
-        }
+    for (int c = 0, row = 0; c < g.c(); c++) {
+      for (int t = 0; t < taps; t++, row++) {
+        addExact(col, row * n, xpad, c * channel + starts[t], n);
       }
     }
   }
@@ -242,8 +292,8 @@ final class PaddedGrid {
           continue;
         }
         int s = ((c * sh + a) * sw) * stride + q * wq;
-        if (sw == 1) {
-          ConvKernels.copyRow(xpad, s + g.padLeft(), dx, d, count);
+        if (sw == 1) { // rows in order: whole vectors may run into the next, not past the image
+          copyBounded(xpad, s + g.padLeft(), dx, d, count, imageEnd);
         } else if (sw == 2) {
           mergePairs(xpad, s, stride, g.padLeft(), count, wq, staged, dx, d, imageEnd);
         } else {
@@ -252,7 +302,9 @@ final class PaddedGrid {
             dx[d + sc] = xpad[s + (column % sw) * stride + column / sw];
           }
         }
-        Arrays.fill(dx, d + count, d + g.w(), 0f);
+        for (int sc = count; sc < g.w(); sc++) { // input columns no window reads: rare
+          dx[d + sc] = 0f;
+        }
         if (++a == sh) {
           a = 0;
           q++;
@@ -296,50 +348,90 @@ final class PaddedGrid {
     }
   }
 
-  // y[f][oh][ow] = grid[f][oh·Wq + ow] for ow < outW: the real columns of a grid-shaped output
+  // y[f][oh][ow] = grid[f][oh·Wq + ow] for ow < outW: the real columns of a grid-shaped output,
+  // rows in order (whole vectors may run into the next row of this image, not past it)
   static void compact(ConvGeometry g, float[] grid, float[] y, int yOff) {
-    int wq = width(g), n = columns(g), outW = g.outW();
+    int wq = width(g), n = columns(g), outW = g.outW(), imageEnd = yOff + g.outputImageSize();
     for (int f = 0, d = yOff; f < g.f(); f++) {
       for (int oh = 0; oh < g.outH(); oh++, d += outW) {
-        ConvKernels.copyRow(grid, f * n + oh * wq, y, d, outW);
+        copyBounded(grid, f * n + oh * wq, y, d, outW, imageEnd);
       }
     }
   }
 
-  // grid[f][oh·Wq + ow] = dy[f][oh][ow] for ow < outW, 0 in the extra columns
+  // grid[f][oh·Wq + ow] = dy[f][oh][ow] for ow < outW, 0 in the extra columns; rows in order, so
+  // whole vectors run into the extra columns (zeroed after) and the next row (or the slack)
   static void spread(ConvGeometry g, float[] dy, int dyOff, float[] grid) {
     int wq = width(g), n = columns(g), outW = g.outW();
     for (int f = 0, s = dyOff; f < g.f(); f++) {
       for (int oh = 0; oh < g.outH(); oh++, s += outW) {
         int d = f * n + oh * wq;
-        ConvKernels.copyRow(dy, s, grid, d, outW);
-        Arrays.fill(grid, d + outW, d + wq, 0f);
+        if (s + outW + L <= dy.length) {
+          copyWhole(dy, s, grid, d, outW);
+        } else {
+          copyExact(dy, s, grid, d, outW);
+        }
+        for (int q = outW; q < wq; q++) {
+          grid[d + q] = 0f;
+        }
       }
     }
   }
 
-  // dst[d .. d + len) = src[s .. s + len): the grid's runs are hundreds of floats long, so they
-  // move in full vectors (ConvKernels.copyRow keeps to 8 floats for short output rows).
-  private static void copyRun(float[] src, int s, float[] dst, int d, int len) {
-    int i = 0;
-    for (int bound = Vectors.loopBound(len); i < bound; i += S.length()) {
+  // dst[d .. d + len) = src[s .. s + len) in whole vectors (len ≥ 1): up to L − 1 floats past both
+  // ends are read and written, which the caller allows. The first vector is peeled: most rows
+  // here are one or two vectors long, and C2's set-up of a vector loop for one trip cost as much
+  // as the trip.
+  private static void copyWhole(float[] src, int s, float[] dst, int d, int len) {
+    FloatVector.fromArray(S, src, s).intoArray(dst, d);
+    for (int i = L; i < len; i += L) {
       FloatVector.fromArray(S, src, s + i).intoArray(dst, d + i);
-    }
-    for (; i < len; i++) {
-      dst[d + i] = src[s + i];
     }
   }
 
-  // dst[d .. d + len) += src[s .. s + len)
-  private static void addRun(float[] src, int s, float[] dst, int d, int len) {
+  // xpad[d .. d + len) = 0 in whole vectors (len ≥ 1), up to L − 1 floats past the end
+  private static void zeroWhole(float[] xpad, int d, int len) {
+    FloatVector zero = FloatVector.zero(S);
+    zero.intoArray(xpad, d);
+    for (int i = L; i < len; i += L) {
+      zero.intoArray(xpad, d + i);
+    }
+  }
+
+  // The same, ending on a masked vector where whole ones would write at or past limit
+  private static void copyBounded(float[] src, int s, float[] dst, int d, int len, int limit) {
+    if (d + len + L <= limit && s + len + L <= src.length) {
+      copyWhole(src, s, dst, d, len);
+    } else {
+      copyExact(src, s, dst, d, len);
+    }
+  }
+
+  // dst[d .. d + len) = src[s .. s + len) exactly: whole vectors, then one masked vector
+  private static void copyExact(float[] src, int s, float[] dst, int d, int len) {
     int i = 0;
-    for (int bound = Vectors.loopBound(len); i < bound; i += S.length()) {
+    for (int bound = S.loopBound(len); i < bound; i += L) {
+      FloatVector.fromArray(S, src, s + i).intoArray(dst, d + i);
+    }
+    if (i < len) {
+      VectorMask<Float> tail = S.indexInRange(i, len);
+      FloatVector.fromArray(S, src, s + i, tail).intoArray(dst, d + i, tail);
+    }
+  }
+
+  // dst[d .. d + len) += src[s .. s + len): whole vectors, then one masked vector
+  private static void addExact(float[] src, int s, float[] dst, int d, int len) {
+    int i = 0;
+    for (int bound = S.loopBound(len); i < bound; i += L) {
       FloatVector.fromArray(S, dst, d + i)
           .add(FloatVector.fromArray(S, src, s + i))
           .intoArray(dst, d + i);
     }
-    for (; i < len; i++) {
-      dst[d + i] += src[s + i];
+    if (i < len) {
+      VectorMask<Float> tail = S.indexInRange(i, len);
+      FloatVector.fromArray(S, dst, d + i, tail)
+          .add(FloatVector.fromArray(S, src, s + i, tail))
+          .intoArray(dst, d + i, tail);
     }
   }
 }
