@@ -159,7 +159,7 @@ final class PackedGemm {
     if (buf.b.length < (c1 - c0) * NR * kcMax) {
       buf.b = new float[(c1 - c0) * NR * kcMax];
     }
-    float[] pa = buf.a, pb = buf.b;
+    float[] pa = buf.a, pb = buf.b, scratch = Gemm.scratchTile(); // once: a lookup per edge tile
     boolean packedAlready = aToken != 0 && buf.aToken == aToken && buf.aFrom == r0 && buf.aTo == r1;
     buf.aToken = 0; // until every slice is packed
     for (int k0 = 0; k0 < k; k0 += KC) {
@@ -180,7 +180,7 @@ final class PackedGemm {
           int co = cOff + i0 * ldc + j0;
           boolean first = overwrite && k0 == 0;
           boolean full = rows == MR && cols == NR;
-          float[] out = full ? c : Gemm.scratchTile();
+          float[] out = full ? c : scratch;
           int o = full ? co : 0, ldo = full ? ldc : NR;
           if (full && first) {
             Gemm.zeroTile(c, co, ldc, MR);
