@@ -112,6 +112,10 @@ final class WinogradConv {
   private static final boolean ENABLED =
       Boolean.parseBoolean(System.getProperty("marrow.cpu.winograd", "true"));
 
+  /** Several small images per block of tiles ({@code Call.group}); a switch for measuring. */
+  private static final boolean GROUPS =
+      Boolean.parseBoolean(System.getProperty("marrow.cpu.winogradGroups", "true"));
+
   /** Fewest channels summed in a product for Winograd to pay. */
   static final int MIN_DEPTH = 16;
 
@@ -175,7 +179,11 @@ final class WinogradConv {
   private void run(Call c) {
     c.gemm = gemm;
     team.parallelFor(c.outC, 1, c.transformFilters);
-    team.parallelFor(c.n, 1, c.images);
+    if (c.group > 1) {
+      team.parallelFor((c.n + c.group - 1) / c.group, 1, c.imageGroups);
+    } else {
+      team.parallelFor(c.n, 1, c.images);
+    }
     c.release();
   }
 
@@ -231,6 +239,13 @@ final class WinogradConv {
      */
     private int block;
 
+    /**
+     * Images whose tiles go through one block together: 1, unless an image has fewer tiles than a
+     * GEMM column block (7 × 7 outputs: 20). Products of 128 × 128 by 20 (of 32) columns ran the
+     * GEMM far below its peak and re-read the 64 KiB of each transformed filter per image.
+     */
+    private int group;
+
     /** Row length of V and M: a block's columns and a vector of slack for the transforms. */
     private int ld;
 
@@ -246,6 +261,7 @@ final class WinogradConv {
 
     private final ThreadTeam.RangeBody transformFilters = this::transformFilters;
     private final ThreadTeam.RangeBody images = this::images;
+    private final ThreadTeam.RangeBody imageGroups = this::imageGroups;
     private final ThreadTeam.RangeBody filterGradientParts = this::filterGradientParts;
     private final ThreadTeam.RangeBody reduceFilterGradients = this::reduceFilterGradients;
 
@@ -269,6 +285,12 @@ final class WinogradConv {
       block =
           Math.max(
               Gemm.NR, Math.min(budget / Gemm.NR, roundUp(perImage, Gemm.NR) / Gemm.NR) * Gemm.NR);
+      group = 1;
+      if (GROUPS && perImage < Gemm.NR) { // about four column blocks of several images' tiles
+        int wanted = Math.max(1, 4 * Gemm.NR / perImage), groups = (n + wanted - 1) / wanted;
+        group = (n + groups - 1) / groups;
+        block = roundUp(group * perImage, Gemm.NR);
+      }
       ld = block + L;
       vStride = blockStride(inC * ld);
       mStride = blockStride(outC * ld);
@@ -323,6 +345,56 @@ final class WinogradConv {
       return flipped ? w[base + (2 - r) * 3 + (2 - s)] : w[base + r * 3 + s];
     }
 
+    // groups [g0, g1) of `group` images: each image split and transformed into its own columns
+    // of one block (image i's tile q at column i·perImage + q), 16 products over the whole block,
+    // then each image's inverse transform
+    private void imageGroups(int g0, int g1) {
+      int planes = 4 * planeSize, phase = perImage + L;
+      float[] split = ConvKernels.buffer(PHASES, inC * planes + 2 * stride + 2 * L);
+      float[] v = ConvKernels.buffer(TILES, XI * vStride);
+      float[] m = ConvKernels.buffer(PRODUCTS, XI * mStride + outC * 4 * phase);
+      int outPhases = XI * mStride;
+      for (int grp = g0; grp < g1; grp++) {
+        int first = grp * group, count = Math.min(group, n - first);
+        for (int i = 0; i < count; i++) { // in order: each image's last vector runs into the next
+          int inOff = (first + i) * inC * inH * inW;
+          for (int ch = 0; ch < inC; ch++) {
+            split(in, inOff + ch * inH * inW, split, ch * planes, inC * planes);
+          }
+          for (int ch = 0; ch < inC; ch++) {
+            transformInput(split, ch * planes, 0, perImage, v, ch * ld + i * perImage);
+          }
+        }
+        int cols = roundUp(count * perImage, Gemm.NR);
+        for (int xi = 0; xi < XI; xi++) {
+          gemm.runSerial(
+              false,
+              false,
+              outC,
+              cols,
+              inC,
+              1f,
+              u,
+              xi * outC * inC,
+              inC,
+              v,
+              xi * vStride,
+              ld,
+              0f,
+              m,
+              xi * mStride,
+              ld);
+        }
+        for (int i = 0; i < count; i++) {
+          int outOff = (first + i) * outC * outH * outW;
+          for (int o = 0; o < outC; o++) {
+            transformOutput(m, o * ld + i * perImage, 0, perImage, m, outPhases + o * 4 * phase);
+          }
+          writeOutput(m, outPhases, outOff);
+        }
+      }
+    }
+
     // images [n0, n1): split, then per block of tiles transform, 16 products, inverse transform
     private void images(int n0, int n1) {
       int planes = 4 * planeSize, phase = perImage + L;
@@ -365,13 +437,19 @@ final class WinogradConv {
             transformOutput(m, o * ld, q0, q1, m, outPhases + o * 4 * phase);
           }
         }
-        for (int o = 0; o < outC; o++) {
-          int plane = outOff + o * outH * outW;
-          interleave(m, outPhases + o * 4 * phase, out, plane, outOff + outC * outH * outW);
-          if (bias != null || activation != Activation.LINEAR) {
-            ElementwiseKernels.biasActivate(
-                activation, out, plane, outH * outW, null, 0, bias == null ? 0f : bias[o]);
-          }
+        writeOutput(m, outPhases, outOff);
+      }
+    }
+
+    // out[image at outOff] = act(interleaved output phases (at outPhases in m) + bias)
+    private void writeOutput(float[] m, int outPhases, int outOff) {
+      int phase = perImage + L;
+      for (int o = 0; o < outC; o++) {
+        int plane = outOff + o * outH * outW;
+        interleave(m, outPhases + o * 4 * phase, out, plane, outOff + outC * outH * outW);
+        if (bias != null || activation != Activation.LINEAR) {
+          ElementwiseKernels.biasActivate(
+              activation, out, plane, outH * outW, null, 0, bias == null ? 0f : bias[o]);
         }
       }
     }
@@ -387,17 +465,41 @@ final class WinogradConv {
         int from = (int) ((long) n * part / parts), to = (int) ((long) n * (part + 1) / parts);
         int sums = part * XI * outC * inC;
         boolean first = true;
-        for (int img = from; img < to; img++) {
-          int inOff = img * inC * inH * inW, outOff = img * outC * outH * outW;
-          for (int ch = 0; ch < inC; ch++) {
-            split(in, inOff + ch * inH * inW, split, ch * planes, staged);
+        for (int img = from; img < to && group > 1; img += group) {
+          int count = Math.min(group, to - img);
+          for (int i = 0; i < count; i++) { // image i's tiles at columns i·perImage + q, in order
+            splitImage(img + i, split, planes, staged);
+            for (int ch = 0; ch < inC; ch++) {
+              transformInput(split, ch * planes, 0, perImage, v, ch * ld + i * perImage);
+            }
+            for (int o = 0; o < outC; o++) {
+              transformGradient(
+                  split, (inC + o) * planes, 0, perImage, grads, o * ld + i * perImage);
+            }
           }
-          for (int o = 0;
-              o < outC;
-              o++) { // dy's planes: zero past its edge and in the spare column
-            split(
-                out, outOff + o * outH * outW, outH, outW, 0, 0, split, (inC + o) * planes, staged);
+          for (int xi = 0; xi < XI; xi++) {
+            gemm.runSerial(
+                false,
+                true,
+                outC,
+                inC,
+                count * perImage,
+                1f,
+                grads,
+                xi * mStride,
+                ld,
+                v,
+                xi * vStride,
+                ld,
+                first ? 0f : 1f,
+                u,
+                sums + xi * outC * inC,
+                inC);
           }
+          first = false;
+        }
+        for (int img = from; img < to && group == 1; img++) {
+          splitImage(img, split, planes, staged);
           for (int q0 = 0; q0 < perImage; q0 += block) {
             int q1 = Math.min(perImage, q0 + block);
             for (int ch = 0; ch < inC; ch++) {
@@ -428,6 +530,18 @@ final class WinogradConv {
             first = false;
           }
         }
+      }
+    }
+
+    // the planes of image img's input channels, then of its output gradient's channels (zero past
+    // dy's edge and in the spare column)
+    private void splitImage(int img, float[] split, int planes, int staged) {
+      int inOff = img * inC * inH * inW, outOff = img * outC * outH * outW;
+      for (int ch = 0; ch < inC; ch++) {
+        split(in, inOff + ch * inH * inW, split, ch * planes, staged);
+      }
+      for (int o = 0; o < outC; o++) {
+        split(out, outOff + o * outH * outW, outH, outW, 0, 0, split, (inC + o) * planes, staged);
       }
     }
 
