@@ -215,10 +215,17 @@ final class ConvKernels {
         int out = n * g.outputImageSize();
         if (onGrid) {
           PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
-          PaddedGrid.im2col(g, xpad, col);
+          float[] b = col;
+          int bOff = 0, ldb = columns;
+          if (PaddedGrid.direct(g)) {
+            b = xpad;
+            bOff = PaddedGrid.patchStart(g);
+            ldb = PaddedGrid.patchStride(g);
+          } else {
+            PaddedGrid.im2col(g, xpad, col);
+          }
           gemm.runSerialSharedA(
-              filters, false, g.f(), columns, patch, w, 0, patch, col, 0, columns, grid, 0,
-              columns);
+              filters, false, g.f(), columns, patch, w, 0, patch, b, bOff, ldb, grid, 0, columns);
           PaddedGrid.compact(g, grid, y, out);
         } else {
           im2col(g, x, n * g.inputPlaneSize(), col);
@@ -325,9 +332,28 @@ final class ConvKernels {
       float[] grid = buffer(GRID, PaddedGrid.gridSize(g));
       for (int n = n0; n < n1; n++) {
         PaddedGrid.spread(g, dy, n * g.outputImageSize(), grid);
-        gemm.runSerialSharedA(
-            filters, true, patch, columns, g.f(), w, 0, patch, grid, 0, columns, col, 0, columns);
-        PaddedGrid.col2im(g, col, xpad);
+        if (PaddedGrid.direct(g)) { // the product's rows are the phase runs: written in place
+          java.util.Arrays.fill(xpad, 0, PaddedGrid.paddedSize(g), 0f);
+          gemm.runSerialSharedA(
+              filters,
+              true,
+              patch,
+              columns,
+              g.f(),
+              w,
+              0,
+              patch,
+              grid,
+              0,
+              columns,
+              xpad,
+              PaddedGrid.patchStart(g),
+              PaddedGrid.patchStride(g));
+        } else {
+          gemm.runSerialSharedA(
+              filters, true, patch, columns, g.f(), w, 0, patch, grid, 0, columns, col, 0, columns);
+          PaddedGrid.col2im(g, col, xpad);
+        }
         PaddedGrid.crop(g, xpad, dx, n * g.inputPlaneSize());
       }
     }
@@ -347,11 +373,17 @@ final class ConvKernels {
           continue;
         }
         for (int n = from; n < to; n++) {
-          float[] b = dy;
-          int bOff = n * g.outputImageSize();
+          float[] a = col, b = dy;
+          int aOff = 0, lda = columns, bOff = n * g.outputImageSize();
           if (onGrid) {
             PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
-            PaddedGrid.im2col(g, xpad, col);
+            if (PaddedGrid.direct(g)) {
+              a = xpad;
+              aOff = PaddedGrid.patchStart(g);
+              lda = PaddedGrid.patchStride(g);
+            } else {
+              PaddedGrid.im2col(g, xpad, col);
+            }
             PaddedGrid.spread(g, dy, bOff, grid);
             b = grid;
             bOff = 0;
@@ -365,9 +397,9 @@ final class ConvKernels {
               g.f(),
               columns,
               1f,
-              col,
-              0,
-              columns,
+              a,
+              aOff,
+              lda,
               b,
               bOff,
               columns,

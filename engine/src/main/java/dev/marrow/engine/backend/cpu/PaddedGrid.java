@@ -104,6 +104,25 @@ final class PaddedGrid {
     return g.f() * columns(g) + L;
   }
 
+  /**
+   * 1 × 1 filters (resnet's projection shortcuts): patch row c is then channel c's one phase run
+   * itself, so the padded image serves as the patch matrix (rows {@link #patchStride} apart from
+   * {@link #patchStart}) and the GEMM reads or writes it in place of im2col's copy.
+   */
+  static boolean direct(ConvGeometry g) {
+    return g.kh() == 1 && g.kw() == 1;
+  }
+
+  /** Where patch row 0 starts in the padded image when {@link #direct}. */
+  static int patchStart(ConvGeometry g) {
+    return tapStart(g, 0, 0);
+  }
+
+  /** The distance between patch rows when {@link #direct}: one channel's phases. */
+  static int patchStride(ConvGeometry g) {
+    return phases(g) * phaseStride(g);
+  }
+
   // Where tap (i, j)'s run starts in channel 0 of the padded image (channel c: c·sh·sw phases on).
   // The divisions are by values C2 cannot fold, so they stay out of the per-row loops.
   private static int tapStart(ConvGeometry g, int i, int j) {
@@ -117,9 +136,16 @@ final class PaddedGrid {
     int hq = height(g), wq = width(g), sh = g.strideH(), sw = g.strideW(), stride = phaseStride(g);
     int count = Math.max(0, Math.min(g.w(), sw * wq - g.padLeft())); // input columns inside
     float[] staged = sw == 2 ? stage(wq) : null;
+    long rowPhases = 0; // the row phases some tap reads (a 1 × 1 filter at stride 2: the even rows)
+    for (int i = 0; i < g.kh(); i++) {
+      rowPhases |= 1L << (i * g.dilationH() % sh);
+    }
     for (int c = 0; c < g.c(); c++) {
       int plane = xOff + c * g.h() * g.w();
       for (int a = 0; a < sh; a++) { // a phase's rows in order: see splitPairs
+        if (sh <= 64 && (rowPhases & (1L << a)) == 0) {
+          continue;
+        }
         int d = (c * sh + a) * sw * stride;
         for (int r = 0, sr = a - g.padTop(); r < hq; r++, sr += sh, d += wq) {
           if (sr < 0 || sr >= g.h()) {
