@@ -60,14 +60,15 @@ public class ConvBenchmark extends ConvOperands {
     return batch;
   }
 
-  /** The geometry of a layer parameter ("name:c,h,w,f,k,pad") at a batch size. */
+  /** The geometry of a layer parameter ("name:c,h,w,f,k,pad[,stride]") at a batch size. */
   static ConvGeometry geometry(String layer, int batch) {
     String[] v = layer.substring(layer.indexOf(':') + 1).split(",");
     int c = Integer.parseInt(v[0]), h = Integer.parseInt(v[1]), wd = Integer.parseInt(v[2]);
     int f = Integer.parseInt(v[3]), k = Integer.parseInt(v[4]), pad = Integer.parseInt(v[5]);
-    int out = ConvGeometry.outputSize(h, k, 1, pad, pad, 1);
-    int outW = ConvGeometry.outputSize(wd, k, 1, pad, pad, 1);
-    return new ConvGeometry(batch, c, h, wd, f, k, k, 1, 1, pad, pad, 1, 1, out, outW);
+    int s = v.length > 6 ? Integer.parseInt(v[6]) : 1;
+    int out = ConvGeometry.outputSize(h, k, s, pad, pad, 1);
+    int outW = ConvGeometry.outputSize(wd, k, s, pad, pad, 1);
+    return new ConvGeometry(batch, c, h, wd, f, k, k, s, s, pad, pad, 1, 1, out, outW);
   }
 
   static Tensor random(SplittableRandom r, int n) {
