@@ -59,7 +59,7 @@ final class Gemm {
    * block, so that every panel is reused; below that the copy costs more than it saves (a 32×784 ·
    * 784×128 product: 121 GFLOP/s in place, 86 packed).
    */
-  private static final int PACK_MIN_ROWS = 48;
+  static final int PACK_MIN_ROWS = 48;
 
   private final ThreadTeam team;
   // Per-thread state, not per-backend: per-instance ThreadLocals would leave one stale entry per
@@ -153,6 +153,25 @@ final class Gemm {
         .run(
             team, transA, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc, false,
             aToken);
+  }
+
+  /**
+   * {@link #runSerial} of C (m × n, overwritten) = A · B with A already packed ({@link
+   * PackedGemm#runPrepackedA}), always on the packed path.
+   */
+  void runSerialPrepackedA(
+      int m,
+      int n,
+      int k,
+      float[] packedA,
+      int aOff,
+      float[] b,
+      int bOff,
+      int ldb,
+      float[] c,
+      int cOff,
+      int ldc) {
+    CALLS.get().packed.runPrepackedA(m, n, k, packedA, aOff, b, bOff, ldb, c, cOff, ldc);
   }
 
   /** A token for {@link #runSerialSharedA}, never returned before. */

@@ -1,6 +1,7 @@
 package dev.marrow.engine.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,6 +50,7 @@ class WinogradConvTest {
       {2, 5, 10, 11, 3, 0, 1, 9, 11}, // asymmetric: top 0, left 1
       {2, 2, 7, 9, 3, 1, 0, 6, 7}, // bottom and right padding unlike top and left
       {13, 16, 7, 7, 24, 1, 1, 7, 7}, // groups of several images, the last one short
+      {7, 56, 7, 7, 52, 1, 1, 7, 7}, // groups with prepacked filters, an edge block of 4 rows
       {5, 40, 14, 14, 33, 1, 1, 14, 14}, // 33 filters: an edge row of GEMM tiles
       {2, 64, 28, 28, 32, 1, 1, 28, 28}, // vgg's and resnet's shape family
       {3, 130, 4, 5, 9, 1, 1, 4, 5}, // deeper than a k slice of the packed GEMM's
@@ -146,7 +148,11 @@ class WinogradConvTest {
     assertTrue(WinogradConv.pays(deep, deep.c()));
     assertFalse(WinogradConv.pays(deep, 3), "3 channels deep: im2col");
     ConvGeometry small = geometry(new int[] {1, 128, 7, 7, 128, 1, 1, 7, 7});
-    assertFalse(WinogradConv.pays(small, small.c()), "7 × 7: 61 % of the tiles' outputs used");
+    // 7 × 7: 61 % of the tiles' outputs used; pays with images grouped, where an image's 20 tiles
+    // fill less than a GEMM column block (512-bit vectors: 32 columns; 256-bit: 16), and only deep
+    assertEquals(20 < Gemm.NR, WinogradConv.pays(small, small.c()), "128 → 128 at 7 × 7");
+    ConvGeometry widening = geometry(new int[] {1, 64, 7, 7, 128, 1, 1, 7, 7});
+    assertFalse(WinogradConv.pays(widening, widening.c()), "64 → 128 at 7 × 7 comes level");
     assertTrue(WinogradConv.paysForFilterGradient(small), "the filter gradient pays at 7 × 7");
     ConvGeometry tiny = geometry(new int[] {1, 256, 3, 3, 256, 1, 1, 3, 3});
     assertFalse(WinogradConv.paysForFilterGradient(tiny), "3 × 3: 38 % used");
