@@ -60,9 +60,13 @@ public class ConvBenchmark extends ConvOperands {
     return batch;
   }
 
-  /** The geometry of a layer parameter ("name:c,h,w,f,k,pad[,stride]") at a batch size. */
+  /**
+   * The geometry of a layer parameter ("name:c,h,w,f,k,pad[,stride]") at a batch size. The values
+   * may also be separated by 'x' ("vgg.conv6:128x7x7x128x3x1"), which JMH's {@code -p layer=…} does
+   * not split as it splits commas.
+   */
   static ConvGeometry geometry(String layer, int batch) {
-    String[] v = layer.substring(layer.indexOf(':') + 1).split(",");
+    String[] v = layer.substring(layer.indexOf(':') + 1).split("[,x]");
     int c = Integer.parseInt(v[0]), h = Integer.parseInt(v[1]), wd = Integer.parseInt(v[2]);
     int f = Integer.parseInt(v[3]), k = Integer.parseInt(v[4]), pad = Integer.parseInt(v[5]);
     int s = v.length > 6 ? Integer.parseInt(v[6]) : 1;
