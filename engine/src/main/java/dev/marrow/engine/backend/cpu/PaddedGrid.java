@@ -34,14 +34,8 @@ final class PaddedGrid {
   private static final VectorSpecies<Float> S = Vectors.FLOAT;
   private static final int L = Vectors.LANES;
 
-  // Two vectors [a | b] as their even and odd lanes (a deinterleave), and back (a zip): lane
-  // indices of L and above select from b.
-  private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
-  private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
-  private static final VectorShuffle<Float> ZIP_LOW =
-      VectorShuffle.fromOp(S, i -> (i & 1) * L + i / 2);
-  private static final VectorShuffle<Float> ZIP_HIGH =
-      VectorShuffle.fromOp(S, i -> (i & 1) * L + L / 2 + i / 2);
+  private static final VectorShuffle<Float> EVEN = Vectors.EVEN, ODD = Vectors.ODD;
+  private static final VectorShuffle<Float> ZIP_LOW = Vectors.ZIP_LOW, ZIP_HIGH = Vectors.ZIP_HIGH;
 
   /** A padded row staged whole, so that stride 2 splits and merges it in whole vectors. */
   private static final ThreadLocal<float[]> STAGED = ThreadLocal.withInitial(() -> new float[0]);

@@ -3,6 +3,7 @@ package dev.marrow.engine.backend.cpu;
 import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -35,6 +36,16 @@ public final class Vectors {
    * layer of the MNIST CNNs), so they are moved in vectors of at most 8 floats.
    */
   static final VectorSpecies<Float> ROW = LANES >= 8 ? FloatVector.SPECIES_256 : FLOAT;
+
+  // Two vectors [a | b] as their even and odd lanes (a deinterleave), and back (a zip): lane
+  // indices of LANES and above select from b. For splitting rows into stride-2 phases
+  // (PaddedGrid, WinogradConv's polyphase planes) and merging them back.
+  static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(FLOAT, i -> 2 * i);
+  static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(FLOAT, i -> 2 * i + 1);
+  static final VectorShuffle<Float> ZIP_LOW =
+      VectorShuffle.fromOp(FLOAT, i -> (i & 1) * LANES + i / 2);
+  static final VectorShuffle<Float> ZIP_HIGH =
+      VectorShuffle.fromOp(FLOAT, i -> (i & 1) * LANES + LANES / 2 + i / 2);
 
   /** True when loops with a scalar tail run only that tail. */
   public static final boolean SCALAR = Boolean.getBoolean("marrow.cpu.scalar");

@@ -40,14 +40,8 @@ final class WinogradConv {
   /** Positions ξ of the 4 × 4 transformed tile: one GEMM each. */
   private static final int XI = 16;
 
-  // Two vectors [a | b] as their even and odd lanes (a deinterleave), and back (a zip): lane
-  // indices of L and above select from b.
-  private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
-  private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
-  private static final VectorShuffle<Float> ZIP_LOW =
-      VectorShuffle.fromOp(S, i -> (i & 1) * L + i / 2);
-  private static final VectorShuffle<Float> ZIP_HIGH =
-      VectorShuffle.fromOp(S, i -> (i & 1) * L + L / 2 + i / 2);
+  private static final VectorShuffle<Float> EVEN = Vectors.EVEN, ODD = Vectors.ODD;
+  private static final VectorShuffle<Float> ZIP_LOW = Vectors.ZIP_LOW, ZIP_HIGH = Vectors.ZIP_HIGH;
 
   private static final ThreadLocal<float[]> FILTERS = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PHASES = ThreadLocal.withInitial(() -> new float[0]);
@@ -406,30 +400,7 @@ final class WinogradConv {
             transformInput(split, ch * planes, 0, perImage, v, ch * ld + i * perImage);
           }
         }
-        int cols = roundUp(count * perImage, Gemm.NR);
-        for (int xi = 0; xi < XI && prepacked; xi++) {
-          gemm.runSerialPrepackedA(
-              outC, cols, inC, u, xi * uPlane, v, xi * vStride, ld, m, xi * mStride, ld);
-        }
-        for (int xi = 0; xi < XI && !prepacked; xi++) {
-          gemm.runSerial(
-              false,
-              false,
-              outC,
-              cols,
-              inC,
-              1f,
-              u,
-              xi * outC * inC,
-              inC,
-              v,
-              xi * vStride,
-              ld,
-              0f,
-              m,
-              xi * mStride,
-              ld);
-        }
+        multiply(v, m, roundUp(count * perImage, Gemm.NR));
         for (int i = 0; i < count; i++) {
           int outOff = (first + i) * outC * outH * outW;
           for (int o = 0; o < outC; o++) {
@@ -458,31 +429,40 @@ final class WinogradConv {
           for (int ch = 0; ch < inC; ch++) {
             transformInput(split, ch * planes, q0, q1, v, ch * ld);
           }
-          int cols = roundUp(q1 - q0, Gemm.NR); // whole column blocks: the extra ones are junk
-          for (int xi = 0; xi < XI; xi++) {
-            gemm.runSerial(
-                false,
-                false,
-                outC,
-                cols,
-                inC,
-                1f,
-                u,
-                xi * outC * inC,
-                inC,
-                v,
-                xi * vStride,
-                ld,
-                0f,
-                m,
-                xi * mStride,
-                ld);
-          }
+          multiply(v, m, roundUp(q1 - q0, Gemm.NR)); // whole column blocks: the extra are junk
           for (int o = 0; o < outC; o++) {
             transformOutput(m, o * ld, q0, q1, m, outPhases + o * 4 * phase);
           }
         }
         writeOutput(m, outPhases, outOff);
+      }
+    }
+
+    // m[ξ] (outC × cols) = u[ξ] (outC × inC) · v[ξ] (inC × cols), ξ = 0 … 15
+    private void multiply(float[] v, float[] m, int cols) {
+      for (int xi = 0; xi < XI; xi++) {
+        if (prepacked) {
+          gemm.runSerialPrepackedA(
+              outC, cols, inC, u, xi * uPlane, v, xi * vStride, ld, m, xi * mStride, ld);
+        } else {
+          gemm.runSerial(
+              false,
+              false,
+              outC,
+              cols,
+              inC,
+              1f,
+              u,
+              xi * uPlane,
+              inC,
+              v,
+              xi * vStride,
+              ld,
+              0f,
+              m,
+              xi * mStride,
+              ld);
+        }
       }
     }
 
@@ -522,25 +502,7 @@ final class WinogradConv {
                   split, (inC + o) * planes, 0, perImage, grads, o * ld + i * perImage);
             }
           }
-          for (int xi = 0; xi < XI; xi++) {
-            gemm.runSerial(
-                false,
-                true,
-                outC,
-                inC,
-                count * perImage,
-                1f,
-                grads,
-                xi * mStride,
-                ld,
-                v,
-                xi * vStride,
-                ld,
-                first ? 0f : 1f,
-                u,
-                sums + xi * outC * inC,
-                inC);
-          }
+          accumulate(grads, v, count * perImage, first, sums);
           first = false;
         }
         for (int img = from; img < to && group == 1; img++) {
@@ -553,28 +515,33 @@ final class WinogradConv {
             for (int o = 0; o < outC; o++) {
               transformGradient(split, (inC + o) * planes, q0, q1, grads, o * ld);
             }
-            for (int xi = 0; xi < XI; xi++) {
-              gemm.runSerial(
-                  false,
-                  true,
-                  outC,
-                  inC,
-                  q1 - q0,
-                  1f,
-                  grads,
-                  xi * mStride,
-                  ld,
-                  v,
-                  xi * vStride,
-                  ld,
-                  first ? 0f : 1f,
-                  u,
-                  sums + xi * outC * inC,
-                  inC);
-            }
+            accumulate(grads, v, q1 - q0, first, sums);
             first = false;
           }
         }
+      }
+    }
+
+    // u[sums + ξ] (outC × inC) = (first ? 0 : u[sums + ξ]) + ŷ[ξ] (outC × k) · v[ξ]ᵀ (k × inC)
+    private void accumulate(float[] grads, float[] v, int k, boolean first, int sums) {
+      for (int xi = 0; xi < XI; xi++) {
+        gemm.runSerial(
+            false,
+            true,
+            outC,
+            inC,
+            k,
+            1f,
+            grads,
+            xi * mStride,
+            ld,
+            v,
+            xi * vStride,
+            ld,
+            first ? 0f : 1f,
+            u,
+            sums + xi * outC * inC,
+            inC);
       }
     }
 
