@@ -220,7 +220,7 @@ final class ConvKernels {
           if (PaddedGrid.direct(g)) {
             b = xpad;
             bOff = PaddedGrid.patchStart(g);
-            ldb = PaddedGrid.patchStride(g);
+            ldb = PaddedGrid.channelStride(g);
           } else {
             PaddedGrid.im2col(g, xpad, col);
           }
@@ -351,7 +351,7 @@ final class ConvKernels {
               columns,
               xpad,
               PaddedGrid.patchStart(g),
-              PaddedGrid.patchStride(g));
+              PaddedGrid.channelStride(g));
         } else {
           gemm.runSerialSharedA(
               filters, true, patch, columns, g.f(), w, 0, patch, grid, 0, columns, col, 0, columns);
@@ -383,7 +383,7 @@ final class ConvKernels {
             if (PaddedGrid.direct(g)) {
               a = xpad;
               aOff = PaddedGrid.patchStart(g);
-              lda = PaddedGrid.patchStride(g);
+              lda = PaddedGrid.channelStride(g);
             } else {
               PaddedGrid.im2col(g, xpad, col);
             }

@@ -85,7 +85,7 @@ final class PaddedGrid {
    * slack for whole-vector reads and writes past the last row.
    */
   static int paddedSize(ConvGeometry g) {
-    return g.c() * phases(g) * phaseStride(g) + g.dilationW() * (g.kw() - 1) / g.strideW() + L;
+    return g.c() * channelStride(g) + g.dilationW() * (g.kw() - 1) / g.strideW() + L;
   }
 
   /** Floats of the patch matrix, patch × outH·Wq, and a vector of slack after its last row. */
@@ -100,7 +100,7 @@ final class PaddedGrid {
 
   /**
    * 1 × 1 filters (resnet's projection shortcuts): patch row c is then channel c's one phase run
-   * itself, so the padded image serves as the patch matrix (rows {@link #patchStride} apart from
+   * itself, so the padded image serves as the patch matrix (rows {@link #channelStride} apart from
    * {@link #patchStart}) and the GEMM reads or writes it in place of im2col's copy.
    */
   static boolean direct(ConvGeometry g) {
@@ -112,8 +112,8 @@ final class PaddedGrid {
     return tapStart(g, 0, 0);
   }
 
-  /** The distance between patch rows when {@link #direct}: one channel's phases. */
-  static int patchStride(ConvGeometry g) {
+  /** One channel's phases: the distance between patch rows when {@link #direct}. */
+  static int channelStride(ConvGeometry g) {
     return phases(g) * phaseStride(g);
   }
 
@@ -274,7 +274,7 @@ final class PaddedGrid {
   // col[(c·kh + i)·kw + j][q] = xpad[c·sh·sw·phaseStride + tapStart(i, j) + q], q in [0, outH·Wq):
   // rows in order, in whole vectors (each row's last one runs into the next row, or the slack)
   static void im2col(ConvGeometry g, float[] xpad, float[] col) {
-    int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
+    int n = columns(g), taps = g.kh() * g.kw(), channel = channelStride(g);
     int[] starts = tapStarts(g);
     for (int c = 0, row = 0; c < g.c(); c++) {
       for (int t = 0; t < taps; t++, row++) {
@@ -285,7 +285,7 @@ final class PaddedGrid {
 
   // The adjoint of pad ∘ im2col: xpad = Σ over patch rows of col's runs; then merge with crop.
   static void col2im(ConvGeometry g, float[] col, float[] xpad) {
-    int n = columns(g), taps = g.kh() * g.kw(), channel = phases(g) * phaseStride(g);
+    int n = columns(g), taps = g.kh() * g.kw(), channel = channelStride(g);
     int[] starts = tapStarts(g);
     Arrays.fill(xpad, 0, paddedSize(g), 0f);
     for (int c = 0, row = 0; c < g.c(); c++) {

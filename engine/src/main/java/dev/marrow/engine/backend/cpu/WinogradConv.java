@@ -202,7 +202,9 @@ final class WinogradConv {
       int rows = (c.outC + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
       c.uPlane = rows * c.inC;
       c.u = ConvKernels.buffer(FILTERS, XI * c.uPlane);
-      java.util.Arrays.fill(c.u, 0, XI * c.uPlane, 0f);
+      if (rows > c.outC) { // otherwise transformFilters writes every entry
+        java.util.Arrays.fill(c.u, 0, XI * c.uPlane, 0f);
+      }
     }
     team.parallelFor(c.outC, 1, c.transformFilters);
     if (c.group > 1) {
