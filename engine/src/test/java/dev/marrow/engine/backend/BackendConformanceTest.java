@@ -414,6 +414,10 @@ class BackendConformanceTest {
     {6, 8, 5, 5, 40, 3, 1, 0, 1},
     {7, 16, 8, 8, 64, 3, 2, 1, 1},
     {5, 8, 14, 14, 16, 1, 2, 0, 1},
+    // output rows shorter than PatchTable.SHORT_ROW through the table: vgg's 3 × 3 'same' on 3 × 3
+    // images in four groups of ten (rounded to the threads), and a dilated 'same' 6 × 6
+    {40, 8, 3, 3, 12, 3, 1, 1, 1},
+    {3, 4, 6, 6, 5, 3, 1, 2, 2},
     // stride 2 from each row's column phases (ConvKernels.im2colStrided): odd widths, valid,
     // and TensorFlow's 'same' with its extra row and column at the bottom and right only
     {2, 3, 9, 11, 4, 3, 2, 1, 1},
