@@ -540,8 +540,20 @@ class BackendConformanceTest {
   void batchNormTrainingInferenceAndBackward(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(11);
     // n, c, spatial, and optionally a mean far from 0 beside a small spread (300 ± 0.05), where
-    // variance from plain sums of x and x² in float would cancel
-    for (int[] s : new int[][] {{8, 5, 1}, {4, 3, 30}, {1, 2, 16}, {128, 32, 49}, {16, 4, 33, 1}}) {
+    // variance from plain sums of x and x² in float would cancel. Spatial 1 with 37 or 20 channels
+    // runs the CPU's vectors of channels and its partial last block; 70 images and 40 images of 9
+    // values fold the float lanes into the double sums more than once.
+    int[][] shapes = {
+      {8, 5, 1},
+      {4, 3, 30},
+      {1, 2, 16},
+      {128, 32, 49},
+      {16, 4, 33, 1},
+      {70, 37, 1},
+      {70, 20, 1, 1},
+      {40, 6, 9}
+    };
+    for (int[] s : shapes) {
       int n = s[0], c = s[1], spatial = s[2], size = n * c * spatial;
       String what = " n=" + n + " c=" + c + " spatial=" + spatial + (s.length > 3 ? " offset" : "");
       Tensor x = random(r, size), gamma = random(r, c), beta = random(r, c);
