@@ -196,6 +196,86 @@ public interface Backend extends AutoCloseable {
       Tensor dGamma,
       Tensor dBeta);
 
+  /**
+   * {@link #batchNormForwardTraining} with a ReLU after it, y = max(0, bn(x)): a batch norm whose
+   * only reader is a ReLU (conv → BN → ReLU), run as one step by a plan. By default the two passes;
+   * a backend may write y in its normalising pass. The ReLU's test is on x·scale + offset, scale =
+   * γ·savedInvStd and offset = β − savedMean·scale in float, so that {@link #batchNormReluBackward}
+   * can recompute it from the saved statistics.
+   */
+  default void batchNormReluForwardTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y) {
+    batchNormForwardTraining(
+        n,
+        c,
+        spatial,
+        x,
+        gamma,
+        beta,
+        runningMean,
+        runningVar,
+        factor,
+        epsilon,
+        savedMean,
+        savedInvStd,
+        y);
+    activationForward(Activation.RELU, y, y);
+  }
+
+  /** {@link #batchNormForwardInference} with a ReLU after it. */
+  default void batchNormReluForwardInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      Tensor y) {
+    batchNormForwardInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, y);
+    activationForward(Activation.RELU, y, y);
+  }
+
+  /**
+   * The backward of {@link #batchNormReluForwardTraining}: dy is the gradient of its output y, and
+   * may be overwritten. By default the ReLU's backward in place on dy, then batch norm's; a backend
+   * may instead recompute the ReLU's test from x and the saved statistics and read neither y nor a
+   * masked copy of dy.
+   */
+  default void batchNormReluBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor y,
+      Tensor dy,
+      Tensor gamma,
+      Tensor beta,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      float epsilon,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta) {
+    activationBackward(Activation.RELU, null, y, dy, dy);
+    batchNormBackward(
+        n, c, spatial, x, dy, gamma, savedMean, savedInvStd, epsilon, dx, dGamma, dBeta);
+  }
+
   // ---- activations --------------------------------------------------------------------------
 
   /**

@@ -91,6 +91,14 @@ public final class BatchNormalization extends Layer {
 
   @Override
   public LayerStep compile(CompileContext ctx, Tensor x, Tensor dx) {
+    return compile(ctx, x, dx, false);
+  }
+
+  /**
+   * The step of this layer, with a ReLU applied to its output when {@code relu} ({@link Fusion}):
+   * its output is then the ReLU's, and its output gradient the ReLU's.
+   */
+  LayerStep compile(CompileContext ctx, Tensor x, Tensor dx, boolean relu) {
     Backend b = ctx.backend();
     Shape in = inputShape();
     int n = ctx.batch(), c = in.dim(0), spatial = in.size() / c;
@@ -100,51 +108,54 @@ public final class BatchNormalization extends Layer {
     return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
-        if (training) {
+        Tensor g = gamma.value(), bt = beta.value();
+        Tensor mean = runningMean.value(), var = runningVar.value();
+        if (training && relu) {
+          b.batchNormReluForwardTraining(
+              n, c, spatial, x, g, bt, mean, var, 1 - momentum, epsilon, savedMean, savedInvStd, y);
+        } else if (training) {
           b.batchNormForwardTraining(
-              n,
-              c,
-              spatial,
-              x,
-              gamma.value(),
-              beta.value(),
-              runningMean.value(),
-              runningVar.value(),
-              1 - momentum,
-              epsilon,
-              savedMean,
-              savedInvStd,
-              y);
+              n, c, spatial, x, g, bt, mean, var, 1 - momentum, epsilon, savedMean, savedInvStd, y);
+        } else if (relu) {
+          b.batchNormReluForwardInference(n, c, spatial, x, g, bt, mean, var, epsilon, y);
         } else {
-          b.batchNormForwardInference(
-              n,
-              c,
-              spatial,
-              x,
-              gamma.value(),
-              beta.value(),
-              runningMean.value(),
-              runningVar.value(),
-              epsilon,
-              y);
+          b.batchNormForwardInference(n, c, spatial, x, g, bt, mean, var, epsilon, y);
         }
       }
 
       @Override
       public void backward() {
-        b.batchNormBackward(
-            n,
-            c,
-            spatial,
-            x,
-            dy,
-            gamma.value(),
-            savedMean,
-            savedInvStd,
-            epsilon,
-            dxOrScratch,
-            gamma.grad(),
-            beta.grad());
+        if (relu) {
+          b.batchNormReluBackward(
+              n,
+              c,
+              spatial,
+              x,
+              y,
+              dy,
+              gamma.value(),
+              beta.value(),
+              savedMean,
+              savedInvStd,
+              epsilon,
+              dxOrScratch,
+              gamma.grad(),
+              beta.grad());
+        } else {
+          b.batchNormBackward(
+              n,
+              c,
+              spatial,
+              x,
+              dy,
+              gamma.value(),
+              savedMean,
+              savedInvStd,
+              epsilon,
+              dxOrScratch,
+              gamma.grad(),
+              beta.grad());
+        }
       }
     };
   }

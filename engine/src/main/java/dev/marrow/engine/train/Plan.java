@@ -8,6 +8,7 @@ import dev.marrow.engine.loss.Loss;
 import dev.marrow.engine.nn.BackwardReads;
 import dev.marrow.engine.nn.BufferPlan;
 import dev.marrow.engine.nn.CompileContext;
+import dev.marrow.engine.nn.Fusion;
 import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.nn.Layer;
 import dev.marrow.engine.nn.LayerStep;
@@ -146,6 +147,9 @@ public final class Plan {
         writer.put(inbound.get(k), new int[] {i, k});
       }
     }
+    // conv → BN → ReLU: the batch norm writes the ReLU's output (Fusion)
+    Map<Node, Node> fusedRelu = Fusion.batchNormRelu(nodes, outs);
+    Map<Node, LayerStep> foldedInto = new IdentityHashMap<>();
     this.runsBackward = new boolean[nodes.size()];
     this.partialGrads = new Tensor[nodes.size()][];
     this.nodeGrads = new Tensor[nodes.size()][];
@@ -173,14 +177,25 @@ public final class Plan {
       }
       CompileContext ctx =
           new CompileContext(buffers, batch, training, layer -> mix(stepSeed, layer), i);
-      LayerStep step = node.layer().compile(ctx, xs, dxs);
+      LayerStep step;
+      BackwardReads reads = node.layer().backwardReads();
+      if (fusedRelu.containsKey(node)) {
+        step = Fusion.batchNormReluStep(node, ctx, xs, dxs);
+        reads = Fusion.batchNormReluReads();
+        foldedInto.put(fusedRelu.get(node), step);
+      } else if (foldedInto.containsKey(node)) {
+        step = Fusion.folded(foldedInto.get(node));
+        reads = BackwardReads.NOTHING;
+      } else {
+        step = node.layer().compile(ctx, xs, dxs);
+      }
       steps.add(step);
       values.put(node, step.output());
       grads.put(node, step.outputGrad());
       runsBackward[i] = training && needsGrad.get(node);
       partialGrads[i] = partial.toArray(new Tensor[0]);
       nodeGrads[i] = target.toArray(new Tensor[0]);
-      recordUses(buffers, i, node.layer().backwardReads(), step, xs, dxs, target);
+      recordUses(buffers, i, reads, step, xs, dxs, target);
     }
     this.outputs = new Tensor[outs.size()];
     this.outputGrads = new Tensor[outs.size()];

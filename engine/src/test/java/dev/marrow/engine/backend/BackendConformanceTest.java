@@ -589,6 +589,25 @@ class BackendConformanceTest {
       assertClose(dxe, dx, 1e-3, 1e-5, "bn backward dx" + what);
       assertClose(dge, dg, 1e-4, 1e-4, "bn backward dgamma" + what);
       assertClose(dbe, db, 1e-4, 1e-4, "bn backward dbeta" + what);
+
+      // With a ReLU after it (Fusion): the backend's fused passes against the reference's two.
+      // The reference masks dy by this backend's y, so an element that rounds to 0 on one side
+      // only cannot decide the test; the CPU recomputes its test from x, which must agree with y.
+      REF.batchNormReluForwardTraining(
+          n, c, spatial, x, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise, ye);
+      b.batchNormReluForwardTraining(n, c, spatial, x, gamma, beta, rm, rv, 0.1f, 1e-3f, m, is, y);
+      assertClose(ye, y, 1e-4, yTol, "bn + relu training" + what);
+      REF.batchNormReluForwardInference(n, c, spatial, x, gamma, beta, rme, rve, 1e-3f, ye);
+      Tensor yInference = Tensor.zeros(size);
+      b.batchNormReluForwardInference(n, c, spatial, x, gamma, beta, rm, rv, 1e-3f, yInference);
+      assertClose(ye, yInference, 1e-4, yTol, "bn + relu inference" + what);
+      Tensor dyRef = dy.copy(), dyOwn = dy.copy();
+      REF.batchNormReluBackward(
+          n, c, spatial, x, y, dyRef, gamma, beta, me, ise, 1e-3f, dxe, dge, dbe);
+      b.batchNormReluBackward(n, c, spatial, x, y, dyOwn, gamma, beta, m, is, 1e-3f, dx, dg, db);
+      assertClose(dxe, dx, 1e-3, 1e-5, "bn + relu backward dx" + what);
+      assertClose(dge, dg, 1e-4, 1e-4, "bn + relu backward dgamma" + what);
+      assertClose(dbe, db, 1e-4, 1e-4, "bn + relu backward dbeta" + what);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.marrow.engine.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -56,8 +57,10 @@ final class BatchNormKernels {
       float eps,
       float[] savedMean,
       float[] savedInvStd,
+      boolean relu,
       float[] y) {
     Call k = CALLS.get().shape(n, c, spatial, x, gamma);
+    k.relu = relu;
     k.beta = beta;
     k.runningMean = runningMean;
     k.runningVar = runningVar;
@@ -84,8 +87,10 @@ final class BatchNormKernels {
       float[] runningMean,
       float[] runningVar,
       float eps,
+      boolean relu,
       float[] y) {
     Call k = CALLS.get().shape(n, c, spatial, x, gamma);
+    k.relu = relu;
     k.beta = beta;
     k.runningMean = runningMean;
     k.runningVar = runningVar;
@@ -99,7 +104,9 @@ final class BatchNormKernels {
     k.release();
   }
 
-  // dx = γ·invStd/N · (N·dy − Σdy − x̂·Σ(dy·x̂)), dγ = Σ(dy·x̂), dβ = Σdy
+  // dx = γ·invStd/N · (N·g − Σg − x̂·Σ(g·x̂)), dγ = Σ(g·x̂), dβ = Σg, where g = dy, or with a
+  // ReLU after the batch norm (beta given) g = dy where x·scale + offset > 0 and 0 elsewhere: the
+  // forward's test recomputed from the saved statistics ({@link Call#reluOffset})
   void backward(
       int n,
       int c,
@@ -107,12 +114,15 @@ final class BatchNormKernels {
       float[] x,
       float[] dy,
       float[] gamma,
+      float[] beta,
       float[] savedMean,
       float[] savedInvStd,
       float[] dx,
       float[] dGamma,
       float[] dBeta) {
     Call k = CALLS.get().shape(n, c, spatial, x, gamma);
+    k.relu = beta != null;
+    k.beta = beta;
     k.dy = dy;
     k.savedMean = savedMean;
     k.savedInvStd = savedInvStd;
@@ -151,6 +161,9 @@ final class BatchNormKernels {
     private float[] dx;
     private float[] dGamma;
     private float[] dBeta;
+
+    /** A ReLU after the batch norm: y = max(0, ·) forward, dy masked by the same test backward. */
+    private boolean relu;
 
     private final ThreadTeam.RangeBody forwardTraining = this::forwardTraining;
     private final ThreadTeam.RangeBody forwardInference = this::forwardInference;
@@ -243,12 +256,26 @@ final class BatchNormKernels {
       runningVar[ch] = (float) ((1 - factor) * runningVar[ch] + factor * unbiased);
       float scale = gamma[ch] * invStd;
       t.scale = scale;
-      t.offset = (float) (beta[ch] - mean * scale);
+      t.offset = relu ? reluOffset(ch, scale) : (float) (beta[ch] - mean * scale);
+    }
+
+    /**
+     * y's offset when a ReLU follows, from the saved (float) mean so that the backward pass can
+     * recompute the ReLU's test x·scale + offset > 0 exactly; scale = γ·savedInvStd.
+     */
+    private float reluOffset(int ch, float scale) {
+      return beta[ch] - savedMean[ch] * scale;
+    }
+
+    /** The least value of y: 0 with a ReLU after the batch norm, none without. */
+    private float floor() {
+      return relu ? 0f : Float.NEGATIVE_INFINITY;
     }
 
     // Spatial 1 (after Dense): x is (n, c), so a channel is a column c floats apart and read one
     // by one it costs a cache line an element (11 ns an element at 128 × 1024). L channels are a
-    // vector of each row instead, their sums lanes, in the same shifted form and block order.
+    // vector of each row instead, their sums lanes, in the same shifted form and block order; y =
+    // x·scale + offset rounds the product first, as the scalar path did (a constant column → 0).
     private void forwardTrainingColumns(int b0, int b1) {
       Scratch t = SCRATCH.get();
       for (int blk = b0; blk < b1; blk++) {
@@ -277,8 +304,9 @@ final class BatchNormKernels {
         }
         FloatVector va = FloatVector.fromArray(S, t.scales, 0);
         FloatVector vb = FloatVector.fromArray(S, t.offsets, 0);
+        FloatVector vf = FloatVector.broadcast(S, floor());
         for (int i = 0; i < n; i++) {
-          FloatVector.fromArray(S, x, i * c + ch).fma(va, vb).intoArray(y, i * c + ch);
+          FloatVector.fromArray(S, x, i * c + ch).mul(va).add(vb).max(vf).intoArray(y, i * c + ch);
         }
       }
     }
@@ -301,17 +329,20 @@ final class BatchNormKernels {
       }
     }
 
-    // y = x·scale + shift over one channel
+    // y = max(floor, x·scale + shift) over one channel (a fused multiply-add in the vectors; the
+    // tail, all of a channel when spatial < L, rounds the product first)
     private void normalize(int ch, float scale, float shift) {
       FloatVector va = FloatVector.broadcast(S, scale), vb = FloatVector.broadcast(S, shift);
+      float floor = floor();
+      FloatVector vf = FloatVector.broadcast(S, floor);
       int bound = Vectors.loopBound(spatial);
       for (int i = 0; i < n; i++) {
         int o = (i * c + ch) * spatial, s = 0;
         for (; s < bound; s += L) {
-          FloatVector.fromArray(S, x, o + s).fma(va, vb).intoArray(y, o + s);
+          FloatVector.fromArray(S, x, o + s).fma(va, vb).max(vf).intoArray(y, o + s);
         }
         for (; s < spatial; s++) {
-          y[o + s] = x[o + s] * scale + shift;
+          y[o + s] = Math.max(floor, x[o + s] * scale + shift);
         }
       }
     }
@@ -331,8 +362,9 @@ final class BatchNormKernels {
         }
         FloatVector va = FloatVector.fromArray(S, t.scales, 0);
         FloatVector vb = FloatVector.fromArray(S, t.offsets, 0);
+        FloatVector vf = FloatVector.broadcast(S, floor());
         for (int i = 0; i < n; i++) {
-          FloatVector.fromArray(S, x, i * c + ch).fma(va, vb).intoArray(y, i * c + ch);
+          FloatVector.fromArray(S, x, i * c + ch).mul(va).add(vb).max(vf).intoArray(y, i * c + ch);
         }
       }
     }
@@ -346,6 +378,8 @@ final class BatchNormKernels {
       for (int ch = c0; ch < c1; ch++) {
         float mean = savedMean[ch], invStd = savedInvStd[ch];
         FloatVector vm = FloatVector.broadcast(S, mean), vi = FloatVector.broadcast(S, invStd);
+        float scale = gamma[ch] * invStd, offset = testOffset(ch, scale);
+        FloatVector vsc = FloatVector.broadcast(S, scale), vof = FloatVector.broadcast(S, offset);
         double sumDy = 0, sumDyXhat = 0;
         for (int i0 = 0; i0 < n; i0 += rows) {
           FloatVector vd = FloatVector.zero(S), vdx = FloatVector.zero(S);
@@ -353,15 +387,16 @@ final class BatchNormKernels {
           for (int i = i0, i1 = Math.min(n, i0 + rows); i < i1; i++) {
             int o = (i * c + ch) * spatial, s = 0;
             for (; s < bound; s += L) {
-              FloatVector d = FloatVector.fromArray(S, dy, o + s);
-              FloatVector xhat = FloatVector.fromArray(S, x, o + s).sub(vm).mul(vi);
+              FloatVector xv = FloatVector.fromArray(S, x, o + s);
+              FloatVector d = masked(FloatVector.fromArray(S, dy, o + s), xv.fma(vsc, vof));
+              FloatVector xhat = xv.sub(vm).mul(vi);
               vd = vd.add(d);
               vdx = d.fma(xhat, vdx);
             }
             for (; s < spatial; s++) {
-              float d = dy[o + s];
+              float xv = x[o + s], d = xv * scale + offset > 0 ? dy[o + s] : 0f;
               td += d;
-              tdx += d * ((x[o + s] - mean) * invStd);
+              tdx += d * ((xv - mean) * invStd);
             }
           }
           vd.intoArray(lanes, 0);
@@ -379,10 +414,25 @@ final class BatchNormKernels {
       }
     }
 
-    // dx = k·(count·dy − Σdy − x̂·Σdy·x̂), k = γ·invStd / count, over one channel
+    /**
+     * The offset of the ReLU's test x·scale + offset > 0 (as the forward pass computed it), or +∞
+     * without a ReLU, which lets every dy through.
+     */
+    private float testOffset(int ch, float scale) {
+      return relu ? reluOffset(ch, scale) : Float.POSITIVE_INFINITY;
+    }
+
+    // g = dy where the ReLU's input z = x·scale + offset (as the forward pass rounded it) > 0
+    private static FloatVector masked(FloatVector dy, FloatVector z) {
+      return dy.blend(0f, z.compare(VectorOperators.LE, 0f));
+    }
+
+    // dx = k·(count·g − Σg − x̂·Σg·x̂), k = γ·invStd / count, over one channel
     private void inputGradient(int ch, float mean, float invStd, float sumDy, float sumDyXhat) {
       int count = n * spatial, bound = Vectors.loopBound(spatial);
       float k = gamma[ch] * invStd / count;
+      float scale = gamma[ch] * invStd, offset = testOffset(ch, scale);
+      FloatVector vsc = FloatVector.broadcast(S, scale), vof = FloatVector.broadcast(S, offset);
       FloatVector vm = FloatVector.broadcast(S, mean), vi = FloatVector.broadcast(S, invStd);
       FloatVector vk = FloatVector.broadcast(S, k), vc = FloatVector.broadcast(S, (float) count);
       FloatVector vsd = FloatVector.broadcast(S, sumDy);
@@ -390,8 +440,9 @@ final class BatchNormKernels {
       for (int i = 0; i < n; i++) {
         int o = (i * c + ch) * spatial, s = 0;
         for (; s < bound; s += L) {
-          FloatVector xhat = FloatVector.fromArray(S, x, o + s).sub(vm).mul(vi);
-          FloatVector.fromArray(S, dy, o + s)
+          FloatVector xv = FloatVector.fromArray(S, x, o + s);
+          FloatVector xhat = xv.sub(vm).mul(vi);
+          masked(FloatVector.fromArray(S, dy, o + s), xv.fma(vsc, vof))
               .mul(vc)
               .sub(vsd)
               .sub(xhat.mul(vsx))
@@ -399,8 +450,9 @@ final class BatchNormKernels {
               .intoArray(dx, o + s);
         }
         for (; s < spatial; s++) {
-          float xhat = (x[o + s] - mean) * invStd;
-          dx[o + s] = k * (count * dy[o + s] - sumDy - xhat * sumDyXhat);
+          float xv = x[o + s], xhat = (xv - mean) * invStd;
+          float g = xv * scale + offset > 0 ? dy[o + s] : 0f;
+          dx[o + s] = k * (count * g - sumDy - xhat * sumDyXhat);
         }
       }
     }
@@ -417,13 +469,20 @@ final class BatchNormKernels {
         }
         FloatVector vm = FloatVector.fromArray(S, savedMean, ch);
         FloatVector vi = FloatVector.fromArray(S, savedInvStd, ch);
+        FloatVector vsc = FloatVector.fromArray(S, gamma, ch).mul(vi);
+        FloatVector vof = // testOffset, lane by lane
+            relu
+                ? FloatVector.fromArray(S, beta, ch).sub(vm.mul(vsc))
+                : FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
         java.util.Arrays.fill(t.sums, 0);
         java.util.Arrays.fill(t.sums2, 0);
         for (int i0 = 0; i0 < n; i0 += LANE_BLOCK) {
           FloatVector vd = FloatVector.zero(S), vdx = FloatVector.zero(S);
           for (int i = i0, i1 = Math.min(n, i0 + LANE_BLOCK); i < i1; i++) {
-            FloatVector d = FloatVector.fromArray(S, dy, i * c + ch);
-            FloatVector xhat = FloatVector.fromArray(S, x, i * c + ch).sub(vm).mul(vi);
+            FloatVector xv = FloatVector.fromArray(S, x, i * c + ch);
+            FloatVector z = xv.mul(vsc).add(vof);
+            FloatVector d = masked(FloatVector.fromArray(S, dy, i * c + ch), z);
+            FloatVector xhat = xv.sub(vm).mul(vi);
             vd = vd.add(d);
             vdx = d.fma(xhat, vdx);
           }
@@ -437,10 +496,11 @@ final class BatchNormKernels {
         }
         FloatVector vsd = FloatVector.fromArray(S, t.scales, 0);
         FloatVector vsx = FloatVector.fromArray(S, t.offsets, 0);
-        FloatVector vk = FloatVector.fromArray(S, gamma, ch).mul(vi).div(vc);
+        FloatVector vk = vsc.div(vc);
         for (int i = 0; i < n; i++) {
-          FloatVector xhat = FloatVector.fromArray(S, x, i * c + ch).sub(vm).mul(vi);
-          FloatVector.fromArray(S, dy, i * c + ch)
+          FloatVector xv = FloatVector.fromArray(S, x, i * c + ch);
+          FloatVector xhat = xv.sub(vm).mul(vi);
+          masked(FloatVector.fromArray(S, dy, i * c + ch), xv.mul(vsc).add(vof))
               .mul(vc)
               .sub(vsd)
               .sub(xhat.mul(vsx))

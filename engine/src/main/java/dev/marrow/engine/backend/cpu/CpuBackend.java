@@ -219,6 +219,71 @@ public final class CpuBackend implements Backend {
       Tensor savedMean,
       Tensor savedInvStd,
       Tensor y) {
+    batchNormTraining(
+        n,
+        c,
+        spatial,
+        x,
+        gamma,
+        beta,
+        runningMean,
+        runningVar,
+        factor,
+        epsilon,
+        savedMean,
+        savedInvStd,
+        false,
+        y);
+  }
+
+  // y written in the normalising pass: one read and write of the activation fewer
+  @Override
+  public void batchNormReluForwardTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor y) {
+    batchNormTraining(
+        n,
+        c,
+        spatial,
+        x,
+        gamma,
+        beta,
+        runningMean,
+        runningVar,
+        factor,
+        epsilon,
+        savedMean,
+        savedInvStd,
+        true,
+        y);
+  }
+
+  private void batchNormTraining(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float factor,
+      float epsilon,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      boolean relu,
+      Tensor y) {
     batchNorm.forwardTraining(
         n,
         c,
@@ -232,6 +297,7 @@ public final class CpuBackend implements Backend {
         epsilon,
         savedMean.array(),
         savedInvStd.array(),
+        relu,
         y.array());
   }
 
@@ -257,6 +323,33 @@ public final class CpuBackend implements Backend {
         runningMean.array(),
         runningVar.array(),
         epsilon,
+        false,
+        y.array());
+  }
+
+  @Override
+  public void batchNormReluForwardInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      Tensor y) {
+    batchNorm.forwardInference(
+        n,
+        c,
+        spatial,
+        x.array(),
+        gamma.array(),
+        beta.array(),
+        runningMean.array(),
+        runningVar.array(),
+        epsilon,
+        true,
         y.array());
   }
 
@@ -281,6 +374,39 @@ public final class CpuBackend implements Backend {
         x.array(),
         dy.array(),
         gamma.array(),
+        null,
+        savedMean.array(),
+        savedInvStd.array(),
+        dx.array(),
+        dGamma.array(),
+        dBeta.array());
+  }
+
+  // The ReLU's test recomputed from x and the saved statistics: y is not read, dy not masked first
+  @Override
+  public void batchNormReluBackward(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor y,
+      Tensor dy,
+      Tensor gamma,
+      Tensor beta,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      float epsilon,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta) {
+    batchNorm.backward(
+        n,
+        c,
+        spatial,
+        x.array(),
+        dy.array(),
+        gamma.array(),
+        beta.array(),
         savedMean.array(),
         savedInvStd.array(),
         dx.array(),
