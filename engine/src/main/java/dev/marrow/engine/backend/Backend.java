@@ -76,6 +76,21 @@ public interface Backend extends AutoCloseable {
   /** {@code y += alpha · x} over all elements. */
   void axpy(float alpha, Tensor x, Tensor y);
 
+  /**
+   * {@code y = a + b}, element-wise (same sizes; y may be a or b): the forward of {@code Add}. By
+   * default a copy and an axpy, which give the same floats; a backend may do it in one pass.
+   */
+  default void add(Tensor a, Tensor b, Tensor y) {
+    if (y == b) {
+      axpy(1f, a, y);
+    } else {
+      if (y != a) {
+        copy(a, y);
+      }
+      axpy(1f, b, y);
+    }
+  }
+
   /** Σ x² over all elements (for L2 penalties). */
   float sumOfSquares(Tensor x);
 

@@ -36,8 +36,12 @@ public abstract class MergeLayer extends Layer {
 
   /** y = Σ xs, by copy and axpy (Add's forward, and Average's before its scaling). */
   static void sum(Backend b, List<Tensor> xs, Tensor y) {
-    b.copy(xs.get(0), y);
-    for (int i = 1; i < xs.size(); i++) {
+    if (xs.size() == 1) {
+      b.copy(xs.get(0), y);
+    } else {
+      b.add(xs.get(0), xs.get(1), y);
+    }
+    for (int i = 2; i < xs.size(); i++) {
       b.axpy(1f, xs.get(i), y);
     }
   }

@@ -241,6 +241,24 @@ class BackendConformanceTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void addMatchesCopyAndAxpyIncludingAliasedOutputs(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(15);
+    for (int n : new int[] {1, 7, 17, 100, 40_000, 100_003}) {
+      Tensor x = random(r, n), y = random(r, n);
+      Tensor expected = x.copy(), actual = Tensor.zeros(n);
+      REF.axpy(1f, y, expected); // what Add computed before: a copy of x, then + y
+      b.add(x, y, actual);
+      assertClose(expected, actual, 0, 0, "add, n=" + n);
+      Tensor intoA = x.copy(), intoB = y.copy();
+      b.add(intoA, y, intoA);
+      b.add(x, intoB, intoB);
+      assertClose(expected, intoA, 0, 0, "add into a, n=" + n);
+      assertClose(expected, intoB, 0, 0, "add into b, n=" + n);
+    }
+  }
+
   /** Every element-wise activation: all but softmax. */
   private static final List<Activation> ELEMENTWISE =
       java.util.Arrays.stream(Activation.values()).filter(a -> a != Activation.SOFTMAX).toList();

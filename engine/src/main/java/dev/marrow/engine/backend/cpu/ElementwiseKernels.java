@@ -121,6 +121,11 @@ final class ElementwiseKernels {
   }
 
   // out = a · b, element-wise; out may be a or b
+  // out = a + b, element-wise
+  void add(float[] a, float[] b, float[] out, int n) {
+    run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.ADD);
+  }
+
   void multiply(float[] a, float[] b, float[] out, int n) {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.MULTIPLY);
   }
@@ -184,6 +189,7 @@ final class ElementwiseKernels {
   private enum Op {
     AXPY,
     SCALE,
+    ADD,
     MULTIPLY,
     MULTIPLY_ADD,
     RELU,
@@ -266,6 +272,7 @@ final class ElementwiseKernels {
       switch (op) {
         case AXPY -> axpy(from, to);
         case SCALE -> scale(from, to);
+        case ADD -> add(from, to);
         case MULTIPLY -> multiply(from, to);
         case MULTIPLY_ADD -> multiplyAdd(from, to);
         case RELU -> relu(from, to);
@@ -300,6 +307,16 @@ final class ElementwiseKernels {
       }
       for (; i < to; i++) {
         out[i] *= alpha;
+      }
+    }
+
+    private void add(int from, int to) {
+      int i = from;
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = a[i] + b[i];
       }
     }
 
