@@ -135,6 +135,12 @@ final class WinogradConv {
    */
   static final int GROUP_BELOW_TILES = 64;
 
+  /**
+   * Planes whose four phases have at most this many slots are split by a table (7 × 7: 168; the
+   * split's share of the 128 → 128 filter gradient at batch 64 fell from 29 to 16 samples in JFR).
+   */
+  static final int TABLE_SPLIT_SLOTS = 256;
+
   /** Fewest channels, in and out, for small images in groups ({@link #pays}). */
   static final int MIN_DEPTH_GROUPED = 128;
 
@@ -297,6 +303,14 @@ final class WinogradConv {
 
     private int mStride;
 
+    /**
+     * {@link #phaseTable}s of the input's planes and of the output gradient's, for planes of at
+     * most {@link #TABLE_SPLIT_SLOTS} phase slots (null above).
+     */
+    private int[] inputPhases;
+
+    private int[] gradientPhases;
+
     private final ThreadTeam.RangeBody transformFilters = this::transformFilters;
     private final ThreadTeam.RangeBody images = this::images;
     private final ThreadTeam.RangeBody imageGroups = this::imageGroups;
@@ -330,6 +344,12 @@ final class WinogradConv {
         block = roundUp(group * perImage, Gemm.NR);
       }
       prepacked = false;
+      if (4 * planeSize <= TABLE_SPLIT_SLOTS) {
+        inputPhases = phaseTable(inH, inW, padTop, padLeft, inputPhases);
+        gradientPhases = phaseTable(outH, outW, 0, 0, gradientPhases);
+      } else {
+        inputPhases = gradientPhases = null;
+      }
       uPlane = outC * inC;
       ld = block + L;
       vStride = blockStride(inC * ld);
@@ -558,7 +578,11 @@ final class WinogradConv {
         split(in, inOff + ch * inH * inW, split, ch * planes, staged);
       }
       for (int o = 0; o < outC; o++) {
-        split(out, outOff + o * outH * outW, outH, outW, 0, 0, split, (inC + o) * planes, staged);
+        if (gradientPhases != null) {
+          splitByTable(out, outOff + o * outH * outW, gradientPhases, split, (inC + o) * planes);
+        } else {
+          split(out, outOff + o * outH * outW, outH, outW, 0, 0, split, (inC + o) * planes, staged);
+        }
       }
     }
 
@@ -645,7 +669,42 @@ final class WinogradConv {
      * 2) and column C in [0, 2·tW + 2), zero outside the input and in each plane's slack.
      */
     private void split(float[] x, int xOff, float[] phases, int at, int staged) {
+      if (inputPhases != null) {
+        splitByTable(x, xOff, inputPhases, phases, at);
+        return;
+      }
       split(x, xOff, inH, inW, padTop, padLeft, phases, at, staged);
+    }
+
+    /**
+     * Where each slot of the four polyphase planes of a plane of h × w read from row −top and
+     * column −left comes from: its offset in the plane, or −1 (zero: padding, the spare column and
+     * the slack).
+     */
+    private int[] phaseTable(int h, int w, int top, int left, int[] reuse) {
+      int slots = 4 * planeSize;
+      int[] table = reuse != null && reuse.length >= slots ? reuse : new int[slots];
+      java.util.Arrays.fill(table, 0, slots, -1);
+      for (int r = 0; r < 2 * tH + 2; r++) {
+        for (int c = 0; c < 2 * tW + 2; c++) {
+          int row = r - top, col = c - left;
+          if (row >= 0 && row < h && col >= 0 && col < w) {
+            int phase = 2 * (r & 1) + (c & 1);
+            table[phase * planeSize + (r >> 1) * stride + (c >> 1)] = row * w + col;
+          }
+        }
+      }
+      return table;
+    }
+
+    // Small planes: every slot of the four phases by the table, one load and store each. The
+    // row-by-row split below costs a staging copy and two shuffles per 7-float row of a 7 × 7
+    // plane, which made it a fifth of the filter gradient there.
+    private void splitByTable(float[] x, int xOff, int[] table, float[] phases, int at) {
+      for (int i = 0, slots = 4 * planeSize; i < slots; i++) {
+        int s = table[i];
+        phases[at + i] = s < 0 ? 0f : x[xOff + s];
+      }
     }
 
     // The same for a plane of h × w read from row −top and column −left (the gradient's dy: 0, 0)
