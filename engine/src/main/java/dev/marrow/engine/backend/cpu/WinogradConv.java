@@ -83,7 +83,7 @@ final class WinogradConv {
    * column of each tile's outputs past the edge) pays when images go through a block several at a
    * time with prepacked filters ({@code Call.group}, {@code Call.prepacked}) and both channel
    * counts are at least {@link #MIN_DEPTH_GROUPED}: 128 → 128 at batch 64, forward 5.9-6.6 ms
-   * against im2col's 6.8-7.4, backward data likewise; 64 → 128 comes level.
+   * against im2col's 6.8-7.4, backward data likewise.
    */
   static boolean pays(ConvGeometry g, int depth) {
     return pays(g, depth, MIN_TILE_USE)
@@ -141,8 +141,13 @@ final class WinogradConv {
    */
   static final int TABLE_SPLIT_SLOTS = 256;
 
-  /** Fewest channels, in and out, for small images in groups ({@link #pays}). */
-  static final int MIN_DEPTH_GROUPED = 128;
+  /**
+   * Fewest channels, in and out, for small images in groups ({@link #pays}). 64 since 7 × 7 planes
+   * are split by a table: vgg's 64 → 128 at batch 128, Winograd against im2col in one JVM
+   * alternated, forward / backward data 6.44 / 6.56 against 7.31 / 7.71 ms, on the AVX2 kind 9.95 /
+   * 10.04 against 13.27 / 13.80.
+   */
+  static final int MIN_DEPTH_GROUPED = 64;
 
   /** Least share of the computed outputs that must be used for Winograd to pay. */
   static final double MIN_TILE_USE = 0.75;

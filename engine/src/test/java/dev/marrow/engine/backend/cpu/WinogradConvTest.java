@@ -151,7 +151,9 @@ class WinogradConvTest {
     // and only deep
     assertTrue(WinogradConv.pays(small, small.c()), "128 → 128 at 7 × 7");
     ConvGeometry widening = geometry(new int[] {1, 64, 7, 7, 128, 1, 1, 7, 7});
-    assertFalse(WinogradConv.pays(widening, widening.c()), "64 → 128 at 7 × 7 comes level");
+    assertTrue(WinogradConv.pays(widening, widening.c()), "64 → 128 at 7 × 7, grouped");
+    ConvGeometry narrow = geometry(new int[] {1, 32, 7, 7, 64, 1, 1, 7, 7});
+    assertFalse(WinogradConv.pays(narrow, narrow.c()), "32 → 64 at 7 × 7: too shallow");
     assertTrue(WinogradConv.paysForFilterGradient(small), "the filter gradient pays at 7 × 7");
     ConvGeometry tiny = geometry(new int[] {1, 256, 3, 3, 256, 1, 1, 3, 3});
     assertFalse(WinogradConv.paysForFilterGradient(tiny), "3 × 3: 38 % used");
