@@ -316,6 +316,9 @@ final class WinogradConv {
 
     private int[] gradientPhases;
 
+    /** {@link #pixelTable}, with the phase tables (null without). */
+    private int[] outputPixels;
+
     private final ThreadTeam.RangeBody transformFilters = this::transformFilters;
     private final ThreadTeam.RangeBody images = this::images;
     private final ThreadTeam.RangeBody imageGroups = this::imageGroups;
@@ -352,8 +355,9 @@ final class WinogradConv {
       if (4 * planeSize <= TABLE_SPLIT_SLOTS) {
         inputPhases = phaseTable(inH, inW, padTop, padLeft, inputPhases);
         gradientPhases = phaseTable(outH, outW, 0, 0, gradientPhases);
+        outputPixels = pixelTable(outputPixels);
       } else {
-        inputPhases = gradientPhases = null;
+        inputPhases = gradientPhases = outputPixels = null;
       }
       uPlane = outC * inC;
       ld = block + L;
@@ -501,7 +505,11 @@ final class WinogradConv {
       int phase = perImage + L;
       for (int o = 0; o < outC; o++) {
         int plane = outOff + o * outH * outW;
-        interleave(m, outPhases + o * 4 * phase, out, plane, outOff + outC * outH * outW);
+        if (outputPixels != null) {
+          interleaveByTable(m, outPhases + o * 4 * phase, out, plane);
+        } else {
+          interleave(m, outPhases + o * 4 * phase, out, plane, outOff + outC * outH * outW);
+        }
         if (bias != null || activation != Activation.LINEAR) {
           ElementwiseKernels.biasActivate(
               activation, out, plane, outH * outW, null, 0, bias == null ? 0f : bias[o]);
@@ -838,6 +846,28 @@ final class WinogradConv {
         a1.sub(a2).sub(a3).intoArray(y, dst + plane + q);
         b0.add(b1).add(b2).intoArray(y, dst + 2 * plane + q);
         b1.sub(b2).sub(b3).intoArray(y, dst + 3 * plane + q);
+      }
+    }
+
+    /**
+     * Where output pixel (r, c) lies among the four output phases: as {@link #interleave} reads.
+     */
+    private int[] pixelTable(int[] reuse) {
+      int pixels = outH * outW, phase = perImage + L;
+      int[] table = reuse != null && reuse.length >= pixels ? reuse : new int[pixels];
+      for (int r = 0; r < outH; r++) {
+        for (int c = 0; c < outW; c++) {
+          table[r * outW + c] = (2 * (r & 1) + (c & 1)) * phase + (r >> 1) * stride + (c >> 1);
+        }
+      }
+      return table;
+    }
+
+    // Small outputs (7 × 7): each pixel by the table, one load and store, where interleave below
+    // spends two loads, two shuffles and two (masked) stores on each 7-pixel row.
+    private void interleaveByTable(float[] y, int src, float[] out, int plane) {
+      for (int i = 0, pixels = outH * outW; i < pixels; i++) {
+        out[plane + i] = y[src + outputPixels[i]];
       }
     }
 
