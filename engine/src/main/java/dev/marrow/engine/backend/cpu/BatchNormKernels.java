@@ -394,7 +394,7 @@ final class BatchNormKernels {
               vdx = d.fma(xhat, vdx);
             }
             for (; s < spatial; s++) {
-              float xv = x[o + s], d = xv * scale + offset > 0 ? dy[o + s] : 0f;
+              float xv = x[o + s], d = keptWhere(xv * scale + offset, dy[o + s]);
               td += d;
               tdx += d * ((xv - mean) * invStd);
             }
@@ -420,6 +420,17 @@ final class BatchNormKernels {
      */
     private float testOffset(int ch, float scale) {
       return relu ? reluOffset(ch, scale) : Float.POSITIVE_INFINITY;
+    }
+
+    /**
+     * dy where z > 0 (or z is NaN, as the vectors' test), else 0, without a branch: the ReLU's test
+     * is a coin toss per element, and as a branch it made the backward pass at 3 × 3 images (all of
+     * a channel in this scalar path) 2.7× slower than batch norm's and the ReLU's apart.
+     */
+    private static float keptWhere(float z, float dy) {
+      int bits = Float.floatToRawIntBits(z);
+      int keep = ~(((bits - 1) | bits) >> 31); // all ones where bits > 0 as an int: z > 0, NaN
+      return Float.intBitsToFloat(Float.floatToRawIntBits(dy) & keep);
     }
 
     // g = dy where the ReLU's input z = x·scale + offset (as the forward pass rounded it) > 0
@@ -451,7 +462,7 @@ final class BatchNormKernels {
         }
         for (; s < spatial; s++) {
           float xv = x[o + s], xhat = (xv - mean) * invStd;
-          float g = xv * scale + offset > 0 ? dy[o + s] : 0f;
+          float g = keptWhere(xv * scale + offset, dy[o + s]);
           dx[o + s] = k * (count * g - sumDy - xhat * sumDyXhat);
         }
       }
