@@ -214,9 +214,9 @@ public interface Backend extends AutoCloseable {
   /**
    * {@link #batchNormForwardTraining} with a ReLU after it, y = max(0, bn(x)): a batch norm whose
    * only reader is a ReLU (conv → BN → ReLU), run as one step by a plan. By default the two passes;
-   * a backend may write y in its normalising pass. The ReLU's test is on x·scale + offset, scale =
-   * γ·savedInvStd and offset = β − savedMean·scale in float, so that {@link #batchNormReluBackward}
-   * can recompute it from the saved statistics.
+   * a backend may write y in its normalising pass (the CPU tests x·scale + offset, scale =
+   * γ·savedInvStd and offset = β − savedMean·scale in float, which its {@link
+   * #batchNormReluBackward} recomputes from the saved statistics).
    */
   default void batchNormReluForwardTraining(
       int n,
