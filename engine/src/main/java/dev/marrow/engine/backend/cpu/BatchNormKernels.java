@@ -302,12 +302,18 @@ final class BatchNormKernels {
           t.scales[l] = t.scale;
           t.offsets[l] = t.offset;
         }
-        FloatVector va = FloatVector.fromArray(S, t.scales, 0);
-        FloatVector vb = FloatVector.fromArray(S, t.offsets, 0);
-        FloatVector vf = FloatVector.broadcast(S, floor());
-        for (int i = 0; i < n; i++) {
-          FloatVector.fromArray(S, x, i * c + ch).mul(va).add(vb).max(vf).intoArray(y, i * c + ch);
-        }
+        normalizeColumns(ch, t);
+      }
+    }
+
+    // y = max(floor, x·scale + offset) for channels ch … ch + L of every row, scales and offsets
+    // from t.scales and t.offsets
+    private void normalizeColumns(int ch, Scratch t) {
+      FloatVector va = FloatVector.fromArray(S, t.scales, 0);
+      FloatVector vb = FloatVector.fromArray(S, t.offsets, 0);
+      FloatVector vf = FloatVector.broadcast(S, floor());
+      for (int i = 0; i < n; i++) {
+        FloatVector.fromArray(S, x, i * c + ch).mul(va).add(vb).max(vf).intoArray(y, i * c + ch);
       }
     }
 
@@ -360,12 +366,7 @@ final class BatchNormKernels {
           t.scales[l] = scale;
           t.offsets[l] = beta[ch + l] - runningMean[ch + l] * scale;
         }
-        FloatVector va = FloatVector.fromArray(S, t.scales, 0);
-        FloatVector vb = FloatVector.fromArray(S, t.offsets, 0);
-        FloatVector vf = FloatVector.broadcast(S, floor());
-        for (int i = 0; i < n; i++) {
-          FloatVector.fromArray(S, x, i * c + ch).mul(va).add(vb).max(vf).intoArray(y, i * c + ch);
-        }
+        normalizeColumns(ch, t);
       }
     }
 
@@ -441,8 +442,7 @@ final class BatchNormKernels {
     // dx = k·(count·g − Σg − x̂·Σg·x̂), k = γ·invStd / count, over one channel
     private void inputGradient(int ch, float mean, float invStd, float sumDy, float sumDyXhat) {
       int count = n * spatial, bound = Vectors.loopBound(spatial);
-      float k = gamma[ch] * invStd / count;
-      float scale = gamma[ch] * invStd, offset = testOffset(ch, scale);
+      float scale = gamma[ch] * invStd, k = scale / count, offset = testOffset(ch, scale);
       FloatVector vsc = FloatVector.broadcast(S, scale), vof = FloatVector.broadcast(S, offset);
       FloatVector vm = FloatVector.broadcast(S, mean), vi = FloatVector.broadcast(S, invStd);
       FloatVector vk = FloatVector.broadcast(S, k), vc = FloatVector.broadcast(S, (float) count);

@@ -237,15 +237,8 @@ final class ConvKernels {
         int out = n * g.outputImageSize();
         if (onGrid) {
           PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
-          float[] b = col;
-          int bOff = 0, ldb = columns;
-          if (PaddedGrid.direct(g)) {
-            b = xpad;
-            bOff = PaddedGrid.patchStart(g);
-            ldb = PaddedGrid.channelStride(g);
-          } else {
-            PaddedGrid.im2col(g, xpad, col);
-          }
+          float[] b = PaddedGrid.patches(g, xpad, col);
+          int bOff = PaddedGrid.patchOffset(g), ldb = PaddedGrid.patchStride(g);
           gemm.runSerialSharedA(
               filters, false, g.f(), columns, patch, w, 0, patch, b, bOff, ldb, grid, 0, columns);
           PaddedGrid.compact(g, grid, y, out);
@@ -402,13 +395,9 @@ final class ConvKernels {
           int aOff = 0, lda = columns, bOff = n * g.outputImageSize();
           if (onGrid) {
             PaddedGrid.pad(g, x, n * g.inputPlaneSize(), xpad);
-            if (PaddedGrid.direct(g)) {
-              a = xpad;
-              aOff = PaddedGrid.patchStart(g);
-              lda = PaddedGrid.channelStride(g);
-            } else {
-              PaddedGrid.im2col(g, xpad, col);
-            }
+            a = PaddedGrid.patches(g, xpad, col);
+            aOff = PaddedGrid.patchOffset(g);
+            lda = PaddedGrid.patchStride(g);
             PaddedGrid.spread(g, dy, bOff, grid);
             b = grid;
             bOff = 0;

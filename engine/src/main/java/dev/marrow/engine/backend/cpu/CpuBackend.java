@@ -313,18 +313,7 @@ public final class CpuBackend implements Backend {
       Tensor runningVar,
       float epsilon,
       Tensor y) {
-    batchNorm.forwardInference(
-        n,
-        c,
-        spatial,
-        x.array(),
-        gamma.array(),
-        beta.array(),
-        runningMean.array(),
-        runningVar.array(),
-        epsilon,
-        false,
-        y.array());
+    batchNormInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, false, y);
   }
 
   @Override
@@ -339,6 +328,21 @@ public final class CpuBackend implements Backend {
       Tensor runningVar,
       float epsilon,
       Tensor y) {
+    batchNormInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, true, y);
+  }
+
+  private void batchNormInference(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor gamma,
+      Tensor beta,
+      Tensor runningMean,
+      Tensor runningVar,
+      float epsilon,
+      boolean relu,
+      Tensor y) {
     batchNorm.forwardInference(
         n,
         c,
@@ -349,7 +353,7 @@ public final class CpuBackend implements Backend {
         runningMean.array(),
         runningVar.array(),
         epsilon,
-        true,
+        relu,
         y.array());
   }
 
@@ -367,19 +371,8 @@ public final class CpuBackend implements Backend {
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta) {
-    batchNorm.backward(
-        n,
-        c,
-        spatial,
-        x.array(),
-        dy.array(),
-        gamma.array(),
-        null,
-        savedMean.array(),
-        savedInvStd.array(),
-        dx.array(),
-        dGamma.array(),
-        dBeta.array());
+    batchNormGradients(
+        n, c, spatial, x, dy, gamma, null, savedMean, savedInvStd, dx, dGamma, dBeta);
   }
 
   // The ReLU's test recomputed from x and the saved statistics: y is not read, dy not masked first
@@ -399,6 +392,24 @@ public final class CpuBackend implements Backend {
       Tensor dx,
       Tensor dGamma,
       Tensor dBeta) {
+    batchNormGradients(
+        n, c, spatial, x, dy, gamma, beta, savedMean, savedInvStd, dx, dGamma, dBeta);
+  }
+
+  // beta given: a ReLU followed the batch norm (BatchNormKernels.backward)
+  private void batchNormGradients(
+      int n,
+      int c,
+      int spatial,
+      Tensor x,
+      Tensor dy,
+      Tensor gamma,
+      Tensor beta,
+      Tensor savedMean,
+      Tensor savedInvStd,
+      Tensor dx,
+      Tensor dGamma,
+      Tensor dBeta) {
     batchNorm.backward(
         n,
         c,
@@ -406,7 +417,7 @@ public final class CpuBackend implements Backend {
         x.array(),
         dy.array(),
         gamma.array(),
-        beta.array(),
+        beta == null ? null : beta.array(),
         savedMean.array(),
         savedInvStd.array(),
         dx.array(),

@@ -107,6 +107,26 @@ final class PaddedGrid {
     return g.kh() == 1 && g.kw() == 1;
   }
 
+  /**
+   * The patch matrix of a padded image: the image itself when {@link #direct}, else col, filled by
+   * {@link #im2col}; its rows start at {@link #patchOffset}, {@link #patchStride} apart.
+   */
+  static float[] patches(ConvGeometry g, float[] xpad, float[] col) {
+    if (direct(g)) {
+      return xpad;
+    }
+    im2col(g, xpad, col);
+    return col;
+  }
+
+  static int patchOffset(ConvGeometry g) {
+    return direct(g) ? patchStart(g) : 0;
+  }
+
+  static int patchStride(ConvGeometry g) {
+    return direct(g) ? channelStride(g) : columns(g);
+  }
+
   /** Where patch row 0 starts in the padded image when {@link #direct}. */
   static int patchStart(ConvGeometry g) {
     return tapStart(g, 0, 0);
