@@ -7,29 +7,32 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Layers a plan runs as one step. A {@link BatchNormalization} whose only reader is a ReLU {@link
- * ActivationLayer} (every conv → BN → ReLU of vgg and resnet) writes the ReLU's output in its
- * normalising pass and takes the ReLU's output gradient in its backward pass, where the CPU
- * recomputes the ReLU's test from the saved statistics: one read and one write of the activation
- * fewer each way, and no buffer for the batch norm's own output. The ReLU's node keeps its place in
- * the plan with a step that runs nothing and hands on the batch norm's buffers. The model, its
- * layers, parameters and files are unchanged; {@code -Dmarrow.fuse=false} turns fusion off (for
- * measuring it).
+ * Layers a plan runs as one step; the plan compiles every node through this. A {@link
+ * BatchNormalization} whose only reader is a ReLU {@link ActivationLayer} (every conv → BN → ReLU
+ * of vgg and resnet) writes the ReLU's output in its normalising pass and takes the ReLU's output
+ * gradient in its backward pass, where the CPU recomputes the ReLU's test from the saved
+ * statistics: one read and one write of the activation fewer each way, and no buffer for the batch
+ * norm's own output. The ReLU's node keeps its place in the plan with a step that runs nothing and
+ * hands on the batch norm's buffers. The model, its layers, parameters and files are unchanged;
+ * {@code -Dmarrow.fuse=false} turns fusion off (for measuring it).
  */
 public final class Fusion {
   private static final boolean ENABLED =
       Boolean.parseBoolean(System.getProperty("marrow.fuse", "true"));
 
-  private Fusion() {}
+  /** Each fused batch-norm node's ReLU node. */
+  private final Map<Node, Node> reluOf = new IdentityHashMap<>();
+
+  /** Each fused ReLU node's batch-norm step, once compiled. */
+  private final Map<Node, LayerStep> foldedInto = new IdentityHashMap<>();
 
   /**
-   * The ReLU node each batch-norm node of {@code nodes} (topological order) is fused with: its only
-   * reader, reading nothing else, when the batch norm's output is not a model output.
+   * The fusions of a plan over {@code nodes} (topological order): a batch norm whose only reader is
+   * a ReLU reading nothing else, when the batch norm's output is not a model output.
    */
-  public static Map<Node, Node> batchNormRelu(List<Node> nodes, List<Node> outputs) {
-    Map<Node, Node> fused = new IdentityHashMap<>();
+  public Fusion(List<Node> nodes, List<Node> outputs) {
     if (!ENABLED) {
-      return fused;
+      return;
     }
     Map<Node, Integer> readers = new IdentityHashMap<>();
     Map<Node, Node> reader = new IdentityHashMap<>();
@@ -47,28 +50,38 @@ public final class Fusion {
           && next.inbound().size() == 1
           && next.layer() instanceof ActivationLayer a
           && a.activation() == Activation.RELU) {
-        fused.put(node, next);
+        reluOf.put(node, next);
       }
     }
-    return fused;
   }
 
-  /** The step of a batch-norm node fused with the ReLU after it. */
-  public static LayerStep batchNormReluStep(
-      Node batchNorm, CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
-    return ((BatchNormalization) batchNorm.layer()).compile(ctx, xs.get(0), dxs.get(0), true);
+  /** The step of {@code node}: its layer's own, or its part of a fused pair. */
+  public LayerStep compile(Node node, CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
+    if (reluOf.containsKey(node)) {
+      LayerStep step =
+          ((BatchNormalization) node.layer()).compile(ctx, xs.get(0), dxs.get(0), true);
+      foldedInto.put(reluOf.get(node), step);
+      return step;
+    }
+    LayerStep into = foldedInto.get(node);
+    return into != null ? folded(into) : node.layer().compile(ctx, xs, dxs);
   }
 
   /**
-   * What the fused batch norm's backward reads: its input, and its output for backends that run the
-   * ReLU's backward from it ({@link dev.marrow.engine.backend.Backend#batchNormReluBackward}).
+   * What {@code node}'s step reads in its backward pass: its layer's {@link Layer#backwardReads()};
+   * for a fused batch norm its output too, which backends without a fused kernel run the ReLU's
+   * backward from ({@link dev.marrow.engine.backend.Backend#batchNormReluBackward}); nothing for
+   * the folded ReLU.
    */
-  public static BackwardReads batchNormReluReads() {
-    return BackwardReads.INPUTS_AND_OUTPUT;
+  public BackwardReads backwardReads(Node node) {
+    if (reluOf.containsKey(node)) {
+      return BackwardReads.INPUTS_AND_OUTPUT;
+    }
+    return foldedInto.containsKey(node) ? BackwardReads.NOTHING : node.layer().backwardReads();
   }
 
-  /** The ReLU's step once fused: the batch norm's output and output gradient, nothing to run. */
-  public static LayerStep folded(LayerStep into) {
+  // The ReLU's step once fused: the batch norm's output and output gradient, nothing to run.
+  private static LayerStep folded(LayerStep into) {
     return new LayerStep() {
       @Override
       public Tensor output() {

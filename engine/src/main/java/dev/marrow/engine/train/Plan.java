@@ -147,9 +147,7 @@ public final class Plan {
         writer.put(inbound.get(k), new int[] {i, k});
       }
     }
-    // conv → BN → ReLU: the batch norm writes the ReLU's output (Fusion)
-    Map<Node, Node> fusedRelu = Fusion.batchNormRelu(nodes, outs);
-    Map<Node, LayerStep> foldedInto = new IdentityHashMap<>();
+    Fusion fusion = new Fusion(nodes, outs); // conv → BN → ReLU: one step for BN and ReLU
     this.runsBackward = new boolean[nodes.size()];
     this.partialGrads = new Tensor[nodes.size()][];
     this.nodeGrads = new Tensor[nodes.size()][];
@@ -177,25 +175,14 @@ public final class Plan {
       }
       CompileContext ctx =
           new CompileContext(buffers, batch, training, layer -> mix(stepSeed, layer), i);
-      LayerStep step;
-      BackwardReads reads = node.layer().backwardReads();
-      if (fusedRelu.containsKey(node)) {
-        step = Fusion.batchNormReluStep(node, ctx, xs, dxs);
-        reads = Fusion.batchNormReluReads();
-        foldedInto.put(fusedRelu.get(node), step);
-      } else if (foldedInto.containsKey(node)) {
-        step = Fusion.folded(foldedInto.get(node));
-        reads = BackwardReads.NOTHING;
-      } else {
-        step = node.layer().compile(ctx, xs, dxs);
-      }
+      LayerStep step = fusion.compile(node, ctx, xs, dxs);
       steps.add(step);
       values.put(node, step.output());
       grads.put(node, step.outputGrad());
       runsBackward[i] = training && needsGrad.get(node);
       partialGrads[i] = partial.toArray(new Tensor[0]);
       nodeGrads[i] = target.toArray(new Tensor[0]);
-      recordUses(buffers, i, reads, step, xs, dxs, target);
+      recordUses(buffers, i, fusion.backwardReads(node), step, xs, dxs, target);
     }
     this.outputs = new Tensor[outs.size()];
     this.outputGrads = new Tensor[outs.size()];
