@@ -176,7 +176,7 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "KINDS",
       description =
           "Augment training images on the fly, seeded: any of crop (pad by H/8, crop back),"
-              + " flip (left-right), shift (up to 10%), comma-separated.")
+              + " flip (left-right), shift (up to 10%%), comma-separated.")
   String augment;
 
   @Option(

@@ -36,6 +36,26 @@ class CliTest {
   }
 
   @Test
+  void everyHelpTextRendersWithoutPicocliWarnings() {
+    // picocli formats descriptions with String.format and, on a bare '%', prints a warning to
+    // System.err (three, for --augment) on every --help instead of failing.
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+    StringBuilder usage = new StringBuilder();
+    try {
+      System.setErr(new java.io.PrintStream(warnings, true));
+      for (picocli.CommandLine sub :
+          new picocli.CommandLine(new Main()).getSubcommands().values()) {
+        usage.append(sub.getUsageMessage());
+      }
+    } finally {
+      System.setErr(stderr);
+    }
+    assertEquals("", warnings.toString());
+    assertTrue(usage.toString().contains("shift (up to 10%)"), usage.toString());
+  }
+
+  @Test
   void summaryPlotDrawsTheGraph() throws Exception {
     Path png = tmp.resolve("plots").resolve("cnn.png");
     Result r = run("summary", "--model", "cnn", "--plot", png.toString());
