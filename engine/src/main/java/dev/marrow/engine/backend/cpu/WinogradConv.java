@@ -94,6 +94,29 @@ final class WinogradConv {
             && pays(g, depth, MIN_TILE_USE_FILTER_GRADIENT);
   }
 
+  /**
+   * Images per group: the fewest GEMM column blocks on the busiest thread (each thread takes whole
+   * groups), from two to eight blocks' worth of tiles a group, the smallest group among equals. 7 ×
+   * 7 outputs (20 tiles) at batch 64 on two threads: 8 images, 160 columns = 5 whole blocks, four
+   * groups a thread (20 blocks), where groups of 6 (128 columns, 11 groups: 6 and 5 a thread) gave
+   * the busier thread 24; 14 × 14 (56 tiles): 4 images, 224 columns = 7 blocks.
+   */
+  static int imagesPerGroup(int n, int perImage, int threads) {
+    int least = Math.max(1, (2 * Gemm.NR + perImage - 1) / perImage);
+    int most = Math.max(least, 8 * Gemm.NR / perImage);
+    int best = 1;
+    long bestBlocks = Long.MAX_VALUE;
+    for (int g = n < least ? 1 : least; g <= Math.min(most, n); g++) {
+      long groups = (n + g - 1) / g, perThread = (groups + threads - 1) / threads;
+      long blocks = perThread * (((long) g * perImage + Gemm.NR - 1) / Gemm.NR);
+      if (blocks < bestBlocks) {
+        best = g;
+        bestBlocks = blocks;
+      }
+    }
+    return Math.min(best, n);
+  }
+
   // tiles of one image, with the spare column per row
   private static int tiles(ConvGeometry g) {
     return (g.outH() + 1) / 2 * ((g.outW() + 1) / 2 + 1);
@@ -126,9 +149,9 @@ final class WinogradConv {
   static final int MIN_DEPTH = 16;
 
   /**
-   * Images with fewer tiles than this go through a block several at a time ({@code Call.group}): 7
-   * × 7 outputs (20 tiles: six images on AVX-512) and 14 × 14 (56: two, on AVX-512 only), not 28 ×
-   * 28 (210). On the AVX2 kind (16-column GEMM blocks) the 7 × 7 layers gain the most: 128 → 128 at
+   * Images with fewer tiles than this go through a block several at a time ({@code Call.group},
+   * sized by {@link #imagesPerGroup}): 7 × 7 outputs (20 tiles) and 14 × 14 (56), not 28 × 28
+   * (210). On the AVX2 kind (16-column GEMM blocks) the 7 × 7 layers gain the most: 128 → 128 at
    * batch 64 forward 10.6-12.2 → 6.3-6.6 ms. At 14 × 14 (64 → 64, batch 64, four alternations)
    * forward 5.37 → 5.11 ms, filter gradient 7.73 → 7.28 (the products' k, the tiles, twice as
    * long).
@@ -159,7 +182,17 @@ final class WinogradConv {
   void forward(
       ConvGeometry g, float[] x, float[] w, float[] bias, Activation activation, float[] y) {
     Call c = CALLS.get();
-    c.set(g.n(), g.c(), g.h(), g.w(), g.f(), g.outH(), g.outW(), g.padTop(), g.padLeft());
+    c.set(
+        team.size(),
+        g.n(),
+        g.c(),
+        g.h(),
+        g.w(),
+        g.f(),
+        g.outH(),
+        g.outW(),
+        g.padTop(),
+        g.padLeft());
     c.in = x;
     c.out = y;
     c.bias = bias;
@@ -173,7 +206,17 @@ final class WinogradConv {
   // dx (n, c, h, w) = Σ_f dy (n, f, outH, outW) ⋆ w[f][c] turned 180°, padded by 2 − pad
   void backwardData(ConvGeometry g, float[] w, float[] dy, float[] dx) {
     Call c = CALLS.get();
-    c.set(g.n(), g.f(), g.outH(), g.outW(), g.c(), g.h(), g.w(), 2 - g.padTop(), 2 - g.padLeft());
+    c.set(
+        team.size(),
+        g.n(),
+        g.f(),
+        g.outH(),
+        g.outW(),
+        g.c(),
+        g.h(),
+        g.w(),
+        2 - g.padTop(),
+        2 - g.padLeft());
     c.in = dy;
     c.out = dx;
     c.bias = null;
@@ -193,7 +236,17 @@ final class WinogradConv {
    */
   void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
     Call c = CALLS.get();
-    c.set(g.n(), g.c(), g.h(), g.w(), g.f(), g.outH(), g.outW(), g.padTop(), g.padLeft());
+    c.set(
+        team.size(),
+        g.n(),
+        g.c(),
+        g.h(),
+        g.w(),
+        g.f(),
+        g.outH(),
+        g.outW(),
+        g.padTop(),
+        g.padLeft());
     c.in = x;
     c.out = dy;
     c.w = dw;
@@ -326,7 +379,16 @@ final class WinogradConv {
     private final ThreadTeam.RangeBody reduceFilterGradients = this::reduceFilterGradients;
 
     void set(
-        int n, int inC, int inH, int inW, int outC, int outH, int outW, int padTop, int padLeft) {
+        int threads,
+        int n,
+        int inC,
+        int inH,
+        int inW,
+        int outC,
+        int outH,
+        int outW,
+        int padTop,
+        int padLeft) {
       this.n = n;
       this.inC = inC;
       this.inH = inH;
@@ -346,9 +408,8 @@ final class WinogradConv {
           Math.max(
               Gemm.NR, Math.min(budget / Gemm.NR, roundUp(perImage, Gemm.NR) / Gemm.NR) * Gemm.NR);
       group = 1;
-      if (GROUPS && perImage < GROUP_BELOW_TILES) { // about four column blocks of several images
-        int wanted = Math.max(1, 4 * Gemm.NR / perImage), groups = (n + wanted - 1) / wanted;
-        group = (n + groups - 1) / groups;
+      if (GROUPS && perImage < GROUP_BELOW_TILES) {
+        group = imagesPerGroup(n, perImage, threads);
         block = roundUp(group * perImage, Gemm.NR);
       }
       prepacked = false;

@@ -1,6 +1,7 @@
 package dev.marrow.engine.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -139,6 +140,20 @@ class WinogradConvTest {
       anyOutside |= Math.abs(y.get(i) - exact[0][i]) > BOUND * exact[1][i] + 1e-30;
     }
     assertTrue(anyOutside, "a 1e-3 change of one tap stayed within the bound");
+  }
+
+  @Test
+  void imageGroupsFillWholeColumnBlocksAndShareOutEvenly() {
+    // 7 × 7 (20 tiles an image) and 14 × 14 (56) at batch 64 on two threads: whole GEMM column
+    // blocks per group and the same number of groups on each thread, on either vector width.
+    for (int perImage : new int[] {20, 56}) {
+      int g = WinogradConv.imagesPerGroup(64, perImage, 2);
+      assertEquals(0, g * perImage % Gemm.NR, perImage + " tiles: groups of " + g);
+      assertEquals(0, (64 + g - 1) / g % 2, perImage + " tiles: groups of " + g);
+    }
+    int few = WinogradConv.imagesPerGroup(3, 20, 2);
+    assertTrue(few >= 1 && few <= 3, "fewer images than a group: " + few);
+    assertEquals(1, WinogradConv.imagesPerGroup(64, 4 * Gemm.NR, 2), "large images: one each");
   }
 
   @Test
