@@ -450,7 +450,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void copy(Tensor src, Tensor dst) {
     Backend.requireSameSize(src, dst);
-    System.arraycopy(src.array(), 0, dst.array(), 0, dst.size());
+    elementwise.copy(src.array(), dst.array(), dst.size());
   }
 
   // one pass: resnet's Add had copied one input, then added the other (two passes of three)

@@ -108,6 +108,12 @@ final class ElementwiseKernels {
     p.release();
   }
 
+  // y = x, in parts over the team: each core copies what it most likely wrote last (resnet's Add
+  // backward, one thread: 0.3 ms a copy of 6.4 MB alone, 0.5 ms beside the other core's caches)
+  void copy(float[] x, float[] y, int n) {
+    run(n, PASSES.get().with(x, null, y, 0, 0, 0, 0), Op.COPY);
+  }
+
   void axpy(float alpha, float[] x, float[] y, int n) {
     run(n, PASSES.get().with(x, null, y, alpha, 0, 0, 0), Op.AXPY);
   }
@@ -187,6 +193,7 @@ final class ElementwiseKernels {
 
   /** The element-wise operations of {@link Pass#elementwise}. */
   private enum Op {
+    COPY,
     AXPY,
     SCALE,
     ADD,
@@ -270,6 +277,7 @@ final class ElementwiseKernels {
 
     void elementwise(int from, int to) {
       switch (op) {
+        case COPY -> System.arraycopy(a, from, out, from, to - from);
         case AXPY -> axpy(from, to);
         case SCALE -> scale(from, to);
         case ADD -> add(from, to);
