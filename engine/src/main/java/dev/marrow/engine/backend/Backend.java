@@ -91,6 +91,17 @@ public interface Backend extends AutoCloseable {
     }
   }
 
+  /**
+   * {@code y = max(0, a + b)}, element-wise (same sizes; y may be a or b): an {@code Add} whose
+   * only reader is a ReLU (the end of every residual block), run as one step by a plan. By default
+   * {@link #add} and the ReLU in place, which give the same floats; a backend may do it in one
+   * pass.
+   */
+  default void addRelu(Tensor a, Tensor b, Tensor y) {
+    add(a, b, y);
+    activationForward(Activation.RELU, y, y);
+  }
+
   /** Σ x² over all elements (for L2 penalties). */
   float sumOfSquares(Tensor x);
 

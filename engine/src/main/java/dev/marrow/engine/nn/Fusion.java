@@ -12,23 +12,25 @@ import java.util.Map;
  * of vgg and resnet) writes the ReLU's output in its normalising pass and takes the ReLU's output
  * gradient in its backward pass, where the CPU recomputes the ReLU's test from the saved
  * statistics: one read and one write of the activation fewer each way, and no buffer for the batch
- * norm's own output. The ReLU's node keeps its place in the plan with a step that runs nothing and
- * hands on the batch norm's buffers. The model, its layers, parameters and files are unchanged;
- * {@code -Dmarrow.fuse=false} turns fusion off (for measuring it).
+ * norm's own output. An {@link Add} read only by a ReLU (the end of every residual block) likewise
+ * writes max(0, Σ x) in one pass and masks the gradient once, straight into its first input's
+ * gradient. The ReLU's node keeps its place in the plan with a step that runs nothing and hands on
+ * the fused layer's buffers. The model, its layers, parameters and files are unchanged; {@code
+ * -Dmarrow.fuse=false} turns fusion off (for measuring it).
  */
 public final class Fusion {
   private static final boolean ENABLED =
       Boolean.parseBoolean(System.getProperty("marrow.fuse", "true"));
 
-  /** Each fused batch-norm node's ReLU node. */
+  /** Each fused batch-norm or Add node's ReLU node. */
   private final Map<Node, Node> reluOf = new IdentityHashMap<>();
 
-  /** Each fused ReLU node's batch-norm step, once compiled. */
+  /** Each fused ReLU node's batch-norm or Add step, once compiled. */
   private final Map<Node, LayerStep> foldedInto = new IdentityHashMap<>();
 
   /**
-   * The fusions of a plan over {@code nodes} (topological order): a batch norm whose only reader is
-   * a ReLU reading nothing else, when the batch norm's output is not a model output.
+   * The fusions of a plan over {@code nodes} (topological order): a batch norm or Add whose only
+   * reader is a ReLU reading nothing else, when its output is not a model output.
    */
   public Fusion(List<Node> nodes, List<Node> outputs) {
     if (!ENABLED) {
@@ -44,7 +46,7 @@ public final class Fusion {
     }
     for (Node node : nodes) {
       Node next = reader.get(node);
-      if (node.layer() instanceof BatchNormalization
+      if ((node.layer() instanceof BatchNormalization || node.layer() instanceof Add)
           && readers.getOrDefault(node, 0) == 1
           && !outputs.contains(node)
           && next.inbound().size() == 1
@@ -59,7 +61,9 @@ public final class Fusion {
   public LayerStep compile(Node node, CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
     if (reluOf.containsKey(node)) {
       LayerStep step =
-          ((BatchNormalization) node.layer()).compile(ctx, xs.get(0), dxs.get(0), true);
+          node.layer() instanceof Add add
+              ? add.compile(ctx, xs, dxs, true)
+              : ((BatchNormalization) node.layer()).compile(ctx, xs.get(0), dxs.get(0), true);
       foldedInto.put(reluOf.get(node), step);
       return step;
     }
@@ -70,12 +74,12 @@ public final class Fusion {
   /**
    * What {@code node}'s step reads in its backward pass: its layer's {@link Layer#backwardReads()};
    * for a fused batch norm its output too, which backends without a fused kernel run the ReLU's
-   * backward from ({@link dev.marrow.engine.backend.Backend#batchNormReluBackward}); nothing for
-   * the folded ReLU.
+   * backward from ({@link dev.marrow.engine.backend.Backend#batchNormReluBackward}); for a fused
+   * Add its output, the ReLU's test; nothing for the folded ReLU.
    */
   public BackwardReads backwardReads(Node node) {
     if (reluOf.containsKey(node)) {
-      return BackwardReads.INPUTS_AND_OUTPUT;
+      return node.layer() instanceof Add ? BackwardReads.OUTPUT : BackwardReads.INPUTS_AND_OUTPUT;
     }
     return foldedInto.containsKey(node) ? BackwardReads.NOTHING : node.layer().backwardReads();
   }

@@ -259,6 +259,25 @@ class BackendConformanceTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+  @MethodSource("backends")
+  void addReluMatchesAddThenReluIncludingAliasedOutputs(String name, Backend b) {
+    SplittableRandom r = new SplittableRandom(16);
+    for (int n : new int[] {1, 7, 17, 100, 40_000, 100_003}) {
+      Tensor x = random(r, n), y = random(r, n);
+      Tensor expected = Tensor.zeros(n), actual = Tensor.zeros(n);
+      REF.add(x, y, expected); // the unfused Add, then its ReLU
+      REF.activationForward(Activation.RELU, expected, expected);
+      b.addRelu(x, y, actual);
+      assertClose(expected, actual, 0, 0, "addRelu, n=" + n);
+      Tensor intoA = x.copy(), intoB = y.copy();
+      b.addRelu(intoA, y, intoA);
+      b.addRelu(x, intoB, intoB);
+      assertClose(expected, intoA, 0, 0, "addRelu into a, n=" + n);
+      assertClose(expected, intoB, 0, 0, "addRelu into b, n=" + n);
+    }
+  }
+
   /** Every element-wise activation: all but softmax. */
   private static final List<Activation> ELEMENTWISE =
       java.util.Arrays.stream(Activation.values()).filter(a -> a != Activation.SOFTMAX).toList();

@@ -462,6 +462,13 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void addRelu(Tensor a, Tensor b, Tensor y) {
+    Backend.requireSameSize(a, y);
+    Backend.requireSameSize(b, y);
+    elementwise.addRelu(a.array(), b.array(), y.array(), y.size());
+  }
+
+  @Override
   public void axpy(float alpha, Tensor x, Tensor y) {
     elementwise.axpy(alpha, x.array(), y.array(), y.size());
   }

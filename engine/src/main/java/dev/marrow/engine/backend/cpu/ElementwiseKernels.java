@@ -132,6 +132,11 @@ final class ElementwiseKernels {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.ADD);
   }
 
+  // out = max(0, a + b), element-wise
+  void addRelu(float[] a, float[] b, float[] out, int n) {
+    run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.ADD_RELU);
+  }
+
   void multiply(float[] a, float[] b, float[] out, int n) {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.MULTIPLY);
   }
@@ -197,6 +202,7 @@ final class ElementwiseKernels {
     AXPY,
     SCALE,
     ADD,
+    ADD_RELU,
     MULTIPLY,
     MULTIPLY_ADD,
     RELU,
@@ -281,6 +287,7 @@ final class ElementwiseKernels {
         case AXPY -> axpy(from, to);
         case SCALE -> scale(from, to);
         case ADD -> add(from, to);
+        case ADD_RELU -> addRelu(from, to);
         case MULTIPLY -> multiply(from, to);
         case MULTIPLY_ADD -> multiplyAdd(from, to);
         case RELU -> relu(from, to);
@@ -325,6 +332,20 @@ final class ElementwiseKernels {
       }
       for (; i < to; i++) {
         out[i] = a[i] + b[i];
+      }
+    }
+
+    // max(0, ·) as the ReLU pass computes it, so that fused and unfused give the same floats
+    private void addRelu(int from, int to) {
+      int i = from;
+      for (int bound = from + Vectors.loopBound(to - from); i < bound; i += L) {
+        FloatVector.fromArray(S, a, i)
+            .add(FloatVector.fromArray(S, b, i))
+            .max(0f)
+            .intoArray(out, i);
+      }
+      for (; i < to; i++) {
+        out[i] = Math.max(a[i] + b[i], 0f);
       }
     }
 
