@@ -243,39 +243,31 @@ class BackendConformanceTest {
 
   @ParameterizedTest(name = "{0}", autoCloseArguments = false)
   @MethodSource("backends")
-  void addMatchesCopyAndAxpyIncludingAliasedOutputs(String name, Backend b) {
+  void addAndAddReluMatchTheUnfusedPassesIncludingAliasedOutputs(String name, Backend b) {
     SplittableRandom r = new SplittableRandom(15);
-    for (int n : new int[] {1, 7, 17, 100, 40_000, 100_003}) {
-      Tensor x = random(r, n), y = random(r, n);
-      Tensor expected = x.copy(), actual = Tensor.zeros(n);
-      REF.axpy(1f, y, expected); // what Add computed before: a copy of x, then + y
-      b.add(x, y, actual);
-      assertClose(expected, actual, 0, 0, "add, n=" + n);
-      Tensor intoA = x.copy(), intoB = y.copy();
-      b.add(intoA, y, intoA);
-      b.add(x, intoB, intoB);
-      assertClose(expected, intoA, 0, 0, "add into a, n=" + n);
-      assertClose(expected, intoB, 0, 0, "add into b, n=" + n);
+    for (boolean relu : new boolean[] {false, true}) {
+      String op = relu ? "addRelu" : "add";
+      for (int n : new int[] {1, 7, 17, 100, 40_000, 100_003}) {
+        Tensor x = random(r, n), y = random(r, n);
+        Tensor expected = x.copy(), actual = Tensor.zeros(n);
+        REF.axpy(1f, y, expected); // what Add computed before: a copy of x, then + y
+        if (relu) {
+          REF.activationForward(Activation.RELU, expected, expected); // then the ReLU layer
+        }
+        TensorOp3 run = relu ? b::addRelu : b::add;
+        run.apply(x, y, actual);
+        assertClose(expected, actual, 0, 0, op + ", n=" + n);
+        Tensor intoA = x.copy(), intoB = y.copy();
+        run.apply(intoA, y, intoA);
+        run.apply(x, intoB, intoB);
+        assertClose(expected, intoA, 0, 0, op + " into a, n=" + n);
+        assertClose(expected, intoB, 0, 0, op + " into b, n=" + n);
+      }
     }
   }
 
-  @ParameterizedTest(name = "{0}", autoCloseArguments = false)
-  @MethodSource("backends")
-  void addReluMatchesAddThenReluIncludingAliasedOutputs(String name, Backend b) {
-    SplittableRandom r = new SplittableRandom(16);
-    for (int n : new int[] {1, 7, 17, 100, 40_000, 100_003}) {
-      Tensor x = random(r, n), y = random(r, n);
-      Tensor expected = Tensor.zeros(n), actual = Tensor.zeros(n);
-      REF.add(x, y, expected); // the unfused Add, then its ReLU
-      REF.activationForward(Activation.RELU, expected, expected);
-      b.addRelu(x, y, actual);
-      assertClose(expected, actual, 0, 0, "addRelu, n=" + n);
-      Tensor intoA = x.copy(), intoB = y.copy();
-      b.addRelu(intoA, y, intoA);
-      b.addRelu(x, intoB, intoB);
-      assertClose(expected, intoA, 0, 0, "addRelu into a, n=" + n);
-      assertClose(expected, intoB, 0, 0, "addRelu into b, n=" + n);
-    }
+  private interface TensorOp3 {
+    void apply(Tensor a, Tensor b, Tensor y);
   }
 
   /** Every element-wise activation: all but softmax. */

@@ -182,17 +182,7 @@ final class WinogradConv {
   void forward(
       ConvGeometry g, float[] x, float[] w, float[] bias, Activation activation, float[] y) {
     Call c = CALLS.get();
-    c.set(
-        team.size(),
-        g.n(),
-        g.c(),
-        g.h(),
-        g.w(),
-        g.f(),
-        g.outH(),
-        g.outW(),
-        g.padTop(),
-        g.padLeft());
+    c.set(team.size(), g);
     c.in = x;
     c.out = y;
     c.bias = bias;
@@ -236,17 +226,7 @@ final class WinogradConv {
    */
   void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float beta) {
     Call c = CALLS.get();
-    c.set(
-        team.size(),
-        g.n(),
-        g.c(),
-        g.h(),
-        g.w(),
-        g.f(),
-        g.outH(),
-        g.outW(),
-        g.padTop(),
-        g.padLeft());
+    c.set(team.size(), g);
     c.in = x;
     c.out = dy;
     c.w = dw;
@@ -377,6 +357,11 @@ final class WinogradConv {
     private final ThreadTeam.RangeBody imageGroups = this::imageGroups;
     private final ThreadTeam.RangeBody filterGradientParts = this::filterGradientParts;
     private final ThreadTeam.RangeBody reduceFilterGradients = this::reduceFilterGradients;
+
+    // g's own convolution, x → y (forward and filter gradient)
+    void set(int threads, ConvGeometry g) {
+      set(threads, g.n(), g.c(), g.h(), g.w(), g.f(), g.outH(), g.outW(), g.padTop(), g.padLeft());
+    }
 
     void set(
         int threads,
