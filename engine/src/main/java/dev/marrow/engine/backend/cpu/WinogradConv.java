@@ -48,6 +48,8 @@ final class WinogradConv {
   private static final ThreadLocal<float[]> TILES = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PRODUCTS = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[0]);
+  private static final ThreadLocal<float[]> CHANNEL_MINOR =
+      ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
 
   private final ThreadTeam team;
@@ -141,6 +143,10 @@ final class WinogradConv {
   private static final boolean ENABLED =
       Boolean.parseBoolean(System.getProperty("marrow.cpu.winograd", "true"));
 
+  /** The filter gradient's input transformed channel-minor ({@code Call.channelMinor}). */
+  private static final boolean CHANNEL_MINOR_INPUT =
+      Boolean.parseBoolean(System.getProperty("marrow.cpu.winogradChannelMinor", "true"));
+
   /** Several small images per block of tiles ({@code Call.group}); a switch for measuring. */
   private static final boolean GROUPS =
       Boolean.parseBoolean(System.getProperty("marrow.cpu.winogradGroups", "true"));
@@ -232,6 +238,7 @@ final class WinogradConv {
     c.w = dw;
     c.beta = beta;
     c.parts = Math.min(team.size(), g.n());
+    c.channelMinor = CHANNEL_MINOR_INPUT && g.c() % L == 0;
     c.u = ConvKernels.buffer(FILTERS, c.parts * XI * g.f() * g.c());
     c.gemm = gemm;
     team.parallelFor(c.parts, 1, c.filterGradientParts);
@@ -324,6 +331,15 @@ final class WinogradConv {
      * block of tiles would otherwise pack all 16 of them again. Forward and backward data only.
      */
     private boolean prepacked;
+
+    /**
+     * The filter gradient's transformed input is laid out tile-major, v[ξ][column][channel], so
+     * that its GEMM reads it as it lies: whole vectors of channels, where v[ξ][channel][column] had
+     * to be transposed while packing (a fifth to a third of the pass at resnet's shapes). The
+     * input's planes are transposed instead, before the transform: 4 · planeSize floats a channel
+     * against the transform's 16 · perImage. Where inC is a whole number of vectors.
+     */
+    private boolean channelMinor;
 
     /** Floats from one ξ's transformed filters to the next. */
     private int uPlane;
@@ -578,9 +594,7 @@ final class WinogradConv {
           int count = Math.min(group, to - img);
           for (int i = 0; i < count; i++) { // image i's tiles at columns i·perImage + q, in order
             splitImage(img + i, split, planes, staged);
-            for (int ch = 0; ch < inC; ch++) {
-              transformInput(split, ch * planes, 0, perImage, v, ch * ld + i * perImage);
-            }
+            transformImageInput(split, planes, 0, perImage, v, i * perImage);
             for (int o = 0; o < outC; o++) {
               transformGradient(
                   split, (inC + o) * planes, 0, perImage, grads, o * ld + i * perImage);
@@ -593,9 +607,7 @@ final class WinogradConv {
           splitImage(img, split, planes, staged);
           for (int q0 = 0; q0 < perImage; q0 += block) {
             int q1 = Math.min(perImage, q0 + block);
-            for (int ch = 0; ch < inC; ch++) {
-              transformInput(split, ch * planes, q0, q1, v, ch * ld);
-            }
+            transformImageInput(split, planes, q0, q1, v, 0);
             for (int o = 0; o < outC; o++) {
               transformGradient(split, (inC + o) * planes, q0, q1, grads, o * ld);
             }
@@ -606,12 +618,46 @@ final class WinogradConv {
       }
     }
 
-    // u[sums + ξ] (outC × inC) = (first ? 0 : u[sums + ξ]) + ŷ[ξ] (outC × k) · v[ξ]ᵀ (k × inC)
+    // v[ξ] at column `column` on: the transformed tiles [q0, q1) of the image split at `split`
+    // (its input channels' planes first), channel-major or channel-minor ({@link #channelMinor})
+    private void transformImageInput(
+        float[] split, int planes, int q0, int q1, float[] v, int column) {
+      if (channelMinor) {
+        float[] t = ConvKernels.buffer(CHANNEL_MINOR, planes * inC);
+        transposeChannels(split, planes, t);
+        transformInput(t, 0, q0 * inC, q1 * inC, v, column * inC, inC);
+      } else {
+        for (int ch = 0; ch < inC; ch++) {
+          transformInput(split, ch * planes, q0, q1, v, ch * ld + column);
+        }
+      }
+    }
+
+    // t[slot·inC + ch] = split[ch·planes + slot]: eight channels at a time, each read front to
+    // back and written as runs of eight (one channel at a time wrote every float to another line)
+    private void transposeChannels(float[] split, int planes, float[] t) {
+      for (int ch = 0; ch < inC; ch += 8) {
+        int src = ch * planes;
+        for (int slot = 0, dst = ch; slot < planes; slot++, dst += inC) {
+          t[dst] = split[src + slot];
+          t[dst + 1] = split[src + planes + slot];
+          t[dst + 2] = split[src + 2 * planes + slot];
+          t[dst + 3] = split[src + 3 * planes + slot];
+          t[dst + 4] = split[src + 4 * planes + slot];
+          t[dst + 5] = split[src + 5 * planes + slot];
+          t[dst + 6] = split[src + 6 * planes + slot];
+          t[dst + 7] = split[src + 7 * planes + slot];
+        }
+      }
+    }
+
+    // u[sums + ξ] (outC × inC) = (first ? 0 : u[sums + ξ]) + ŷ[ξ] (outC × k) · v[ξ]ᵀ (k × inC),
+    // v[ξ]ᵀ read as it lies when channel-minor (rows of inC), else transposed (v[ξ]'s rows of ld)
     private void accumulate(float[] grads, float[] v, int k, boolean first, int sums) {
       for (int xi = 0; xi < XI; xi++) {
         gemm.runSerial(
             false,
-            true,
+            !channelMinor,
             outC,
             inC,
             k,
@@ -621,7 +667,7 @@ final class WinogradConv {
             ld,
             v,
             xi * vStride,
-            ld,
+            channelMinor ? inC : ld,
             first ? 0f : 1f,
             u,
             sums + xi * outC * inC,
@@ -805,24 +851,36 @@ final class WinogradConv {
      * (the last may write past this image's columns). Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
      */
     private void transformInput(float[] p, int planes, int q0, int q1, float[] v, int at) {
-      int ee = planes, eo = ee + planeSize, oe = eo + planeSize, oo = oe + planeSize;
-      int xiStride = vStride, s = stride;
+      transformInput(p, planes, q0, q1, v, at, 1);
+    }
+
+    /**
+     * The same on planes whose neighbouring slots are {@code unit} floats apart: 1 for one
+     * channel's planes (lanes: consecutive tiles), inC for the channel-minor planes of {@link
+     * #transposeChannels} (lanes: consecutive channels of one tile, q0 and q1 then counting floats,
+     * tile · inC + channel, and v's columns inC floats apart likewise).
+     */
+    private void transformInput(
+        float[] p, int planes, int q0, int q1, float[] v, int at, int unit) {
+      int ee = planes, eo = ee + planeSize * unit, oe = eo + planeSize * unit;
+      int oo = oe + planeSize * unit;
+      int xiStride = vStride, s = stride * unit, u = unit;
       at -= q0;
       for (int q = q0; q < q1; q += L) {
         // d[r][j]: tile row r from the row-parity planes, shifted one plane row for r ≥ 2;
         // columns 0, 2 from the even plane at q, q + 1, columns 1, 3 from the odd one.
         FloatVector d00 = FloatVector.fromArray(S, p, ee + q);
         FloatVector d01 = FloatVector.fromArray(S, p, eo + q);
-        FloatVector d02 = FloatVector.fromArray(S, p, ee + q + 1);
-        FloatVector d03 = FloatVector.fromArray(S, p, eo + q + 1);
+        FloatVector d02 = FloatVector.fromArray(S, p, ee + q + u);
+        FloatVector d03 = FloatVector.fromArray(S, p, eo + q + u);
         FloatVector d10 = FloatVector.fromArray(S, p, oe + q);
         FloatVector d11 = FloatVector.fromArray(S, p, oo + q);
-        FloatVector d12 = FloatVector.fromArray(S, p, oe + q + 1);
-        FloatVector d13 = FloatVector.fromArray(S, p, oo + q + 1);
+        FloatVector d12 = FloatVector.fromArray(S, p, oe + q + u);
+        FloatVector d13 = FloatVector.fromArray(S, p, oo + q + u);
         FloatVector d20 = FloatVector.fromArray(S, p, ee + q + s);
         FloatVector d21 = FloatVector.fromArray(S, p, eo + q + s);
-        FloatVector d22 = FloatVector.fromArray(S, p, ee + q + s + 1);
-        FloatVector d23 = FloatVector.fromArray(S, p, eo + q + s + 1);
+        FloatVector d22 = FloatVector.fromArray(S, p, ee + q + s + u);
+        FloatVector d23 = FloatVector.fromArray(S, p, eo + q + s + u);
         // Bᵀ d row by row (t1 = d1 + d2, t2 = d2 − d1, t0 = d0 − d2, t3 = d1 − d3), each row then
         // combined the same way along its columns. Written out, not through a helper taking
         // vectors: where C2 declined to inline such a helper its arguments were boxed (1.2 MB of
@@ -852,8 +910,8 @@ final class WinogradConv {
         int at4 = at3 + 4 * xiStride;
         t0 = d10.sub(FloatVector.fromArray(S, p, oe + q + s));
         t1 = d11.sub(FloatVector.fromArray(S, p, oo + q + s));
-        t2 = d12.sub(FloatVector.fromArray(S, p, oe + q + s + 1));
-        t3 = d13.sub(FloatVector.fromArray(S, p, oo + q + s + 1));
+        t2 = d12.sub(FloatVector.fromArray(S, p, oe + q + s + u));
+        t3 = d13.sub(FloatVector.fromArray(S, p, oo + q + s + u));
         t0.sub(t2).intoArray(v, at4);
         t1.add(t2).intoArray(v, at4 + xiStride);
         t2.sub(t1).intoArray(v, at4 + 2 * xiStride);

@@ -49,7 +49,9 @@ class WinogradConvTest {
       {1, 3, 6, 6, 2, 2, 2, 8, 8}, // 'full' (the backward pass of valid)
       {2, 5, 10, 11, 3, 0, 1, 9, 11}, // asymmetric: top 0, left 1
       {2, 2, 7, 9, 3, 1, 0, 6, 7}, // bottom and right padding unlike top and left
-      {13, 16, 7, 7, 24, 1, 1, 7, 7}, // groups of several images, the last one short
+      // groups of several images, the last one short; 16 and 64 input channels (whole vectors):
+      // the filter gradient's input transformed channel-minor, the others channel-major
+      {13, 16, 7, 7, 24, 1, 1, 7, 7},
       {7, 56, 7, 7, 52, 1, 1, 7, 7}, // groups with prepacked filters, an edge block of 4 rows
       {5, 40, 14, 14, 33, 1, 1, 14, 14}, // 33 filters: an edge row of GEMM tiles
       {2, 64, 28, 28, 32, 1, 1, 28, 28}, // vgg's and resnet's shape family
