@@ -231,15 +231,16 @@ final class PackedGemm {
           boolean full = rows == MR && cols == NR;
           float[] out = full ? c : scratch;
           int o = full ? co : 0, ldo = full ? ldc : NR;
-          if (full && first) {
-            Gemm.zeroTile(c, co, ldc, MR);
-          } else if (!full) {
+          if (!full) {
             Arrays.fill(out, 0f);
           }
+          boolean fromZero = full && first; // the kernel adds to zeros, not to C (Gemm.ZERO_ROW)
+          float[] in = fromZero ? Gemm.ZERO_ROW : out;
+          int io = fromZero ? 0 : o, ldi = fromZero ? 0 : ldo;
           if (MR == 8) {
-            kernel(kc, alpha, pa, ao, pb, bo, out, o, ldo);
+            kernel(kc, alpha, pa, ao, pb, bo, in, io, ldi, out, o, ldo);
           } else {
-            kernel4(kc, alpha, pa, ao, pb, bo, out, o, ldo);
+            kernel4(kc, alpha, pa, ao, pb, bo, in, io, ldi, out, o, ldo);
           }
           if (!full) {
             Gemm.addTile(out, rows, cols, c, co, ldc, first);
@@ -328,15 +329,28 @@ final class PackedGemm {
     }
   }
 
-  // C[8 × NR at cOff, row stride ldc] += alpha · A · B for a packed row block of A (MR values per
-  // step of k) and a packed column block of B (NR values per step of k). The indices are linear in
+  // C[8 × NR at cOff, row stride ldc] = Cin + alpha · A · B for a packed row block of A (MR values
+  // per step of k) and a packed column block of B (NR values per step of k); Cin (row stride ldIn)
+  // is C itself, or Gemm.ZERO_ROW with ldIn 0 where the tile is overwritten. The indices are linear
+  // in
   // p with constant scales: that is what lets C2 prove them in bounds once, before the loop. The
   // stores are written out: a helper taking the accumulators was not inlined (C2's node-count
   // cutoff), and boxing them made GEMM 20× slower. For the same reason there is one store path
   // only: a second one (store instead of add, for beta = 0) pushed the method past what C2
   // inlines, and the last rows' vector operations then ran boxed.
   private static void kernel(
-      int k, float alpha, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc) {
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      float[] cIn,
+      int cInOff,
+      int ldIn,
+      float[] c,
+      int cOff,
+      int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -375,36 +389,54 @@ final class PackedGemm {
       c71 = x.fma(b1, c71);
     }
     FloatVector va = FloatVector.broadcast(S, alpha);
-    int o = cOff;
-    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    int o = cOff, oi = cInOff;
+    c00.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c10.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c20.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c30.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c40.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c41.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c40.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c41.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c50.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c51.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c50.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c51.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c60.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c61.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c60.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c61.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c70.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c71.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c70.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c71.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
   }
 
-  // The 256-bit tile (see Gemm.MR): C[4 × NR at cOff, row stride ldc] += alpha · A · B, packed as
-  // for kernel.
+  // The 256-bit tile (see Gemm.MR): C[4 × NR at cOff, row stride ldc] = Cin + alpha · A · B,
+  // packed as for kernel.
   private static void kernel4(
-      int k, float alpha, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int ldc) {
+      int k,
+      float alpha,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      float[] cIn,
+      int cInOff,
+      int ldIn,
+      float[] c,
+      int cOff,
+      int ldc) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -427,17 +459,20 @@ final class PackedGemm {
       c31 = x.fma(b1, c31);
     }
     FloatVector va = FloatVector.broadcast(S, alpha);
-    int o = cOff;
-    c00.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c01.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    int o = cOff, oi = cInOff;
+    c00.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c01.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c10.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c11.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c10.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c11.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c20.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c21.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c20.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c21.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
     o += ldc;
-    c30.fma(va, FloatVector.fromArray(S, c, o)).intoArray(c, o);
-    c31.fma(va, FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+    oi += ldIn;
+    c30.fma(va, FloatVector.fromArray(S, cIn, oi)).intoArray(c, o);
+    c31.fma(va, FloatVector.fromArray(S, cIn, oi + L)).intoArray(c, o + L);
   }
 }
