@@ -253,7 +253,7 @@ final class Gemm {
       this.cOff = cOff;
       this.ldc = ldc;
       int nBlocks = (n + NR - 1) / NR;
-      boolean usePacked = m >= PACK_MIN_ROWS && nBlocks >= 2;
+      boolean usePacked = packs(m, n);
       // With beta = 0 the first k slice zeroes each tile of C as it goes: no separate pass.
       if (k == 0 || alpha == 0 || beta != 0) {
         scaleC(team, beta, big);
@@ -447,6 +447,11 @@ final class Gemm {
         }
       }
     }
+  }
+
+  /** Whether an m × n product goes through {@link PackedGemm} (else the small kernel's tiles). */
+  static boolean packs(int m, int n) {
+    return m >= PACK_MIN_ROWS && (n + NR - 1) / NR >= 2;
   }
 
   /**

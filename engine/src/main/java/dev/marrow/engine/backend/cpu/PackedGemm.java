@@ -2,6 +2,7 @@ package dev.marrow.engine.backend.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,6 +33,10 @@ final class PackedGemm {
   static final int MR = Gemm.MR;
 
   static final int NR = Gemm.NR;
+
+  /** MR floats: a column of a row block of op(A) where A's rows are neighbours (transA). */
+  private static final VectorSpecies<Float> A_COLUMN =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(MR * Float.SIZE));
 
   /** Depth of one k slice: a KC × NR block of B is 32 KiB and stays in L1 while A streams. */
   static final int KC = 256;
@@ -265,7 +270,11 @@ final class PackedGemm {
     // op(A)[i][p] = a[i·rowStep + p·kStep]
     int rowStep = transA ? 1 : lda, kStep = transA ? lda : 1;
     int first = aOff + i0 * rowStep + k0 * kStep;
-    if (MR != 8 && rows == MR) {
+    if (rows == MR && rowStep == 1) { // a column of op(A) is MR neighbouring floats: one vector
+      for (int p = 0, src = first; p < kc; p++, src += kStep) {
+        FloatVector.fromArray(A_COLUMN, a, src).intoArray(dst, d0 + p * MR);
+      }
+    } else if (MR != 8 && rows == MR) {
       for (int p = 0; p < kc; p++) {
         for (int r = 0, src = first + p * kStep, d = d0 + p * MR; r < MR; r++, src += rowStep) {
           dst[d + r] = a[src];
@@ -284,18 +293,6 @@ final class PackedGemm {
         dst[d + 5] = a[s5 + p];
         dst[d + 6] = a[s6 + p];
         dst[d + 7] = a[s7 + p];
-      }
-    } else if (rows == MR && rowStep == 1) {
-      for (int p = 0, src = first; p < kc; p++, src += kStep) {
-        int d = d0 + p * MR; // eight plain copies: System.arraycopy's call costs more
-        dst[d] = a[src];
-        dst[d + 1] = a[src + 1];
-        dst[d + 2] = a[src + 2];
-        dst[d + 3] = a[src + 3];
-        dst[d + 4] = a[src + 4];
-        dst[d + 5] = a[src + 5];
-        dst[d + 6] = a[src + 6];
-        dst[d + 7] = a[src + 7];
       }
     } else {
       for (int p = 0; p < kc; p++) {

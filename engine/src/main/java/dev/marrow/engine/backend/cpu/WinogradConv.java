@@ -256,6 +256,7 @@ final class WinogradConv {
     c.beta = beta;
     c.parts = Math.min(team.size(), g.n());
     c.channelMinor = CHANNEL_MINOR_INPUT && g.c() % L == 0;
+    c.channelMinorGradient = CHANNEL_MINOR_INPUT && g.f() % L == 0 && Gemm.packs(g.f(), g.c());
     c.u = ConvKernels.buffer(FILTERS, c.parts * XI * g.f() * g.c());
     c.gemm = gemm;
     team.parallelFor(c.parts, 1, c.filterGradientParts);
@@ -355,6 +356,14 @@ final class WinogradConv {
      * against the transform's 16 · perImage. Where inC is a whole number of vectors.
      */
     private boolean channelMinor;
+
+    /**
+     * The same for the transformed output gradient, ŷ[ξ][column][o]: the packed GEMM's row blocks
+     * of A are then eight (four) neighbouring floats of a row, copied as one vector, where rows of
+     * ŷ[ξ][o][·] were interleaved float by float. Where outC is whole vectors and the products go
+     * through the packed GEMM ({@link Gemm#packs}); the small one reads A as it lies either way.
+     */
+    private boolean channelMinorGradient;
 
     /** Floats from one ξ's transformed filters to the next. */
     private int uPlane;
@@ -622,10 +631,7 @@ final class WinogradConv {
           for (int i = 0; i < count; i++) { // image i's tiles at columns i·perImage + q, in order
             splitImage(img + i, split, planes, staged);
             transformImageInput(split, planes, 0, perImage, v, i * perImage);
-            for (int o = 0; o < outC; o++) {
-              transformGradient(
-                  split, (inC + o) * planes, 0, perImage, grads, o * ld + i * perImage);
-            }
+            transformImageGradient(split, planes, 0, perImage, grads, i * perImage);
           }
           accumulate(grads, v, count * perImage, first, sums);
           first = false;
@@ -635,9 +641,7 @@ final class WinogradConv {
           for (int q0 = 0; q0 < perImage; q0 += block) {
             int q1 = Math.min(perImage, q0 + block);
             transformImageInput(split, planes, q0, q1, v, 0);
-            for (int o = 0; o < outC; o++) {
-              transformGradient(split, (inC + o) * planes, q0, q1, grads, o * ld);
-            }
+            transformImageGradient(split, planes, q0, q1, grads, 0);
             accumulate(grads, v, q1 - q0, first, sums);
             first = false;
           }
@@ -650,8 +654,8 @@ final class WinogradConv {
     private void transformImageInput(
         float[] split, int planes, int q0, int q1, float[] v, int column) {
       if (channelMinor) {
-        float[] t = ConvKernels.buffer(CHANNEL_MINOR, planes * inC);
-        transposeChannels(split, planes, t);
+        float[] t = ConvKernels.buffer(CHANNEL_MINOR, planes * Math.max(inC, outC));
+        transposeChannels(split, 0, inC, planes, t);
         transformInput(t, 0, q0 * inC, q1 * inC, v, column * inC, inC);
       } else {
         for (int ch = 0; ch < inC; ch++) {
@@ -660,12 +664,28 @@ final class WinogradConv {
       }
     }
 
-    // t[slot·inC + ch] = split[ch·planes + slot]: eight channels at a time, each read front to
-    // back and written as runs of eight (one channel at a time wrote every float to another line)
-    private void transposeChannels(float[] split, int planes, float[] t) {
-      for (int ch = 0; ch < inC; ch += 8) {
-        int src = ch * planes;
-        for (int slot = 0, dst = ch; slot < planes; slot++, dst += inC) {
+    // ŷ[ξ] at column `column` on, likewise from the output gradient's planes after the input's
+    private void transformImageGradient(
+        float[] split, int planes, int q0, int q1, float[] grads, int column) {
+      if (channelMinorGradient) {
+        float[] t = ConvKernels.buffer(CHANNEL_MINOR, planes * Math.max(inC, outC));
+        transposeChannels(split, inC * planes, outC, planes, t);
+        transformGradient(t, 0, q0 * outC, q1 * outC, grads, column * outC, outC);
+      } else {
+        for (int o = 0; o < outC; o++) {
+          transformGradient(split, (inC + o) * planes, q0, q1, grads, o * ld + column);
+        }
+      }
+    }
+
+    // t[slot·channels + ch] = split[first + ch·planes + slot]: eight channels at a time, each read
+    // front to back and written as runs of eight (one channel at a time wrote every float to
+    // another line)
+    private static void transposeChannels(
+        float[] split, int first, int channels, int planes, float[] t) {
+      for (int ch = 0; ch < channels; ch += 8) {
+        int src = first + ch * planes;
+        for (int slot = 0, dst = ch; slot < planes; slot++, dst += channels) {
           t[dst] = split[src + slot];
           t[dst + 1] = split[src + planes + slot];
           t[dst + 2] = split[src + 2 * planes + slot];
@@ -679,11 +699,12 @@ final class WinogradConv {
     }
 
     // u[sums + ξ] (outC × inC) = (first ? 0 : u[sums + ξ]) + ŷ[ξ] (outC × k) · v[ξ]ᵀ (k × inC),
-    // v[ξ]ᵀ read as it lies when channel-minor (rows of inC), else transposed (v[ξ]'s rows of ld)
+    // v[ξ]ᵀ read as it lies when channel-minor (rows of inC), else transposed (v[ξ]'s rows of ld);
+    // ŷ[ξ] transposed when channel-minor (rows of outC)
     private void accumulate(float[] grads, float[] v, int k, boolean first, int sums) {
       for (int xi = 0; xi < XI; xi++) {
         gemm.runSerial(
-            false,
+            channelMinorGradient,
             !channelMinor,
             outC,
             inC,
@@ -691,7 +712,7 @@ final class WinogradConv {
             1f,
             grads,
             xi * mStride,
-            ld,
+            channelMinorGradient ? outC : ld,
             v,
             xi * vStride,
             channelMinor ? inC : ld,
@@ -724,7 +745,14 @@ final class WinogradConv {
      * − r1, −r1, and each row's two entries (c0, c1) likewise c0, c0 + c1, c0 − c1, −c1.
      */
     private void transformGradient(float[] p, int planes, int q0, int q1, float[] y, int at) {
-      int ee = planes, eo = ee + planeSize, oe = eo + planeSize, oo = oe + planeSize;
+      transformGradient(p, planes, q0, q1, y, at, 1);
+    }
+
+    // The same on planes whose neighbouring slots are `unit` floats apart (see transformInput)
+    private void transformGradient(
+        float[] p, int planes, int q0, int q1, float[] y, int at, int unit) {
+      int ee = planes, eo = ee + planeSize * unit, oe = eo + planeSize * unit;
+      int oo = oe + planeSize * unit;
       int xiStride = mStride;
       at -= q0;
       for (int q = q0; q < q1; q += L) {

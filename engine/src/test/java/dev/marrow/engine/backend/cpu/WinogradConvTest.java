@@ -54,6 +54,8 @@ class WinogradConvTest {
       {13, 16, 7, 7, 24, 1, 1, 7, 7},
       {7, 56, 7, 7, 52, 1, 1, 7, 7}, // groups with prepacked filters, an edge block of 4 rows
       {5, 40, 14, 14, 33, 1, 1, 14, 14}, // 33 filters: an edge row of GEMM tiles
+      // 64 filters through the packed GEMM: the output gradient transformed channel-minor too
+      {3, 40, 7, 7, 64, 1, 1, 7, 7},
       {2, 64, 28, 28, 32, 1, 1, 28, 28}, // vgg's and resnet's shape family
       {3, 130, 4, 5, 9, 1, 1, 4, 5}, // deeper than a k slice of the packed GEMM's
     };
