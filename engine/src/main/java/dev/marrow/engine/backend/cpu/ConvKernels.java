@@ -28,6 +28,10 @@ final class ConvKernels {
 
   private static final ThreadLocal<Call> CALLS = ThreadLocal.withInitial(Call::new);
 
+  /** Several images per product on the padded grid ({@link #imagesPerProduct}); for measuring. */
+  private static final boolean GRID_GROUPS =
+      Boolean.parseBoolean(System.getProperty("marrow.cpu.gridGroups", "true"));
+
   ConvKernels(ThreadTeam team, Gemm gemm, ElementwiseKernels elementwise) {
     this.team = team;
     this.gemm = gemm;
@@ -79,7 +83,12 @@ final class ConvKernels {
    */
   static int imagesPerProduct(ConvGeometry g, int threads) {
     int pixels = g.outputPixels();
-    if (PaddedGrid.pays(g) || pixels >= 4 * Gemm.NR) {
+    if (PaddedGrid.pays(g)) {
+      return PaddedGrid.direct(g) || !GRID_GROUPS
+          ? 1
+          : imagesPerGroup(g.n(), PaddedGrid.columns(g), threads);
+    }
+    if (pixels >= 4 * Gemm.NR) {
       return 1;
     }
     int wanted = (4 * Gemm.NR + pixels - 1) / pixels;
@@ -88,6 +97,29 @@ final class ConvKernels {
       groups = (groups + threads - 1) / threads * threads;
     }
     return (g.n() + groups - 1) / groups; // groups of even size
+  }
+
+  /**
+   * Images per group: the fewest GEMM column blocks on the busiest thread (each thread takes whole
+   * groups), from two to eight blocks' worth of tiles a group, the smallest group among equals. 7 ×
+   * 7 outputs (20 tiles) at batch 64 on two threads: 8 images, 160 columns = 5 whole blocks, four
+   * groups a thread (20 blocks), where groups of 6 (128 columns, 11 groups: 6 and 5 a thread) gave
+   * the busier thread 24; 14 × 14 (56 tiles): 4 images, 224 columns = 7 blocks.
+   */
+  static int imagesPerGroup(int n, int perImage, int threads) {
+    int least = Math.max(1, (2 * Gemm.NR + perImage - 1) / perImage);
+    int most = Math.max(least, 8 * Gemm.NR / perImage);
+    int best = 1;
+    long bestBlocks = Long.MAX_VALUE;
+    for (int g = n < least ? 1 : least; g <= Math.min(most, n); g++) {
+      long groups = (n + g - 1) / g, perThread = (groups + threads - 1) / threads;
+      long blocks = perThread * (((long) g * perImage + Gemm.NR - 1) / Gemm.NR);
+      if (blocks < bestBlocks) {
+        best = g;
+        bestBlocks = blocks;
+      }
+    }
+    return Math.min(best, n);
   }
 
   private static int groups(ConvGeometry g, int group) {
@@ -103,7 +135,7 @@ final class ConvKernels {
     c.dy = dy;
     c.dx = dx;
     c.filters = Gemm.newSharedOperand(); // wᵀ is packed once per thread, not once per image
-    c.group = imagesPerProduct(g, team.size());
+    c.group = PaddedGrid.pays(g) ? 1 : imagesPerProduct(g, team.size()); // the grid: per image
     if (c.group > 1) {
       team.parallelFor(groups(g, c.group), 1, c.backwardDataGroups);
     } else {
@@ -265,6 +297,10 @@ final class ConvKernels {
 
     // y[group] = w · [col_n … col_n+G) (f × G·pixels), spread back image by image
     private void forwardGroups(int g0, int g1) {
+      if (PaddedGrid.pays(g)) {
+        forwardGridGroups(g0, g1);
+        return;
+      }
       int patch = g.patchSize(), pixels = g.outputPixels(), width = group * pixels;
       float[] col = columnBuffer(patch * width);
       float[] out = buffer(GRID, g.f() * width);
@@ -282,6 +318,31 @@ final class ConvKernels {
             // (40 MB of garbage per residual step in AllocationFreeStepTest's full run)
             System.arraycopy(out, f * cols + i * pixels, y, yOff + f * pixels, pixels);
           }
+          epilogue(yOff);
+        }
+      }
+    }
+
+    // The same on the padded grid: the G images' patch matrices side by side, outH·Wq columns
+    // each (resnet's stride-2 64 → 128: 56 columns an image filled 2 column blocks of 32 to 88 %,
+    // four images fill 7 exactly)
+    private void forwardGridGroups(int g0, int g1) {
+      int patch = g.patchSize(), columns = PaddedGrid.columns(g), width = group * columns;
+      int ld = width + Vectors.LANES; // slack for the last image's whole-vector runs
+      float[] col = columnBuffer(patch * ld);
+      float[] xpad = buffer(PADDED, PaddedGrid.paddedSize(g));
+      float[] out = buffer(GRID, g.f() * width + Vectors.LANES);
+      for (int grp = g0; grp < g1; grp++) {
+        int first = grp * group, count = Math.min(group, g.n() - first), cols = count * columns;
+        for (int i = 0; i < count; i++) { // in order: each run's last vector spills into the next
+          PaddedGrid.pad(g, x, (first + i) * g.inputPlaneSize(), xpad);
+          PaddedGrid.im2col(g, xpad, col, i * columns, ld);
+        }
+        gemm.runSerialSharedA(
+            filters, false, g.f(), cols, patch, w, 0, patch, col, 0, ld, out, 0, cols);
+        for (int i = 0; i < count; i++) {
+          int yOff = (first + i) * g.outputImageSize();
+          PaddedGrid.compact(g, out, i * columns, cols, y, yOff);
           epilogue(yOff);
         }
       }

@@ -294,11 +294,18 @@ final class PaddedGrid {
   // col[(c·kh + i)·kw + j][q] = xpad[c·sh·sw·phaseStride + tapStart(i, j) + q], q in [0, outH·Wq):
   // rows in order, in whole vectors (each row's last one runs into the next row, or the slack)
   static void im2col(ConvGeometry g, float[] xpad, float[] col) {
+    im2col(g, xpad, col, 0, columns(g));
+  }
+
+  // The same into columns [colOff, colOff + outH·Wq) of a patch matrix with rows of ld floats:
+  // one image of a group multiplied in one product (each run's last vector lands in the next
+  // image's columns, written after it, or in the L floats of slack that ld leaves after the last)
+  static void im2col(ConvGeometry g, float[] xpad, float[] col, int colOff, int ld) {
     int n = columns(g), taps = g.kh() * g.kw(), channel = channelStride(g);
     int[] starts = tapStarts(g);
     for (int c = 0, row = 0; c < g.c(); c++) {
       for (int t = 0; t < taps; t++, row++) {
-        copyWhole(xpad, c * channel + starts[t], col, row * n, n);
+        copyWhole(xpad, c * channel + starts[t], col, colOff + row * ld, n);
       }
     }
   }
@@ -391,10 +398,15 @@ final class PaddedGrid {
   // y[f][oh][ow] = grid[f][oh·Wq + ow] for ow < outW: the real columns of a grid-shaped output,
   // rows in order (whole vectors may run into the next row of this image, not past it)
   static void compact(ConvGeometry g, float[] grid, float[] y, int yOff) {
-    int wq = width(g), n = columns(g), outW = g.outW(), imageEnd = yOff + g.outputImageSize();
+    compact(g, grid, 0, columns(g), y, yOff);
+  }
+
+  // The same from columns [gridOff, gridOff + outH·Wq) of a grid with rows of ld floats
+  static void compact(ConvGeometry g, float[] grid, int gridOff, int ld, float[] y, int yOff) {
+    int wq = width(g), outW = g.outW(), imageEnd = yOff + g.outputImageSize();
     for (int f = 0, d = yOff; f < g.f(); f++) {
       for (int oh = 0; oh < g.outH(); oh++, d += outW) {
-        copyBounded(grid, f * n + oh * wq, y, d, outW, imageEnd);
+        copyBounded(grid, gridOff + f * ld + oh * wq, y, d, outW, imageEnd);
       }
     }
   }

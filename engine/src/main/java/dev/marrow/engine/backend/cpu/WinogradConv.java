@@ -96,29 +96,6 @@ final class WinogradConv {
             && pays(g, depth, MIN_TILE_USE_FILTER_GRADIENT);
   }
 
-  /**
-   * Images per group: the fewest GEMM column blocks on the busiest thread (each thread takes whole
-   * groups), from two to eight blocks' worth of tiles a group, the smallest group among equals. 7 ×
-   * 7 outputs (20 tiles) at batch 64 on two threads: 8 images, 160 columns = 5 whole blocks, four
-   * groups a thread (20 blocks), where groups of 6 (128 columns, 11 groups: 6 and 5 a thread) gave
-   * the busier thread 24; 14 × 14 (56 tiles): 4 images, 224 columns = 7 blocks.
-   */
-  static int imagesPerGroup(int n, int perImage, int threads) {
-    int least = Math.max(1, (2 * Gemm.NR + perImage - 1) / perImage);
-    int most = Math.max(least, 8 * Gemm.NR / perImage);
-    int best = 1;
-    long bestBlocks = Long.MAX_VALUE;
-    for (int g = n < least ? 1 : least; g <= Math.min(most, n); g++) {
-      long groups = (n + g - 1) / g, perThread = (groups + threads - 1) / threads;
-      long blocks = perThread * (((long) g * perImage + Gemm.NR - 1) / Gemm.NR);
-      if (blocks < bestBlocks) {
-        best = g;
-        bestBlocks = blocks;
-      }
-    }
-    return Math.min(best, n);
-  }
-
   // tiles of one image, with the spare column per row
   private static int tiles(ConvGeometry g) {
     return (g.outH() + 1) / 2 * ((g.outW() + 1) / 2 + 1);
@@ -172,9 +149,9 @@ final class WinogradConv {
 
   /**
    * Images with fewer tiles than this go through a block several at a time ({@code Call.group},
-   * sized by {@link #imagesPerGroup}): 7 × 7 outputs (20 tiles) and 14 × 14 (56), not 28 × 28
-   * (210). On the AVX2 kind (16-column GEMM blocks) the 7 × 7 layers gain the most: 128 → 128 at
-   * batch 64 forward 10.6-12.2 → 6.3-6.6 ms. At 14 × 14 (64 → 64, batch 64, four alternations)
+   * sized by {@link ConvKernels#imagesPerGroup}): 7 × 7 outputs (20 tiles) and 14 × 14 (56), not 28
+   * × 28 (210). On the AVX2 kind (16-column GEMM blocks) the 7 × 7 layers gain the most: 128 → 128
+   * at batch 64 forward 10.6-12.2 → 6.3-6.6 ms. At 14 × 14 (64 → 64, batch 64, four alternations)
    * forward 5.37 → 5.11 ms, filter gradient 7.73 → 7.28 (the products' k, the tiles, twice as
    * long).
    */
@@ -446,7 +423,7 @@ final class WinogradConv {
               Gemm.NR, Math.min(budget / Gemm.NR, roundUp(perImage, Gemm.NR) / Gemm.NR) * Gemm.NR);
       group = 1;
       if (GROUPS && perImage < GROUP_BELOW_TILES) {
-        group = imagesPerGroup(n, perImage, threads);
+        group = ConvKernels.imagesPerGroup(n, perImage, threads);
         block = roundUp(group * perImage, Gemm.NR);
       }
       prepacked = false;

@@ -151,13 +151,13 @@ class WinogradConvTest {
     // 7 × 7 (20 tiles an image) and 14 × 14 (56) at batch 64 on two threads: whole GEMM column
     // blocks per group and the same number of groups on each thread, on either vector width.
     for (int perImage : new int[] {20, 56}) {
-      int g = WinogradConv.imagesPerGroup(64, perImage, 2);
+      int g = ConvKernels.imagesPerGroup(64, perImage, 2);
       assertEquals(0, g * perImage % Gemm.NR, perImage + " tiles: groups of " + g);
       assertEquals(0, (64 + g - 1) / g % 2, perImage + " tiles: groups of " + g);
     }
-    int few = WinogradConv.imagesPerGroup(3, 20, 2);
+    int few = ConvKernels.imagesPerGroup(3, 20, 2);
     assertTrue(few >= 1 && few <= 3, "fewer images than a group: " + few);
-    assertEquals(1, WinogradConv.imagesPerGroup(64, 4 * Gemm.NR, 2), "large images: one each");
+    assertEquals(1, ConvKernels.imagesPerGroup(64, 4 * Gemm.NR, 2), "large images: one each");
   }
 
   @Test
