@@ -158,6 +158,14 @@ class WinogradConvTest {
     int few = ConvKernels.imagesPerGroup(3, 20, 2);
     assertTrue(few >= 1 && few <= 3, "fewer images than a group: " + few);
     assertEquals(1, ConvKernels.imagesPerGroup(64, 4 * Gemm.NR, 2), "large images: one each");
+    // The padded grid groups by the same rule: resnet's stride-2 64 → 128 (7 rows of 8 columns
+    // an image) in whole column blocks; its 1 × 1 projection, which reads the padded image in
+    // place, one image at a time.
+    ConvGeometry strided = new ConvGeometry(64, 64, 14, 14, 128, 3, 3, 2, 2, 1, 1, 1, 1, 7, 7);
+    int grid = ConvKernels.imagesPerProduct(strided, 2);
+    assertTrue(grid > 1 && grid * 56 % Gemm.NR == 0, "stride-2 grid groups of " + grid);
+    ConvGeometry projection = new ConvGeometry(64, 64, 14, 14, 128, 1, 1, 2, 2, 0, 0, 1, 1, 7, 7);
+    assertEquals(1, ConvKernels.imagesPerProduct(projection, 2));
   }
 
   @Test
