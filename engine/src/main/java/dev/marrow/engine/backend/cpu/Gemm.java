@@ -422,29 +422,45 @@ final class Gemm {
       return packedB;
     }
 
-    // Eight rows of b at a time, each read front to back, written as runs of eight in each row of
-    // packedB: one row at a time scattered every store into another cache line (a Winograd
-    // filter gradient spent more time here than in its GEMMs).
+    // op(B) = bᵀ into packedB, rows [begin, end) of b (see transposeRows)
     private void packTransposedRange(int begin, int end) {
-      int j = begin;
-      for (; j + 8 <= end; j += 8) {
-        int src = bOff + j * ldb;
-        for (int p = 0, dst = j; p < k; p++, dst += n) {
-          packedB[dst] = b[src + p];
-          packedB[dst + 1] = b[src + ldb + p];
-          packedB[dst + 2] = b[src + 2 * ldb + p];
-          packedB[dst + 3] = b[src + 3 * ldb + p];
-          packedB[dst + 4] = b[src + 4 * ldb + p];
-          packedB[dst + 5] = b[src + 5 * ldb + p];
-          packedB[dst + 6] = b[src + 6 * ldb + p];
-          packedB[dst + 7] = b[src + 7 * ldb + p];
-        }
+      transposeRows(b, bOff, ldb, begin, end, k, packedB, 0, n);
+    }
+  }
+
+  /**
+   * dst[dOff + p·ldd + j] = src[sOff + j·lds + p] for rows j in [begin, end) of src and p in [0,
+   * cols): eight rows at a time, each read front to back, written as runs of eight (one row at a
+   * time scattered every store into another cache line; a Winograd filter gradient once spent more
+   * time transposing than in its GEMMs).
+   */
+  static void transposeRows(
+      float[] src,
+      int sOff,
+      int lds,
+      int begin,
+      int end,
+      int cols,
+      float[] dst,
+      int dOff,
+      int ldd) {
+    int j = begin;
+    for (; j + 8 <= end; j += 8) {
+      int s = sOff + j * lds;
+      for (int p = 0, d = dOff + j; p < cols; p++, d += ldd) {
+        dst[d] = src[s + p];
+        dst[d + 1] = src[s + lds + p];
+        dst[d + 2] = src[s + 2 * lds + p];
+        dst[d + 3] = src[s + 3 * lds + p];
+        dst[d + 4] = src[s + 4 * lds + p];
+        dst[d + 5] = src[s + 5 * lds + p];
+        dst[d + 6] = src[s + 6 * lds + p];
+        dst[d + 7] = src[s + 7 * lds + p];
       }
-      for (; j < end; j++) {
-        int src = bOff + j * ldb;
-        for (int p = 0; p < k; p++) {
-          packedB[p * n + j] = b[src + p];
-        }
+    }
+    for (; j < end; j++) {
+      for (int p = 0, s = sOff + j * lds, d = dOff + j; p < cols; p++, d += ldd) {
+        dst[d] = src[s + p];
       }
     }
   }

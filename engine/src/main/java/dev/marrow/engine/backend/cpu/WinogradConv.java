@@ -655,24 +655,10 @@ final class WinogradConv {
       }
     }
 
-    // t[slot·channels + ch] = split[first + ch·planes + slot]: eight channels at a time, each read
-    // front to back and written as runs of eight (one channel at a time wrote every float to
-    // another line)
+    // t[slot·channels + ch] = split[first + ch·planes + slot]
     private static void transposeChannels(
         float[] split, int first, int channels, int planes, float[] t) {
-      for (int ch = 0; ch < channels; ch += 8) {
-        int src = first + ch * planes;
-        for (int slot = 0, dst = ch; slot < planes; slot++, dst += channels) {
-          t[dst] = split[src + slot];
-          t[dst + 1] = split[src + planes + slot];
-          t[dst + 2] = split[src + 2 * planes + slot];
-          t[dst + 3] = split[src + 3 * planes + slot];
-          t[dst + 4] = split[src + 4 * planes + slot];
-          t[dst + 5] = split[src + 5 * planes + slot];
-          t[dst + 6] = split[src + 6 * planes + slot];
-          t[dst + 7] = split[src + 7 * planes + slot];
-        }
-      }
+      Gemm.transposeRows(split, first, planes, 0, channels, planes, t, 0, channels);
     }
 
     // u[sums + ξ] (outC × inC) = (first ? 0 : u[sums + ξ]) + ŷ[ξ] (outC × k) · v[ξ]ᵀ (k × inC),
