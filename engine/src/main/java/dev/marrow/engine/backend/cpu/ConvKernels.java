@@ -135,7 +135,7 @@ final class ConvKernels {
     c.dy = dy;
     c.dx = dx;
     c.filters = Gemm.newSharedOperand(); // wᵀ is packed once per thread, not once per image
-    c.group = PaddedGrid.pays(g) ? 1 : imagesPerProduct(g, team.size()); // the grid: per image
+    c.group = imagesPerProduct(g, team.size());
     if (c.group > 1) {
       team.parallelFor(groups(g, c.group), 1, c.backwardDataGroups);
     } else {
@@ -350,6 +350,10 @@ final class ConvKernels {
 
     // dx of each image of a group = col2im of its columns of wᵀ · [dy_n … dy_n+G)
     private void backwardDataGroups(int g0, int g1) {
+      if (PaddedGrid.pays(g)) {
+        backwardDataGridGroups(g0, g1);
+        return;
+      }
       int patch = g.patchSize(), pixels = g.outputPixels(), width = group * pixels;
       float[] col = columnBuffer(patch * width);
       float[] grads = buffer(GRID, g.f() * width);
@@ -360,6 +364,28 @@ final class ConvKernels {
             filters, true, patch, cols, g.f(), w, 0, patch, grads, 0, cols, col, 0, cols);
         for (int i = 0; i < count; i++) {
           col2im(g, col, i * pixels, cols, dx, (first + i) * g.inputPlaneSize());
+        }
+      }
+    }
+
+    // The same on the padded grid: the G images' spread gradients side by side, outH·Wq columns
+    // each, and each image's columns of the product added back into its padded planes
+    private void backwardDataGridGroups(int g0, int g1) {
+      int patch = g.patchSize(), columns = PaddedGrid.columns(g), width = group * columns;
+      int ld = width + Vectors.LANES; // slack for the last image's whole-vector runs
+      float[] col = columnBuffer(patch * width);
+      float[] xpad = buffer(PADDED, PaddedGrid.paddedSize(g));
+      float[] grads = buffer(GRID, g.f() * ld);
+      for (int grp = g0; grp < g1; grp++) {
+        int first = grp * group, count = Math.min(group, g.n() - first), cols = count * columns;
+        for (int i = 0; i < count; i++) { // in order: each run's last vector spills into the next
+          PaddedGrid.spread(g, dy, (first + i) * g.outputImageSize(), grads, i * columns, ld);
+        }
+        gemm.runSerialSharedA(
+            filters, true, patch, cols, g.f(), w, 0, patch, grads, 0, ld, col, 0, cols);
+        for (int i = 0; i < count; i++) {
+          PaddedGrid.col2im(g, col, i * columns, cols, xpad);
+          PaddedGrid.crop(g, xpad, dx, (first + i) * g.inputPlaneSize());
         }
       }
     }

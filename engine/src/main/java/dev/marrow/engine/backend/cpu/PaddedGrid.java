@@ -312,12 +312,17 @@ final class PaddedGrid {
 
   // The adjoint of pad ∘ im2col: xpad = Σ over patch rows of col's runs; then merge with crop.
   static void col2im(ConvGeometry g, float[] col, float[] xpad) {
+    col2im(g, col, 0, columns(g), xpad);
+  }
+
+  // The same from columns [colOff, colOff + outH·Wq) of a patch matrix with rows of ld floats
+  static void col2im(ConvGeometry g, float[] col, int colOff, int ld, float[] xpad) {
     int n = columns(g), taps = g.kh() * g.kw(), channel = channelStride(g);
     int[] starts = tapStarts(g);
     Arrays.fill(xpad, 0, paddedSize(g), 0f);
     for (int c = 0, row = 0; c < g.c(); c++) {
       for (int t = 0; t < taps; t++, row++) {
-        addExact(col, row * n, xpad, c * channel + starts[t], n);
+        addExact(col, colOff + row * ld, xpad, c * channel + starts[t], n);
       }
     }
   }
@@ -414,10 +419,16 @@ final class PaddedGrid {
   // grid[f][oh·Wq + ow] = dy[f][oh][ow] for ow < outW, 0 in the extra columns; rows in order, so
   // whole vectors run into the extra columns (zeroed after) and the next row (or the slack)
   static void spread(ConvGeometry g, float[] dy, int dyOff, float[] grid) {
-    int wq = width(g), n = columns(g), outW = g.outW();
+    spread(g, dy, dyOff, grid, 0, columns(g));
+  }
+
+  // The same into columns [gridOff, gridOff + outH·Wq) of a grid with rows of ld floats (a group's
+  // images in order, and L floats of slack after the last)
+  static void spread(ConvGeometry g, float[] dy, int dyOff, float[] grid, int gridOff, int ld) {
+    int wq = width(g), outW = g.outW();
     for (int f = 0, s = dyOff; f < g.f(); f++) {
       for (int oh = 0; oh < g.outH(); oh++, s += outW) {
-        int d = f * n + oh * wq;
+        int d = gridOff + f * ld + oh * wq;
         if (s + outW + L <= dy.length) {
           copyWhole(dy, s, grid, d, outW);
         } else {
