@@ -53,8 +53,8 @@ class AllocationFreeStepTest {
   /**
    * A residual CNN: a convolution the CPU runs by Winograd, a node read by two layers (the
    * shortcut), a 1×1 stride-2 projection, batch norm, dropout (its mask saved for backward, its
-   * seed drawn per step), concatenation and global pooling, so the graph's gradient sums and the
-   * plan's shared buffers are covered too.
+   * seed drawn per step), Add and batch norm each fused with the ReLU after it, concatenation and
+   * global pooling, so the graph's gradient sums and the plan's shared buffers are covered too.
    */
   @Test
   void aWarmResidualTrainingStepAllocatesAlmostNothing() throws Exception {
@@ -69,7 +69,8 @@ class AllocationFreeStepTest {
         new ActivationLayer(Activation.RELU).apply(new BatchNormalization(0.9, 1e-5).apply(main));
     main = new Dropout(0.1).apply(main);
     Node shortcut = Conv2D.builder(16, 1).strides(2, 2).build().apply(stem);
-    Node sum = new Add().apply(main, shortcut);
+    // the block's Add and the ReLU after it run as one step (Fusion)
+    Node sum = new ActivationLayer(Activation.RELU).apply(new Add().apply(main, shortcut));
     Node joined = new Concatenate().apply(sum, shortcut);
     Node out = new Dense(10).apply(new GlobalAveragePooling2D().apply(joined));
     assertAllocationFree(new Graph(List.of(x), List.of(out)).build(3), 32, 1_000, 100);
