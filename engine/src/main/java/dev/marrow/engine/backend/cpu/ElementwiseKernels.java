@@ -126,7 +126,6 @@ final class ElementwiseKernels {
     run(n, PASSES.get().with(x, null, x, alpha, 0, 0, 0), Op.SCALE);
   }
 
-  // out = a · b, element-wise; out may be a or b
   // out = a + b, element-wise
   void add(float[] a, float[] b, float[] out, int n) {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.ADD);
@@ -137,6 +136,7 @@ final class ElementwiseKernels {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.ADD_RELU);
   }
 
+  // out = a · b, element-wise; out may be a or b
   void multiply(float[] a, float[] b, float[] out, int n) {
     run(n, PASSES.get().with(a, b, out, 0, 0, 0, 0), Op.MULTIPLY);
   }
