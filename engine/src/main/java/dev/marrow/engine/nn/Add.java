@@ -7,7 +7,7 @@ import dev.marrow.engine.tensor.Tensor;
 import java.util.List;
 
 /** Keras' {@code Add}: the element-wise sum of inputs of one shape (a residual connection). */
-public final class Add extends MergeLayer {
+public final class Add extends MergeLayer implements ReluFusable {
   @Override
   public String typeName() {
     return "add";
@@ -34,7 +34,18 @@ public final class Add extends MergeLayer {
    * Fusion}); its backward takes the ReLU's output gradient, dx_i = dy · [y > 0], computed once
    * into the first input's gradient and copied to the others.
    */
-  LayerStep compile(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs, boolean relu) {
+  @Override
+  public LayerStep compileWithRelu(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
+    return compile(ctx, xs, dxs, true);
+  }
+
+  // the fused step's backward masks dy by the ReLU's test on y
+  @Override
+  public BackwardReads backwardReadsWithRelu() {
+    return BackwardReads.OUTPUT;
+  }
+
+  private LayerStep compile(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs, boolean relu) {
     Backend b = ctx.backend();
     Tensor y = ctx.output(outputShape());
     Tensor dy = ctx.outputGrad(outputShape());

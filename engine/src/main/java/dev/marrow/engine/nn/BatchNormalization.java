@@ -13,7 +13,7 @@ import java.util.Map;
  * running_var). In training it normalises with the batch statistics and updates the running ones
  * (with the unbiased variance, as PyTorch and cuDNN do); in inference it uses the running ones.
  */
-public final class BatchNormalization extends Layer {
+public final class BatchNormalization extends Layer implements ReluFusable {
   private final float momentum;
   private final float epsilon;
   private Parameter gamma;
@@ -94,11 +94,23 @@ public final class BatchNormalization extends Layer {
     return compile(ctx, x, dx, false);
   }
 
+  @Override
+  public LayerStep compileWithRelu(CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
+    return compile(ctx, xs.get(0), dxs.get(0), true);
+  }
+
+  // its output too: backends without a fused kernel run the ReLU's backward from it
+  // (Backend#batchNormReluBackward)
+  @Override
+  public BackwardReads backwardReadsWithRelu() {
+    return BackwardReads.INPUTS_AND_OUTPUT;
+  }
+
   /**
    * The step of this layer, with a ReLU applied to its output when {@code relu} ({@link Fusion}):
    * its output is then the ReLU's, and its output gradient the ReLU's.
    */
-  LayerStep compile(CompileContext ctx, Tensor x, Tensor dx, boolean relu) {
+  private LayerStep compile(CompileContext ctx, Tensor x, Tensor dx, boolean relu) {
     Backend b = ctx.backend();
     Shape in = inputShape();
     int n = ctx.batch(), c = in.dim(0), spatial = in.size() / c;

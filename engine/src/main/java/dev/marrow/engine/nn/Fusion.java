@@ -46,7 +46,7 @@ public final class Fusion {
     }
     for (Node node : nodes) {
       Node next = reader.get(node);
-      if ((node.layer() instanceof BatchNormalization || node.layer() instanceof Add)
+      if (node.layer() instanceof ReluFusable
           && readers.getOrDefault(node, 0) == 1
           && !outputs.contains(node)
           && next.inbound().size() == 1
@@ -60,10 +60,7 @@ public final class Fusion {
   /** The step of {@code node}: its layer's own, or its part of a fused pair. */
   public LayerStep compile(Node node, CompileContext ctx, List<Tensor> xs, List<Tensor> dxs) {
     if (reluOf.containsKey(node)) {
-      LayerStep step =
-          node.layer() instanceof Add add
-              ? add.compile(ctx, xs, dxs, true)
-              : ((BatchNormalization) node.layer()).compile(ctx, xs.get(0), dxs.get(0), true);
+      LayerStep step = ((ReluFusable) node.layer()).compileWithRelu(ctx, xs, dxs);
       foldedInto.put(reluOf.get(node), step);
       return step;
     }
@@ -72,14 +69,12 @@ public final class Fusion {
   }
 
   /**
-   * What {@code node}'s step reads in its backward pass: its layer's {@link Layer#backwardReads()};
-   * for a fused batch norm its output too, which backends without a fused kernel run the ReLU's
-   * backward from ({@link dev.marrow.engine.backend.Backend#batchNormReluBackward}); for a fused
-   * Add its output, the ReLU's test; nothing for the folded ReLU.
+   * What {@code node}'s step reads in its backward pass: its layer's {@link Layer#backwardReads()},
+   * the fused layer's {@link ReluFusable#backwardReadsWithRelu()}, or nothing for the folded ReLU.
    */
   public BackwardReads backwardReads(Node node) {
     if (reluOf.containsKey(node)) {
-      return node.layer() instanceof Add ? BackwardReads.OUTPUT : BackwardReads.INPUTS_AND_OUTPUT;
+      return ((ReluFusable) node.layer()).backwardReadsWithRelu();
     }
     return foldedInto.containsKey(node) ? BackwardReads.NOTHING : node.layer().backwardReads();
   }
