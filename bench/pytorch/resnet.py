@@ -4,7 +4,7 @@
 Same architecture as ModelZoo.resnet: 3x3 stem conv (32) + BN + ReLU, three basic blocks (32, 64,
 128 filters; stride 2 with 1x1 projection shortcuts in the last two; bias-free convs, padding 1,
 BN momentum 0.1 in PyTorch's convention = Keras' 0.9, eps 1e-5), global average pooling,
-Linear(10); Adam 2e-3, batch 64 (--lr, --batch; the zoo's recipe, whose cosine decay the timing
+Linear(10); Adam 2e-3, batch 64 (--lr, --batch; the zoo's recipe, whose per-step cosine decay the timing
 does not need). Epoch time = the training steps of one epoch, shuffling
 included, evaluation excluded (Marrow's definition).
 

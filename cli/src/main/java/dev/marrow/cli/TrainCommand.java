@@ -57,6 +57,8 @@ import picocli.CommandLine.Spec;
         "Train a model on MNIST (downloaded and checksummed on first use), a CSV table or"
             + " a folder of images.")
 final class TrainCommand implements Callable<Integer> {
+  private static final List<String> SCHEDULES =
+      List.of("step", "exponential", "cosine", "cosine-per-step", "constant");
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -105,8 +107,9 @@ final class TrainCommand implements Callable<Integer> {
       names = "--lr-schedule",
       paramLabel = "KIND",
       description =
-          "step (halve every 2 epochs), exponential (×0.9 per epoch), cosine (to 0"
-              + " over the run) or constant (default: the model's; vgg uses cosine).")
+          "step (halve every 2 epochs), exponential (×0.9 per epoch), cosine (per epoch, to 0"
+              + " over the run), cosine-per-step (decayed before every step, to 0 at the last)"
+              + " or constant (default: the model's; vgg uses cosine, resnet cosine-per-step).")
   String lrSchedule;
 
   @Option(
@@ -489,11 +492,10 @@ final class TrainCommand implements Callable<Integer> {
             case "step" -> LearningRateSchedule.step(s.learningRate(), 0.5, 2);
             case "exponential" -> LearningRateSchedule.exponential(s.learningRate(), 0.9);
             case "cosine" -> LearningRateSchedule.cosine(s.learningRate(), 0, s.epochs());
+            case "cosine-per-step" -> LearningRateSchedule.cosineDecay(s.learningRate(), 0);
             default ->
                 throw new UserError(
-                    "unknown --lr-schedule '"
-                        + s.lrSchedule()
-                        + "'; expected step, exponential or cosine");
+                    "unknown --lr-schedule '" + s.lrSchedule() + "'; expected " + SCHEDULES);
           });
     }
     if (s.checkpoint().equals("best")) {
@@ -540,12 +542,8 @@ final class TrainCommand implements Callable<Integer> {
     if (!checkpoint.equals("every-epoch") && !checkpoint.equals("best")) {
       throw new UserError("--checkpoint must be every-epoch or best, got '" + checkpoint + "'");
     }
-    if (lrSchedule != null
-        && !List.of("step", "exponential", "cosine", "constant").contains(lrSchedule)) {
-      throw new UserError(
-          "unknown --lr-schedule '"
-              + lrSchedule
-              + "'; expected step, exponential, cosine or constant");
+    if (lrSchedule != null && !SCHEDULES.contains(lrSchedule)) {
+      throw new UserError("unknown --lr-schedule '" + lrSchedule + "'; expected " + SCHEDULES);
     }
     String opt = (optimizer == null ? m.optimizer() : optimizer).toLowerCase(Locale.ROOT);
     if (!opt.equals("adam") && !opt.equals("sgd")) {

@@ -106,6 +106,16 @@ class CliTest {
     assertEquals(2, split.code());
     assertTrue(split.err().contains("--validation-split"), split.err());
 
+    Result schedule = run("train", "--model", "mlp", "--lr-schedule", "cosine-per-epoch");
+    assertEquals(2, schedule.code());
+    assertTrue(
+        schedule
+            .err()
+            .contains(
+                "unknown --lr-schedule 'cosine-per-epoch'; expected [step, exponential, cosine,"
+                    + " cosine-per-step, constant]"),
+        schedule.err());
+
     Result flag = run("train", "--model", "mlp", "--bogus");
     assertEquals(2, flag.code());
     assertTrue(flag.err().contains("Unknown option: '--bogus'"), flag.err());

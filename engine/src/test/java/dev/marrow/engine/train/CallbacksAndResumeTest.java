@@ -166,6 +166,45 @@ class CallbacksAndResumeTest {
   }
 
   @Test
+  void cosineDecaySetsEveryStepsRateFromTheRunsFractionDone() {
+    LearningRateSchedule decay = LearningRateSchedule.cosineDecay(0.1, 0.01);
+    assertEquals(0.1, decay.rateAtStep(0, 10), 1e-12);
+    assertEquals(0.055, decay.rateAtStep(5, 10), 1e-12);
+    assertEquals(0.01, decay.rateAtStep(10, 10), 1e-12);
+    assertThrows(IllegalStateException.class, () -> decay.rateAt(1));
+    assertThrows(
+        IllegalStateException.class, () -> LearningRateSchedule.cosine(1, 0, 2).rateAtStep(0, 1));
+    // Listed before the schedule, the recorder sees the rate each step ran with.
+    List<Double> used = new ArrayList<>();
+    Callback recorder =
+        new Callback() {
+          @Override
+          public void onBatchEnd(TrainingContext ctx, int batch, BatchLogs logs) {
+            used.add((double) ctx.optimizer().learningRate());
+          }
+        };
+    try (CpuBackend cpu = TestBackends.cpu(1)) {
+      History h =
+          trainer(TrainerTest.mlp(7), new Adam(1), cpu)
+              .fit(
+                  DATA,
+                  FitOptions.defaults()
+                      .epochs(3)
+                      .batchSize(128)
+                      .callback(recorder)
+                      .callback(decay));
+      int steps = (600 + 127) / 128;
+      assertEquals(3 * steps, used.size());
+      for (int t = 0; t < used.size(); t++) {
+        assertEquals((double) (float) decay.rateAtStep(t, 3 * steps), used.get(t), 0, "step " + t);
+      }
+      assertEquals(used.get(steps - 1), h.epochs().getFirst().learningRate(), 0);
+      assertEquals(used.getLast(), h.last().learningRate(), 0);
+      assertTrue(used.getLast() < 0.012, "ends near min_lr: " + used.getLast());
+    }
+  }
+
+  @Test
   void modelCheckpointWithSaveBestOnlyKeepsTheBestEpoch() throws IOException {
     Path best = dir.resolve("best.safetensors");
     History h;
