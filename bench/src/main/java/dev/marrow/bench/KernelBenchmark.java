@@ -2,6 +2,7 @@ package dev.marrow.bench;
 
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.backend.cpu.CpuBackend;
@@ -121,9 +122,10 @@ public class KernelBenchmark {
       }
       case "batchnorm" -> {
         Tensor[] t = channels;
-        k.batchNormForwardTraining(
-            128, 32, 28 * 28, a, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4], t[5], b);
-        k.batchNormBackward(128, 32, 28 * 28, a, c, t[0], t[4], t[5], 1e-3f, d, t[6], t[7]);
+        BatchNormArgs bn =
+            new BatchNormArgs(128, 32, 28 * 28, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4], t[5]);
+        k.batchNormForwardTraining(bn, a, b);
+        k.batchNormBackward(bn, a, c, d, t[6], t[7]);
         return d;
       }
       case "softmax-xent" -> {

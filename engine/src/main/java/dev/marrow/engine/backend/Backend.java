@@ -171,56 +171,23 @@ public interface Backend extends AutoCloseable {
   // ---- batch normalisation: x is (n, c, spatial) with per-channel statistics ----------------
 
   /**
-   * Training-mode batch norm: normalises with the batch's mean and biased variance, saves mean and
-   * 1/sqrt(var + eps) for backward, and updates the running statistics as cuDNN and PyTorch do:
-   * running = (1 − factor)·running + factor·batch, with the unbiased variance.
+   * Training-mode batch norm: normalises x with the batch's mean and biased variance, saves mean
+   * and 1/sqrt(var + eps) in {@code bn}'s saved statistics for backward, and updates its running
+   * statistics as cuDNN and PyTorch do: running = (1 − factor)·running + factor·batch, with the
+   * unbiased variance.
    */
-  void batchNormForwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y);
+  void batchNormForwardTraining(BatchNormArgs bn, Tensor x, Tensor y);
 
   /** Inference-mode batch norm with the running statistics. */
-  void batchNormForwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y);
+  void batchNormForwardInference(BatchNormArgs bn, Tensor x, Tensor y);
 
   /**
    * Gradients of input (overwritten), gamma and beta (overwritten) of training-mode batch norm,
-   * from the statistics the forward saved; epsilon is the forward's (cuDNN asks for the same value
-   * in both directions).
+   * from the statistics the forward saved; {@code bn}'s epsilon is the forward's (cuDNN asks for
+   * the same value in both directions).
    */
   void batchNormBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta);
+      BatchNormArgs bn, Tensor x, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta);
 
   /**
    * {@link #batchNormForwardTraining} with a ReLU after it, y = max(0, bn(x)): a batch norm whose
@@ -229,50 +196,14 @@ public interface Backend extends AutoCloseable {
    * γ·savedInvStd and offset = β − savedMean·scale in float, which its {@link
    * #batchNormReluBackward} recomputes from the saved statistics).
    */
-  default void batchNormReluForwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
-    batchNormForwardTraining(
-        n,
-        c,
-        spatial,
-        x,
-        gamma,
-        beta,
-        runningMean,
-        runningVar,
-        factor,
-        epsilon,
-        savedMean,
-        savedInvStd,
-        y);
+  default void batchNormReluForwardTraining(BatchNormArgs bn, Tensor x, Tensor y) {
+    batchNormForwardTraining(bn, x, y);
     activationForward(Activation.RELU, y, y);
   }
 
   /** {@link #batchNormForwardInference} with a ReLU after it. */
-  default void batchNormReluForwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y) {
-    batchNormForwardInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, y);
+  default void batchNormReluForwardInference(BatchNormArgs bn, Tensor x, Tensor y) {
+    batchNormForwardInference(bn, x, y);
     activationForward(Activation.RELU, y, y);
   }
 
@@ -283,23 +214,9 @@ public interface Backend extends AutoCloseable {
    * masked copy of dy.
    */
   default void batchNormReluBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor y,
-      Tensor dy,
-      Tensor gamma,
-      Tensor beta,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
+      BatchNormArgs bn, Tensor x, Tensor y, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
     activationBackward(Activation.RELU, null, y, dy, dy);
-    batchNormBackward(
-        n, c, spatial, x, dy, gamma, savedMean, savedInvStd, epsilon, dx, dGamma, dBeta);
+    batchNormBackward(bn, x, dy, dx, dGamma, dBeta);
   }
 
   // ---- activations --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.marrow.engine.nn;
 
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.tensor.Shape;
 import dev.marrow.engine.tensor.Tensor;
 import java.util.List;
@@ -113,60 +114,42 @@ public final class BatchNormalization extends Layer implements ReluFusable {
   private LayerStep compile(CompileContext ctx, Tensor x, Tensor dx, boolean relu) {
     Backend b = ctx.backend();
     Shape in = inputShape();
-    int n = ctx.batch(), c = in.dim(0), spatial = in.size() / c;
-    Tensor savedMean = b.allocate(Shape.of(c)), savedInvStd = b.allocate(Shape.of(c));
+    int c = in.dim(0), spatial = in.size() / c;
+    BatchNormArgs bn =
+        new BatchNormArgs(
+            ctx.batch(),
+            c,
+            spatial,
+            gamma.value(),
+            beta.value(),
+            runningMean.value(),
+            runningVar.value(),
+            1 - momentum,
+            epsilon,
+            b.allocate(Shape.of(c)),
+            b.allocate(Shape.of(c)));
     // Without an upstream gradient, dx still has to be computed somewhere: a scratch buffer.
     Tensor dxOrScratch = dx != null || !ctx.training() ? dx : ctx.backwardScratch(in);
     return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(outputShape())) {
       @Override
       public void forward(boolean training) {
-        Tensor g = gamma.value(), bt = beta.value();
-        Tensor mean = runningMean.value(), var = runningVar.value();
         if (training && relu) {
-          b.batchNormReluForwardTraining(
-              n, c, spatial, x, g, bt, mean, var, 1 - momentum, epsilon, savedMean, savedInvStd, y);
+          b.batchNormReluForwardTraining(bn, x, y);
         } else if (training) {
-          b.batchNormForwardTraining(
-              n, c, spatial, x, g, bt, mean, var, 1 - momentum, epsilon, savedMean, savedInvStd, y);
+          b.batchNormForwardTraining(bn, x, y);
         } else if (relu) {
-          b.batchNormReluForwardInference(n, c, spatial, x, g, bt, mean, var, epsilon, y);
+          b.batchNormReluForwardInference(bn, x, y);
         } else {
-          b.batchNormForwardInference(n, c, spatial, x, g, bt, mean, var, epsilon, y);
+          b.batchNormForwardInference(bn, x, y);
         }
       }
 
       @Override
       public void backward() {
         if (relu) {
-          b.batchNormReluBackward(
-              n,
-              c,
-              spatial,
-              x,
-              y,
-              dy,
-              gamma.value(),
-              beta.value(),
-              savedMean,
-              savedInvStd,
-              epsilon,
-              dxOrScratch,
-              gamma.grad(),
-              beta.grad());
+          b.batchNormReluBackward(bn, x, y, dy, dxOrScratch, gamma.grad(), beta.grad());
         } else {
-          b.batchNormBackward(
-              n,
-              c,
-              spatial,
-              x,
-              dy,
-              gamma.value(),
-              savedMean,
-              savedInvStd,
-              epsilon,
-              dxOrScratch,
-              gamma.grad(),
-              beta.grad());
+          b.batchNormBackward(bn, x, dy, dxOrScratch, gamma.grad(), beta.grad());
         }
       }
     };

@@ -1,6 +1,7 @@
 package dev.marrow.engine.nn;
 
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.data.Batch;
 import dev.marrow.engine.data.DataSource;
 import dev.marrow.engine.tensor.Shape;
@@ -140,14 +141,17 @@ public final class Normalization extends Layer {
     Tensor ones = b.allocate(Shape.of(c)), zeros = b.allocate(Shape.of(c));
     Arrays.fill(ones.array(), 1f);
     Tensor inverseStd = dx == null ? null : ctx.allocateBatch(in);
+    // inference only: no running update (factor 0), no saved statistics
+    BatchNormArgs standardise =
+        new BatchNormArgs(
+            n, c, spatial, ones, zeros, mean.value(), variance.value(), 0, EPSILON, null, null);
     return new BufferedStep(ctx.output(outputShape()), ctx.outputGrad(in)) {
       private boolean scaled;
 
       @Override
       public void forward(boolean training) {
         // The inference form of batch norm with γ = 1, β = 0 is exactly this standardisation.
-        b.batchNormForwardInference(
-            n, c, spatial, x, ones, zeros, mean.value(), variance.value(), EPSILON, y);
+        b.batchNormForwardInference(standardise, x, y);
       }
 
       @Override

@@ -597,24 +597,28 @@ class BackendConformanceTest {
       Tensor rme = rm.copy(), rve = rv.copy();
       Tensor me = Tensor.zeros(c), m = Tensor.zeros(c), ise = Tensor.zeros(c), is = Tensor.zeros(c);
       Tensor ye = Tensor.zeros(size), y = Tensor.zeros(size);
-      REF.batchNormForwardTraining(
-          n, c, spatial, x, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise, ye);
-      b.batchNormForwardTraining(n, c, spatial, x, gamma, beta, rm, rv, 0.1f, 1e-3f, m, is, y);
+      // the reference's own running and saved statistics, beside the backend's
+      BatchNormArgs expected =
+          new BatchNormArgs(n, c, spatial, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise);
+      BatchNormArgs actual =
+          new BatchNormArgs(n, c, spatial, gamma, beta, rm, rv, 0.1f, 1e-3f, m, is);
+      REF.batchNormForwardTraining(expected, x, ye);
+      b.batchNormForwardTraining(actual, x, y);
       // y = x·scale + shift loses float digits to x's offset (cuDNN's formula too): 300·34 − 10⁴
       double yTol = s.length > 3 ? 2e-3 : 1e-5;
       assertClose(ye, y, 1e-4, yTol, "bn training" + what);
       assertClose(rme, rm, 1e-5, 1e-6, "bn running mean" + what);
       assertClose(rve, rv, 1e-5, 1e-6, "bn running var" + what);
-      REF.batchNormForwardInference(n, c, spatial, x, gamma, beta, rme, rve, 1e-3f, ye);
-      b.batchNormForwardInference(n, c, spatial, x, gamma, beta, rm, rv, 1e-3f, y);
+      REF.batchNormForwardInference(expected, x, ye);
+      b.batchNormForwardInference(actual, x, y);
       assertClose(ye, y, 1e-4, yTol, "bn inference" + what);
       Tensor dy = random(r, size), dxe = Tensor.zeros(size), dx = Tensor.zeros(size);
       Tensor dge = Tensor.zeros(c),
           dg = Tensor.zeros(c),
           dbe = Tensor.zeros(c),
           db = Tensor.zeros(c);
-      REF.batchNormBackward(n, c, spatial, x, dy, gamma, me, ise, 1e-3f, dxe, dge, dbe);
-      b.batchNormBackward(n, c, spatial, x, dy, gamma, m, is, 1e-3f, dx, dg, db);
+      REF.batchNormBackward(expected, x, dy, dxe, dge, dbe);
+      b.batchNormBackward(actual, x, dy, dx, dg, db);
       assertClose(dxe, dx, 1e-3, 1e-5, "bn backward dx" + what);
       assertClose(dge, dg, 1e-4, 1e-4, "bn backward dgamma" + what);
       assertClose(dbe, db, 1e-4, 1e-4, "bn backward dbeta" + what);
@@ -622,18 +626,16 @@ class BackendConformanceTest {
       // With a ReLU after it (Fusion): the backend's fused passes against the reference's two.
       // The reference masks dy by this backend's y, so an element that rounds to 0 on one side
       // only cannot decide the test; the CPU recomputes its test from x, which must agree with y.
-      REF.batchNormReluForwardTraining(
-          n, c, spatial, x, gamma, beta, rme, rve, 0.1f, 1e-3f, me, ise, ye);
-      b.batchNormReluForwardTraining(n, c, spatial, x, gamma, beta, rm, rv, 0.1f, 1e-3f, m, is, y);
+      REF.batchNormReluForwardTraining(expected, x, ye);
+      b.batchNormReluForwardTraining(actual, x, y);
       assertClose(ye, y, 1e-4, yTol, "bn + relu training" + what);
-      REF.batchNormReluForwardInference(n, c, spatial, x, gamma, beta, rme, rve, 1e-3f, ye);
+      REF.batchNormReluForwardInference(expected, x, ye);
       Tensor yInference = Tensor.zeros(size);
-      b.batchNormReluForwardInference(n, c, spatial, x, gamma, beta, rm, rv, 1e-3f, yInference);
+      b.batchNormReluForwardInference(actual, x, yInference);
       assertClose(ye, yInference, 1e-4, yTol, "bn + relu inference" + what);
       Tensor dyRef = dy.copy(), dyOwn = dy.copy();
-      REF.batchNormReluBackward(
-          n, c, spatial, x, y, dyRef, gamma, beta, me, ise, 1e-3f, dxe, dge, dbe);
-      b.batchNormReluBackward(n, c, spatial, x, y, dyOwn, gamma, beta, m, is, 1e-3f, dx, dg, db);
+      REF.batchNormReluBackward(expected, x, y, dyRef, dxe, dge, dbe);
+      b.batchNormReluBackward(actual, x, y, dyOwn, dx, dg, db);
       assertClose(dxe, dx, 1e-3, 1e-5, "bn + relu backward dx" + what);
       assertClose(dge, dg, 1e-4, 1e-4, "bn + relu backward dgamma" + what);
       assertClose(dbe, db, 1e-4, 1e-4, "bn + relu backward dbeta" + what);

@@ -1,5 +1,6 @@
 package dev.marrow.engine.backend.cpu;
 
+import dev.marrow.engine.backend.BatchNormArgs;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -44,95 +45,65 @@ final class BatchNormKernels {
     this.team = team;
   }
 
-  void forwardTraining(
-      int n,
-      int c,
-      int spatial,
-      float[] x,
-      float[] gamma,
-      float[] beta,
-      float[] runningMean,
-      float[] runningVar,
-      float factor,
-      float eps,
-      float[] savedMean,
-      float[] savedInvStd,
-      boolean relu,
-      float[] y) {
-    Call k = CALLS.get().shape(n, c, spatial, x, gamma);
+  void forwardTraining(BatchNormArgs bn, float[] x, boolean relu, float[] y) {
+    Call k = CALLS.get().shape(bn, x);
     k.relu = relu;
-    k.beta = beta;
-    k.runningMean = runningMean;
-    k.runningVar = runningVar;
-    k.factor = factor;
-    k.eps = eps;
-    k.savedMean = savedMean;
-    k.savedInvStd = savedInvStd;
+    k.beta = bn.beta().array();
+    k.runningMean = bn.runningMean().array();
+    k.runningVar = bn.runningVar().array();
+    k.factor = bn.factor();
+    k.eps = bn.epsilon();
+    k.savedMean = bn.savedMean().array();
+    k.savedInvStd = bn.savedInvStd().array();
     k.y = y;
-    if (spatial == 1) {
-      team.parallelFor(columnBlocks(c), 1, k.forwardTrainingColumns);
+    if (bn.spatial() == 1) {
+      team.parallelFor(columnBlocks(bn.c()), 1, k.forwardTrainingColumns);
     } else {
-      team.parallelFor(c, 1, k.forwardTraining);
+      team.parallelFor(bn.c(), 1, k.forwardTraining);
     }
     k.release();
   }
 
-  void forwardInference(
-      int n,
-      int c,
-      int spatial,
-      float[] x,
-      float[] gamma,
-      float[] beta,
-      float[] runningMean,
-      float[] runningVar,
-      float eps,
-      boolean relu,
-      float[] y) {
-    Call k = CALLS.get().shape(n, c, spatial, x, gamma);
+  void forwardInference(BatchNormArgs bn, float[] x, boolean relu, float[] y) {
+    Call k = CALLS.get().shape(bn, x);
     k.relu = relu;
-    k.beta = beta;
-    k.runningMean = runningMean;
-    k.runningVar = runningVar;
-    k.eps = eps;
+    k.beta = bn.beta().array();
+    k.runningMean = bn.runningMean().array();
+    k.runningVar = bn.runningVar().array();
+    k.eps = bn.epsilon();
     k.y = y;
-    if (spatial == 1) {
-      team.parallelFor(columnBlocks(c), 1, k.forwardInferenceColumns);
+    if (bn.spatial() == 1) {
+      team.parallelFor(columnBlocks(bn.c()), 1, k.forwardInferenceColumns);
     } else {
-      team.parallelFor(c, 1, k.forwardInference);
+      team.parallelFor(bn.c(), 1, k.forwardInference);
     }
     k.release();
   }
 
   // dx = γ·invStd/N · (N·g − Σg − x̂·Σ(g·x̂)), dγ = Σ(g·x̂), dβ = Σg, where g = dy, or with a
-  // ReLU after the batch norm (beta given) g = dy where x·scale + offset > 0 and 0 elsewhere: the
+  // ReLU after the batch norm (relu) g = dy where x·scale + offset > 0 and 0 elsewhere: the
   // forward's test recomputed from the saved statistics ({@link Call#reluOffset})
   void backward(
-      int n,
-      int c,
-      int spatial,
+      BatchNormArgs bn,
       float[] x,
       float[] dy,
-      float[] gamma,
-      float[] beta,
-      float[] savedMean,
-      float[] savedInvStd,
+      boolean relu,
       float[] dx,
       float[] dGamma,
       float[] dBeta) {
-    Call k = CALLS.get().shape(n, c, spatial, x, gamma);
-    k.relu = beta != null;
-    k.beta = beta;
+    Call k = CALLS.get().shape(bn, x);
+    k.relu = relu;
+    k.beta = relu ? bn.beta().array() : null;
     k.dy = dy;
-    k.savedMean = savedMean;
-    k.savedInvStd = savedInvStd;
+    k.savedMean = bn.savedMean().array();
+    k.savedInvStd = bn.savedInvStd().array();
     k.dx = dx;
     k.dGamma = dGamma;
     k.dBeta = dBeta;
-    if (spatial == 1) {
-      team.parallelFor(columnBlocks(c), 1, k.backwardColumns);
+    if (bn.spatial() == 1) {
+      team.parallelFor(columnBlocks(bn.c()), 1, k.backwardColumns);
     } else {
-      team.parallelFor(c, 1, k.backward);
+      team.parallelFor(bn.c(), 1, k.backward);
     }
     k.release();
   }
@@ -172,12 +143,12 @@ final class BatchNormKernels {
     private final ThreadTeam.RangeBody forwardInferenceColumns = this::forwardInferenceColumns;
     private final ThreadTeam.RangeBody backwardColumns = this::backwardColumns;
 
-    Call shape(int n, int c, int spatial, float[] x, float[] gamma) {
-      this.n = n;
-      this.c = c;
-      this.spatial = spatial;
+    Call shape(BatchNormArgs bn, float[] x) {
+      this.n = bn.n();
+      this.c = bn.c();
+      this.spatial = bn.spatial();
       this.x = x;
-      this.gamma = gamma;
+      this.gamma = bn.gamma().array();
       return this;
     }
 

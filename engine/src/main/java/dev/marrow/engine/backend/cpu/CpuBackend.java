@@ -3,6 +3,7 @@ package dev.marrow.engine.backend.cpu;
 import dev.marrow.JvmFlags;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PointwiseLoss;
 import dev.marrow.engine.backend.PoolMode;
@@ -205,224 +206,37 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public void batchNormForwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
-    batchNormTraining(
-        n,
-        c,
-        spatial,
-        x,
-        gamma,
-        beta,
-        runningMean,
-        runningVar,
-        factor,
-        epsilon,
-        savedMean,
-        savedInvStd,
-        false,
-        y);
+  public void batchNormForwardTraining(BatchNormArgs bn, Tensor x, Tensor y) {
+    batchNorm.forwardTraining(bn, x.array(), false, y.array());
   }
 
   // y written in the normalising pass: one read and write of the activation fewer
   @Override
-  public void batchNormReluForwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
-    batchNormTraining(
-        n,
-        c,
-        spatial,
-        x,
-        gamma,
-        beta,
-        runningMean,
-        runningVar,
-        factor,
-        epsilon,
-        savedMean,
-        savedInvStd,
-        true,
-        y);
-  }
-
-  private void batchNormTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      boolean relu,
-      Tensor y) {
-    batchNorm.forwardTraining(
-        n,
-        c,
-        spatial,
-        x.array(),
-        gamma.array(),
-        beta.array(),
-        runningMean.array(),
-        runningVar.array(),
-        factor,
-        epsilon,
-        savedMean.array(),
-        savedInvStd.array(),
-        relu,
-        y.array());
+  public void batchNormReluForwardTraining(BatchNormArgs bn, Tensor x, Tensor y) {
+    batchNorm.forwardTraining(bn, x.array(), true, y.array());
   }
 
   @Override
-  public void batchNormForwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y) {
-    batchNormInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, false, y);
+  public void batchNormForwardInference(BatchNormArgs bn, Tensor x, Tensor y) {
+    batchNorm.forwardInference(bn, x.array(), false, y.array());
   }
 
   @Override
-  public void batchNormReluForwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y) {
-    batchNormInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, true, y);
-  }
-
-  private void batchNormInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      boolean relu,
-      Tensor y) {
-    batchNorm.forwardInference(
-        n,
-        c,
-        spatial,
-        x.array(),
-        gamma.array(),
-        beta.array(),
-        runningMean.array(),
-        runningVar.array(),
-        epsilon,
-        relu,
-        y.array());
+  public void batchNormReluForwardInference(BatchNormArgs bn, Tensor x, Tensor y) {
+    batchNorm.forwardInference(bn, x.array(), true, y.array());
   }
 
   @Override
   public void batchNormBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
-    batchNormGradients(
-        n, c, spatial, x, dy, gamma, null, savedMean, savedInvStd, dx, dGamma, dBeta);
+      BatchNormArgs bn, Tensor x, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    batchNorm.backward(bn, x.array(), dy.array(), false, dx.array(), dGamma.array(), dBeta.array());
   }
 
   // The ReLU's test recomputed from x and the saved statistics: y is not read, dy not masked first
   @Override
   public void batchNormReluBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor y,
-      Tensor dy,
-      Tensor gamma,
-      Tensor beta,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
-    batchNormGradients(
-        n, c, spatial, x, dy, gamma, beta, savedMean, savedInvStd, dx, dGamma, dBeta);
-  }
-
-  // beta given: a ReLU followed the batch norm (BatchNormKernels.backward)
-  private void batchNormGradients(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor beta,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
-    batchNorm.backward(
-        n,
-        c,
-        spatial,
-        x.array(),
-        dy.array(),
-        gamma.array(),
-        beta == null ? null : beta.array(),
-        savedMean.array(),
-        savedInvStd.array(),
-        dx.array(),
-        dGamma.array(),
-        dBeta.array());
+      BatchNormArgs bn, Tensor x, Tensor y, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    batchNorm.backward(bn, x.array(), dy.array(), true, dx.array(), dGamma.array(), dBeta.array());
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.marrow.engine.backend.cuda;
 import static dev.marrow.bindings.CudaStatus.cudnn;
 
 import dev.marrow.bindings.cudnn.cudnn_h;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 
@@ -20,21 +21,8 @@ final class BatchNormOps {
   }
 
   /** x and y are (N,C,spatial); the running statistics are updated, the saved ones overwritten. */
-  void forwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
-    MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
+  void forwardTraining(BatchNormArgs bn, Tensor x, Tensor y) {
+    MemorySegment xd = cudnn.tensor(bn.n(), bn.c(), bn.spatial(), 1);
     cudnn(
         cudnn_h.cudnnBatchNormalizationForwardTraining(
             cudnn.handle,
@@ -45,31 +33,21 @@ final class BatchNormOps {
             device.in(x),
             xd,
             device.out(y),
-            cudnn.tensor(1, c, 1, 1),
-            device.in(gamma),
-            device.in(beta),
-            factor,
-            device.inout(runningMean),
-            device.inout(runningVar),
-            epsilon,
-            device.out(savedMean),
-            device.out(savedInvStd)),
+            cudnn.tensor(1, bn.c(), 1, 1),
+            device.in(bn.gamma()),
+            device.in(bn.beta()),
+            bn.factor(),
+            device.inout(bn.runningMean()),
+            device.inout(bn.runningVar()),
+            bn.epsilon(),
+            device.out(bn.savedMean()),
+            device.out(bn.savedInvStd())),
         "cudnnBatchNormalizationForwardTraining");
   }
 
   /** x and y are (N,C,spatial), normalised with the running statistics. */
-  void forwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y) {
-    MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
+  void forwardInference(BatchNormArgs bn, Tensor x, Tensor y) {
+    MemorySegment xd = cudnn.tensor(bn.n(), bn.c(), bn.spatial(), 1);
     cudnn(
         cudnn_h.cudnnBatchNormalizationForwardInference(
             cudnn.handle,
@@ -80,32 +58,20 @@ final class BatchNormOps {
             device.in(x),
             xd,
             device.out(y),
-            cudnn.tensor(1, c, 1, 1),
-            device.in(gamma),
-            device.in(beta),
-            device.in(runningMean),
-            device.in(runningVar),
-            epsilon),
+            cudnn.tensor(1, bn.c(), 1, 1),
+            device.in(bn.gamma()),
+            device.in(bn.beta()),
+            device.in(bn.runningMean()),
+            device.in(bn.runningVar()),
+            bn.epsilon()),
         "cudnnBatchNormalizationForwardInference");
   }
 
   /**
    * x, dy and dx are (N,C,spatial); dx, dGamma and dBeta are overwritten; epsilon the forward's.
    */
-  void backward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
-    MemorySegment xd = cudnn.tensor(n, c, spatial, 1);
+  void backward(BatchNormArgs bn, Tensor x, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    MemorySegment xd = cudnn.tensor(bn.n(), bn.c(), bn.spatial(), 1);
     // With the saved statistics cuDNN does not recompute 1/sqrt(var + epsilon), but it asks for the
     // forward's epsilon all the same.
     cudnn(
@@ -122,13 +88,13 @@ final class BatchNormOps {
             device.in(dy),
             xd,
             device.out(dx),
-            cudnn.tensor(1, c, 1, 1),
-            device.in(gamma),
+            cudnn.tensor(1, bn.c(), 1, 1),
+            device.in(bn.gamma()),
             device.out(dGamma),
             device.out(dBeta),
-            epsilon,
-            device.in(savedMean),
-            device.in(savedInvStd)),
+            bn.epsilon(),
+            device.in(bn.savedMean()),
+            device.in(bn.savedInvStd())),
         "cudnnBatchNormalizationBackward");
   }
 }

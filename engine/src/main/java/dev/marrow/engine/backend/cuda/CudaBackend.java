@@ -4,6 +4,7 @@ import dev.marrow.JvmFlags;
 import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PointwiseLoss;
 import dev.marrow.engine.backend.PoolMode;
@@ -273,70 +274,22 @@ public final class CudaBackend implements Backend {
   // ---- batch normalisation --------------------------------------------------------------------
 
   @Override
-  public synchronized void batchNormForwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
+  public synchronized void batchNormForwardTraining(BatchNormArgs bn, Tensor x, Tensor y) {
     device.makeCurrent();
-    batchNorm.forwardTraining(
-        n,
-        c,
-        spatial,
-        x,
-        gamma,
-        beta,
-        runningMean,
-        runningVar,
-        factor,
-        epsilon,
-        savedMean,
-        savedInvStd,
-        y);
+    batchNorm.forwardTraining(bn, x, y);
   }
 
   @Override
-  public synchronized void batchNormForwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y) {
+  public synchronized void batchNormForwardInference(BatchNormArgs bn, Tensor x, Tensor y) {
     device.makeCurrent();
-    batchNorm.forwardInference(n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, y);
+    batchNorm.forwardInference(bn, x, y);
   }
 
   @Override
   public synchronized void batchNormBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
+      BatchNormArgs bn, Tensor x, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
     device.makeCurrent();
-    batchNorm.backward(
-        n, c, spatial, x, dy, gamma, savedMean, savedInvStd, epsilon, dx, dGamma, dBeta);
+    batchNorm.backward(bn, x, dy, dx, dGamma, dBeta);
   }
 
   // ---- activations ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.marrow.engine.backend.reference;
 
 import dev.marrow.engine.backend.Activation;
 import dev.marrow.engine.backend.Backend;
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.DropoutMask;
 import dev.marrow.engine.backend.PointwiseLoss;
@@ -98,68 +99,19 @@ public final class ReferenceBackend implements Backend {
   }
 
   @Override
-  public void batchNormForwardTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float epsilon,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
-    ReferenceConv.batchNormTraining(
-        n,
-        c,
-        spatial,
-        x,
-        gamma,
-        beta,
-        runningMean,
-        runningVar,
-        factor,
-        epsilon,
-        savedMean,
-        savedInvStd,
-        y);
+  public void batchNormForwardTraining(BatchNormArgs bn, Tensor x, Tensor y) {
+    ReferenceConv.batchNormTraining(bn, x, y);
   }
 
   @Override
-  public void batchNormForwardInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float epsilon,
-      Tensor y) {
-    ReferenceConv.batchNormInference(
-        n, c, spatial, x, gamma, beta, runningMean, runningVar, epsilon, y);
+  public void batchNormForwardInference(BatchNormArgs bn, Tensor x, Tensor y) {
+    ReferenceConv.batchNormInference(bn, x, y);
   }
 
   @Override
   public void batchNormBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      float epsilon,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
-    ReferenceConv.batchNormBackward(
-        n, c, spatial, x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta);
+      BatchNormArgs bn, Tensor x, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    ReferenceConv.batchNormBackward(bn, x, dy, dx, dGamma, dBeta);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.marrow.engine.backend.reference;
 
+import dev.marrow.engine.backend.BatchNormArgs;
 import dev.marrow.engine.backend.ConvGeometry;
 import dev.marrow.engine.backend.PoolMode;
 import dev.marrow.engine.tensor.Tensor;
@@ -183,20 +184,11 @@ final class ReferenceConv {
     }
   }
 
-  static void batchNormTraining(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float factor,
-      float eps,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor y) {
+  static void batchNormTraining(BatchNormArgs bn, Tensor x, Tensor y) {
+    int n = bn.n(), c = bn.c(), spatial = bn.spatial();
+    Tensor gamma = bn.gamma(), beta = bn.beta(), runningMean = bn.runningMean();
+    Tensor runningVar = bn.runningVar(), savedMean = bn.savedMean(), savedInvStd = bn.savedInvStd();
+    float factor = bn.factor(), eps = bn.epsilon();
     int count = n * spatial;
     for (int ch = 0; ch < c; ch++) {
       double sum = 0, sq = 0;
@@ -229,17 +221,11 @@ final class ReferenceConv {
     }
   }
 
-  static void batchNormInference(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor gamma,
-      Tensor beta,
-      Tensor runningMean,
-      Tensor runningVar,
-      float eps,
-      Tensor y) {
+  static void batchNormInference(BatchNormArgs bn, Tensor x, Tensor y) {
+    int n = bn.n(), c = bn.c(), spatial = bn.spatial();
+    Tensor gamma = bn.gamma(), beta = bn.beta(), runningMean = bn.runningMean();
+    Tensor runningVar = bn.runningVar();
+    float eps = bn.epsilon();
     for (int i = 0; i < n; i++) {
       for (int ch = 0; ch < c; ch++) {
         double invStd = 1 / Math.sqrt(runningVar.array()[ch] + eps);
@@ -255,17 +241,9 @@ final class ReferenceConv {
   }
 
   static void batchNormBackward(
-      int n,
-      int c,
-      int spatial,
-      Tensor x,
-      Tensor dy,
-      Tensor gamma,
-      Tensor savedMean,
-      Tensor savedInvStd,
-      Tensor dx,
-      Tensor dGamma,
-      Tensor dBeta) {
+      BatchNormArgs bn, Tensor x, Tensor dy, Tensor dx, Tensor dGamma, Tensor dBeta) {
+    int n = bn.n(), c = bn.c(), spatial = bn.spatial();
+    Tensor gamma = bn.gamma(), savedMean = bn.savedMean(), savedInvStd = bn.savedInvStd();
     int count = n * spatial;
     for (int ch = 0; ch < c; ch++) {
       double mean = savedMean.array()[ch], invStd = savedInvStd.array()[ch];
