@@ -110,6 +110,17 @@ class VectorMathTest {
     }
   }
 
+  // The build runs the kernel tests again with -Dmarrow.cpu.vectorBits=256 (the AVX2 kind's tiles):
+  // that run must really be on 256-bit vectors, with the 4-row GEMM tile.
+  @Test
+  void theVectorWidthFollowsTheProperty() {
+    String bits = System.getProperty("marrow.cpu.vectorBits");
+    if (bits != null) {
+      assertEquals(Integer.parseInt(bits) / Float.SIZE, Vectors.LANES);
+    }
+    assertEquals(Vectors.LANES >= 16 ? 8 : 4, Gemm.MR);
+  }
+
   @Test
   void agreesWithJavaMathToWithinTwoOrThreeUlp() {
     float[] x = inputs();
