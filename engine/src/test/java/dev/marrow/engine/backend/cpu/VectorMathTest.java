@@ -110,8 +110,8 @@ class VectorMathTest {
     }
   }
 
-  // The build runs the kernel tests again with -Dmarrow.cpu.vectorBits=256 (the AVX2 kind's tiles):
-  // that run must really be on 256-bit vectors, with the 4-row GEMM tile.
+  // The build runs the kernel tests again with -Dmarrow.cpu.vectorBits=256 and 128 (the AVX2
+  // kind's tiles, ARM NEON's width): those runs must really be on such vectors, with 4-row tiles.
   @Test
   void theVectorWidthFollowsTheProperty() {
     String bits = System.getProperty("marrow.cpu.vectorBits");
