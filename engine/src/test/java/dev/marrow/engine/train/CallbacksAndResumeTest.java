@@ -201,6 +201,19 @@ class CallbacksAndResumeTest {
       assertEquals(used.get(steps - 1), h.epochs().getFirst().learningRate(), 0);
       assertEquals(used.getLast(), h.last().learningRate(), 0);
       assertTrue(used.getLast() < 0.012, "ends near min_lr: " + used.getLast());
+      // A run resumed after its first epoch continues the same curve.
+      List<Double> all = List.copyOf(used);
+      used.clear();
+      trainer(TrainerTest.mlp(7), new Adam(1), cpu)
+          .fit(
+              DATA,
+              FitOptions.defaults()
+                  .epochs(3)
+                  .initialEpoch(1)
+                  .batchSize(128)
+                  .callback(recorder)
+                  .callback(LearningRateSchedule.cosineDecay(0.1, 0.01)));
+      assertEquals(all.subList(steps, all.size()), used);
     }
   }
 
