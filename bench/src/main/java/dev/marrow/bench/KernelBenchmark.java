@@ -55,7 +55,8 @@ public class KernelBenchmark {
   private Tensor c;
   private Tensor d;
   private Tensor e;
-  private Tensor[] channels;
+  private Tensor[] channels; // γ, β, running mean and variance, saved statistics, dγ, dβ
+  private BatchNormArgs batchNorm;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -79,6 +80,9 @@ public class KernelBenchmark {
         for (int i = 0; i < channels.length; i++) {
           channels[i] = ConvBenchmark.random(r, 32);
         }
+        Tensor[] t = channels;
+        batchNorm =
+            new BatchNormArgs(128, 32, 28 * 28, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4], t[5]);
       }
       case "softmax-xent" -> {
         a = ConvBenchmark.random(r, 128 * 10);
@@ -121,11 +125,8 @@ public class KernelBenchmark {
         return d;
       }
       case "batchnorm" -> {
-        Tensor[] t = channels;
-        BatchNormArgs bn =
-            new BatchNormArgs(128, 32, 28 * 28, t[0], t[1], t[2], t[3], 0.1f, 1e-3f, t[4], t[5]);
-        k.batchNormForwardTraining(bn, a, b);
-        k.batchNormBackward(bn, a, c, d, t[6], t[7]);
+        k.batchNormForwardTraining(batchNorm, a, b);
+        k.batchNormBackward(batchNorm, a, c, d, channels[6], channels[7]);
         return d;
       }
       case "softmax-xent" -> {

@@ -108,7 +108,7 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "KIND",
       description =
           "step (halve every 2 epochs), exponential (×0.9 per epoch), cosine (per epoch, to 0"
-              + " over the run), cosine-per-step (decayed before every step, to 0 at the last)"
+              + " over the run), cosine-per-step (decayed before every step, towards 0)"
               + " or constant (default: the model's; vgg uses cosine, resnet cosine-per-step).")
   String lrSchedule;
 
@@ -495,7 +495,10 @@ final class TrainCommand implements Callable<Integer> {
             case "cosine-per-step" -> LearningRateSchedule.cosineDecay(s.learningRate(), 0);
             default ->
                 throw new UserError(
-                    "unknown --lr-schedule '" + s.lrSchedule() + "'; expected " + SCHEDULES);
+                    "unknown --lr-schedule '"
+                        + s.lrSchedule()
+                        + "'; expected "
+                        + String.join(", ", SCHEDULES));
           });
     }
     if (s.checkpoint().equals("best")) {
@@ -543,7 +546,8 @@ final class TrainCommand implements Callable<Integer> {
       throw new UserError("--checkpoint must be every-epoch or best, got '" + checkpoint + "'");
     }
     if (lrSchedule != null && !SCHEDULES.contains(lrSchedule)) {
-      throw new UserError("unknown --lr-schedule '" + lrSchedule + "'; expected " + SCHEDULES);
+      throw new UserError(
+          "unknown --lr-schedule '" + lrSchedule + "'; expected " + String.join(", ", SCHEDULES));
     }
     String opt = (optimizer == null ? m.optimizer() : optimizer).toLowerCase(Locale.ROOT);
     if (!opt.equals("adam") && !opt.equals("sgd")) {

@@ -112,8 +112,8 @@ class CliTest {
         schedule
             .err()
             .contains(
-                "unknown --lr-schedule 'cosine-per-epoch'; expected [step, exponential, cosine,"
-                    + " cosine-per-step, constant]"),
+                "unknown --lr-schedule 'cosine-per-epoch'; expected step, exponential, cosine,"
+                    + " cosine-per-step, constant"),
         schedule.err());
 
     Result flag = run("train", "--model", "mlp", "--bogus");

@@ -172,6 +172,8 @@ class CallbacksAndResumeTest {
     assertEquals(0.055, decay.rateAtStep(5, 10), 1e-12);
     assertEquals(0.01, decay.rateAtStep(10, 10), 1e-12);
     assertThrows(IllegalStateException.class, () -> decay.rateAt(1));
+    assertThrows(IllegalArgumentException.class, () -> LearningRateSchedule.cosineDecay(0.1, 0.2));
+    assertThrows(IllegalArgumentException.class, () -> decay.rateAtStep(0, 0));
     assertThrows(
         IllegalStateException.class, () -> LearningRateSchedule.cosine(1, 0, 2).rateAtStep(0, 1));
     // Listed before the schedule, the recorder sees the rate each step ran with.

@@ -10,7 +10,8 @@ import java.util.function.IntToDoubleFunction;
  * Sets the learning rate at the start of each epoch from a schedule of the epoch number (from 1),
  * like Keras' LearningRateScheduler, or before every step from the fraction of the run done, like
  * Keras' learning-rate schedule objects. Factories for the usual shapes: step, exponential, cosine
- * (per epoch) and cosine decay (per step).
+ * (per epoch) and cosine decay (per step). A per-step schedule follows the epoch of the fit it is
+ * in: give each fit its own instance.
  */
 public final class LearningRateSchedule implements Callback {
   private final IntToDoubleFunction schedule;
@@ -66,6 +67,10 @@ public final class LearningRateSchedule implements Callback {
    * of spending its steps at the per-epoch cosine's last value (a quarter of lr over three epochs).
    */
   public static LearningRateSchedule cosineDecay(double lr, double minLr) {
+    if (!(lr > 0) || !(minLr >= 0 && minLr <= lr)) {
+      throw new IllegalArgumentException(
+          "cosine decay needs lr > 0 and 0 <= min_lr <= lr, got lr=" + lr + ", min_lr=" + minLr);
+    }
     DoubleUnaryOperator cosine = f -> minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * f));
     return new LearningRateSchedule(
         null, cosine, "cosine_decay(lr=" + lr + ", min_lr=" + minLr + ", per step)");
@@ -83,6 +88,9 @@ public final class LearningRateSchedule implements Callback {
   public double rateAtStep(long done, long total) {
     if (ofRunFraction == null) {
       throw new IllegalStateException(description + " sets its rate per epoch, not per step");
+    }
+    if (total < 1) {
+      throw new IllegalArgumentException("a run of " + total + " steps has no rate");
     }
     return ofRunFraction.applyAsDouble(Math.min(done, total) / (double) total);
   }
