@@ -45,6 +45,8 @@ final class BatchNormKernels {
     this.team = team;
   }
 
+  // x, y: (n, c, spatial) of bn; writes y = γ·x̂ + β (then max(0, ·) when relu), the saved
+  // statistics and the running ones
   void forwardTraining(BatchNormArgs bn, float[] x, boolean relu, float[] y) {
     Call k = CALLS.get().shape(bn, x);
     k.relu = relu;
@@ -64,6 +66,7 @@ final class BatchNormKernels {
     k.release();
   }
 
+  // x, y: (n, c, spatial) of bn, normalised with the running statistics
   void forwardInference(BatchNormArgs bn, float[] x, boolean relu, float[] y) {
     Call k = CALLS.get().shape(bn, x);
     k.relu = relu;
@@ -80,6 +83,7 @@ final class BatchNormKernels {
     k.release();
   }
 
+  // x, dy, dx: (n, c, spatial) of bn; dγ, dβ: (c).
   // dx = γ·invStd/N · (N·g − Σg − x̂·Σ(g·x̂)), dγ = Σ(g·x̂), dβ = Σg, where g = dy, or with a
   // ReLU after the batch norm (relu) g = dy where x·scale + offset > 0 and 0 elsewhere: the
   // forward's test recomputed from the saved statistics ({@link Call#reluOffset})
