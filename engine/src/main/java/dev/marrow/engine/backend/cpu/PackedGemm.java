@@ -274,19 +274,10 @@ final class PackedGemm {
       for (int p = 0, src = first; p < kc; p++, src += kStep) {
         FloatVector.fromArray(A_COLUMN, a, src).intoArray(dst, d0 + p * MR);
       }
-    } else if (MR == 4 && rows == MR) {
-      // kStep 1. Each row's index moves with p, so C2 hoists the bounds checks: with a loop over
-      // the rows inside, packing took 11 % of a 128×784 · 784×128 product's JFR samples on AVX2,
-      // now 7 % (its wall time moved within the machine's noise).
-      int s0 = first, s1 = s0 + rowStep, s2 = s1 + rowStep, s3 = s2 + rowStep;
-      for (int p = 0; p < kc; p++) {
-        int d = d0 + p * MR;
-        dst[d] = a[s0 + p];
-        dst[d + 1] = a[s1 + p];
-        dst[d + 2] = a[s2 + p];
-        dst[d + 3] = a[s3 + p];
-      }
-    } else if (rows == MR) { // MR 8, kStep 1
+    } else if (rows == MR) {
+      // kStep 1. Each row's index moves with p, so C2 hoists the bounds checks (MR is a constant:
+      // the second four rows fold away on 4-row tiles). With a loop over the rows inside, packing
+      // took 11 % of a 128×784 · 784×128 product's JFR samples on AVX2, this 7 %.
       int s0 = first, s1 = s0 + rowStep, s2 = s1 + rowStep, s3 = s2 + rowStep;
       int s4 = s3 + rowStep, s5 = s4 + rowStep, s6 = s5 + rowStep, s7 = s6 + rowStep;
       for (int p = 0; p < kc; p++) {
@@ -295,10 +286,12 @@ final class PackedGemm {
         dst[d + 1] = a[s1 + p];
         dst[d + 2] = a[s2 + p];
         dst[d + 3] = a[s3 + p];
-        dst[d + 4] = a[s4 + p];
-        dst[d + 5] = a[s5 + p];
-        dst[d + 6] = a[s6 + p];
-        dst[d + 7] = a[s7 + p];
+        if (MR == 8) {
+          dst[d + 4] = a[s4 + p];
+          dst[d + 5] = a[s5 + p];
+          dst[d + 6] = a[s6 + p];
+          dst[d + 7] = a[s7 + p];
+        }
       }
     } else {
       for (int p = 0; p < kc; p++) {
@@ -334,13 +327,13 @@ final class PackedGemm {
 
   // C[8 × NR at cOff, row stride ldc] = Cin + alpha · A · B for a packed row block of A (MR values
   // per step of k) and a packed column block of B (NR values per step of k); Cin (row stride ldIn)
-  // is C itself, or Gemm.ZERO_ROW with ldIn 0 where the tile is overwritten. The indices are linear
-  // in
-  // p with constant scales: that is what lets C2 prove them in bounds once, before the loop. The
-  // stores are written out: a helper taking the accumulators was not inlined (C2's node-count
-  // cutoff), and boxing them made GEMM 20× slower. For the same reason there is one store path
-  // only: a second one (store instead of add, for beta = 0) pushed the method past what C2
-  // inlines, and the last rows' vector operations then ran boxed.
+  // is C itself, or Gemm.ZERO_ROW with ldIn 0 where the tile is overwritten. The indices are
+  // linear in p with constant scales: that is what lets C2 prove them in bounds once, before the
+  // loop. The stores are written out: a helper taking the accumulators was not inlined (C2's
+  // node-count cutoff), and boxing them made GEMM 20× slower. For the same reason there is one
+  // store path only: a second one (store instead of add, for beta = 0) pushed the method past what
+  // C2 inlines, and the last rows' vector operations then ran boxed. The parameter lists of this
+  // kernel, kernel4 and Gemm's two stay flat for the same reason: no object to read per tile.
   private static void kernel(
       int k,
       float alpha,
