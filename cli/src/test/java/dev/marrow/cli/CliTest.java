@@ -341,24 +341,7 @@ class CliTest {
 
   /** {@code count} random 28×28 images and labels 0-9 as MNIST's raw IDX files. */
   static void writeIdx(Path dir, String prefix, int count) throws Exception {
-    Files.createDirectories(dir);
-    java.util.Random random = new java.util.Random(count);
-    java.nio.ByteBuffer images =
-        java.nio.ByteBuffer.allocate(16 + count * 784)
-            .putInt(0x803)
-            .putInt(count)
-            .putInt(28)
-            .putInt(28);
-    java.nio.ByteBuffer labels =
-        java.nio.ByteBuffer.allocate(8 + count).putInt(0x801).putInt(count);
-    for (int i = 0; i < count; i++) {
-      for (int p = 0; p < 784; p++) {
-        images.put((byte) random.nextInt(256));
-      }
-      labels.put((byte) (i % 10));
-    }
-    Files.write(dir.resolve(prefix + "-images-idx3-ubyte"), images.array());
-    Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), labels.array());
+    StartupTraining.writeIdx(dir, prefix, count);
   }
 
   static String[] concat(String[] a, String... b) {
