@@ -4,6 +4,7 @@
 
 #include KERNELS_CU
 
+#include <stdio.h>
 #include <string.h>
 
 #include "emulation.h"
@@ -13,6 +14,8 @@ thread_local dim3 blockIdx, blockDim, threadIdx, gridDim;
 enum {
   CUDA_SUCCESS = 0, CUDA_ERROR_INVALID_VALUE = 1, CUDA_ERROR_NOT_INITIALIZED = 3,
   CUDA_ERROR_INVALID_DEVICE = 101, CUDA_ERROR_INVALID_IMAGE = 200,
+  CUDA_ERROR_NO_BINARY_FOR_GPU = 209, CUDA_ERROR_INVALID_PTX = 218,
+  CUDA_ERROR_UNSUPPORTED_PTX_VERSION = 222,
   CUDA_ERROR_INVALID_HANDLE = 400, CUDA_ERROR_NOT_FOUND = 500, CUDA_ERROR_ILLEGAL_ADDRESS = 700
 };
 
@@ -75,8 +78,13 @@ static const Kernel KERNELS[] = {
         ARG(int, 5), ARG(int, 6), ARG(int, 7), ARG(int, 8)); }},
 };
 
-/* What the emulated NVRTC returns as "PTX"; a module loads only from it. */
+/* What the emulated NVRTC returns as PTX and as a CUBIN; a module loads only from one of them. */
 static const char PTX_MARKER[] = "// marrow-emulated-ptx";
+static const char CUBIN_MARKER[] = "\177ELF marrow-emulated-cubin ";
+
+/* The CUDA version the driver supports. The emulation's own by default; a test lowers it to play
+ * an older driver beside a newer NVRTC (marrow_emulation_set_driver_version). */
+static int driverVersion = EMU_CUDA_VERSION;
 
 static int initialized;
 static int primaryContext; /* its address is the context handle */
@@ -90,7 +98,14 @@ EXPORT int cuInit(unsigned flags) {
   return CUDA_SUCCESS;
 }
 
-EXPORT int cuDriverGetVersion(int* v) { *v = EMU_CUDA_VERSION; return CUDA_SUCCESS; }
+EXPORT int cuDriverGetVersion(int* v) { *v = driverVersion; return CUDA_SUCCESS; }
+
+/* Test hook: the driver from now on reports and behaves as CUDA `version`; returns the previous. */
+EXPORT int marrow_emulation_set_driver_version(int version) {
+  int before = driverVersion;
+  driverVersion = version;
+  return before;
+}
 
 EXPORT int cuDeviceGetCount(int* count) {
   if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
@@ -140,8 +155,31 @@ EXPORT int cuCtxSetCurrent(void* ctx) {
 
 EXPORT int cuCtxSynchronize(void) { return CUDA_SUCCESS; }
 
+/* As a driver judges a module (CUDA's compatibility rules): machine code runs on a device of its
+ * major architecture and no older minor one, built by a CUDA release of no newer major version than
+ * the driver's (minor-version compatibility); PTX is compiled by the driver, so it must be of an ISA
+ * the driver knows and for a virtual architecture no newer than the device. */
 EXPORT int cuModuleLoadData(void** mod, const void* image) {
-  if (strncmp((const char*) image, PTX_MARKER, sizeof PTX_MARKER - 1) != 0) {
+  const char* text = (const char*) image;
+  const int device = EMU_CC_MAJOR * 10 + EMU_CC_MINOR;
+  if (strncmp(text, CUBIN_MARKER, sizeof CUBIN_MARKER - 1) == 0) {
+    int arch = 0, cuda = 0;
+    if (sscanf(text + sizeof CUBIN_MARKER - 1, "sm_%d cuda %d", &arch, &cuda) != 2) {
+      return CUDA_ERROR_INVALID_IMAGE;
+    }
+    if (arch / 10 != device / 10 || arch % 10 > device % 10) return CUDA_ERROR_NO_BINARY_FOR_GPU;
+    if (cuda / 1000 > driverVersion / 1000) return CUDA_ERROR_UNSUPPORTED_PTX_VERSION;
+  } else if (strncmp(text, PTX_MARKER, sizeof PTX_MARKER - 1) == 0) {
+    int major = 0, minor = 0, arch = 0;
+    const char* version = strstr(text, "\n.version ");
+    const char* target = strstr(text, "\n.target compute_");
+    if (version == NULL || target == NULL || sscanf(version, "\n.version %d.%d", &major, &minor) != 2
+        || sscanf(target, "\n.target compute_%d", &arch) != 1) {
+      return CUDA_ERROR_INVALID_PTX;
+    }
+    if (major * 10 + minor > emu_ptx_isa(driverVersion)) return CUDA_ERROR_UNSUPPORTED_PTX_VERSION;
+    if (arch > device) return CUDA_ERROR_NO_BINARY_FOR_GPU;
+  } else {
     return CUDA_ERROR_INVALID_IMAGE;
   }
   *mod = &module;

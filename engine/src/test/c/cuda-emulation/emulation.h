@@ -20,6 +20,20 @@
 #endif
 #define EMU_CUDNN_VERSION 90600
 
+/* The PTX ISA version a CUDA release's compilers write and its driver reads, as 10·major + minor
+ * (CUDA 12.0 → 8.0 … 12.6 → 8.5, 12.8 → 8.7, 12.9 → 8.8, 13.0 → 9.0). A driver refuses PTX of a
+ * newer ISA (CUDA_ERROR_UNSUPPORTED_PTX_VERSION): what an NVRTC newer than the driver produces. */
+static inline int emu_ptx_isa(int cudaVersion) {
+  static const int VERSIONS[][2] = {{12000, 80}, {12010, 81}, {12020, 82}, {12030, 83},
+      {12040, 84}, {12050, 85}, {12080, 87}, {12090, 88}, {13000, 90}};
+  int isa = 0;
+  for (unsigned i = 0; i < sizeof VERSIONS / sizeof VERSIONS[0]; i++) {
+    if (cudaVersion >= VERSIONS[i][0]) isa = VERSIONS[i][1];
+  }
+  return isa;
+}
+#define EMU_PTX_ISA emu_ptx_isa(EMU_CUDA_VERSION)
+
 /* Emulated device: one "GPU" of compute capability 8.0 with 16 GiB. */
 #define EMU_DEVICE_NAME "Marrow CUDA host emulation"
 #define EMU_DEVICE_MEMORY (16ULL << 30)

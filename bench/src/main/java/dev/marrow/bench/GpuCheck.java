@@ -2,6 +2,7 @@ package dev.marrow.bench;
 
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
+import dev.marrow.engine.backend.cuda.CudaBackend;
 import dev.marrow.engine.data.Dataset;
 import dev.marrow.engine.optim.Adam;
 import dev.marrow.engine.train.BatchLogs;
@@ -92,8 +93,10 @@ public final class GpuCheck {
     double[] inference = new double[1];
     String device;
     // CUDA first: when it does not open, say why before spending a CPU epoch.
+    String kernels;
     try (Backend gpu = Backends.open("cuda:0").backend()) {
       device = gpu.name();
+      kernels = ((CudaBackend) gpu).kernelBuild();
       try (Backend b = Backends.open("cpu").backend()) {
         cpu = train(cnn, b, train, 1, null);
       }
@@ -106,6 +109,7 @@ public final class GpuCheck {
     int n = cpu.runningLoss().length;
 
     out.put("device", device);
+    out.put("kernels", kernels);
     out.put("batches", Integer.toString(n));
     out.put("curve.max_rel_diff_early", fmt("%.3e", cmp.worstEarly()));
     out.put("curve.max_rel_diff", fmt("%.3e", cmp.worst()));
@@ -120,6 +124,7 @@ public final class GpuCheck {
     Files.writeString(results, kv);
 
     System.out.print(report(cpu, cuda, device, images, cmp));
+    System.out.printf("%nFused kernels (kernels.cu): %s.%n", kernels);
     System.out.println();
     List<String> f = cmp.failures();
     System.out.println(

@@ -2,620 +2,829 @@
 
 package dev.marrow.bindings.nvrtc;
 
-import static java.lang.foreign.MemoryLayout.PathElement.*;
-import static java.lang.foreign.ValueLayout.*;
-
-import java.lang.foreign.*;
 import java.lang.invoke.*;
+import java.lang.foreign.*;
+import java.nio.ByteOrder;
 import java.util.*;
 import java.util.function.*;
 import java.util.stream.*;
 
+import static java.lang.foreign.ValueLayout.*;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
+
 public class nvrtc_h extends nvrtc_h$shared {
 
-  nvrtc_h() {
-    // Should not be called directly
-  }
-
-  static final Arena LIBRARY_ARENA = Arena.ofAuto();
-
-  static final SymbolLookup SYMBOL_LOOKUP =
-      SymbolLookup.loaderLookup().or(Linker.nativeLinker().defaultLookup());
-
-  private static final int NVRTC_SUCCESS = (int) 0L;
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * enum <anonymous>.NVRTC_SUCCESS = 0
-   * }
-   */
-  public static int NVRTC_SUCCESS() {
-    return NVRTC_SUCCESS;
-  }
-
-  private static class nvrtcGetErrorString {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_POINTER, nvrtc_h.C_INT);
-
-    public static final MemorySegment ADDR =
-        SYMBOL_LOOKUP.find("nvrtcGetErrorString").orElseThrow();
-
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * const char *nvrtcGetErrorString(nvrtcResult result)
-   * }
-   */
-  public static FunctionDescriptor nvrtcGetErrorString$descriptor() {
-    return nvrtcGetErrorString.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * const char *nvrtcGetErrorString(nvrtcResult result)
-   * }
-   */
-  public static MethodHandle nvrtcGetErrorString$handle() {
-    return nvrtcGetErrorString.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * const char *nvrtcGetErrorString(nvrtcResult result)
-   * }
-   */
-  public static MemorySegment nvrtcGetErrorString$address() {
-    return nvrtcGetErrorString.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * const char *nvrtcGetErrorString(nvrtcResult result)
-   * }
-   */
-  public static MemorySegment nvrtcGetErrorString(int result) {
-    var mh$ = nvrtcGetErrorString.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcGetErrorString", result);
-      }
-      return (MemorySegment) mh$.invokeExact(result);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    nvrtc_h() {
+        // Should not be called directly
     }
-  }
 
-  private static class nvrtcVersion {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER, nvrtc_h.C_POINTER);
+    static final Arena LIBRARY_ARENA = Arena.ofAuto();
 
-    public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcVersion").orElseThrow();
+    static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
+            .or(Linker.nativeLinker().defaultLookup());
 
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcVersion(int *major, int *minor)
-   * }
-   */
-  public static FunctionDescriptor nvrtcVersion$descriptor() {
-    return nvrtcVersion.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcVersion(int *major, int *minor)
-   * }
-   */
-  public static MethodHandle nvrtcVersion$handle() {
-    return nvrtcVersion.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcVersion(int *major, int *minor)
-   * }
-   */
-  public static MemorySegment nvrtcVersion$address() {
-    return nvrtcVersion.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcVersion(int *major, int *minor)
-   * }
-   */
-  public static int nvrtcVersion(MemorySegment major, MemorySegment minor) {
-    var mh$ = nvrtcVersion.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcVersion", major, minor);
-      }
-      return (int) mh$.invokeExact(major, minor);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    private static final int NVRTC_SUCCESS = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.NVRTC_SUCCESS = 0
+     * }
+     */
+    public static int NVRTC_SUCCESS() {
+        return NVRTC_SUCCESS;
     }
-  }
 
-  private static class nvrtcCreateProgram {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(
+    private static class nvrtcGetErrorString {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetErrorString").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *nvrtcGetErrorString(nvrtcResult result)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetErrorString$descriptor() {
+        return nvrtcGetErrorString.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *nvrtcGetErrorString(nvrtcResult result)
+     * }
+     */
+    public static MethodHandle nvrtcGetErrorString$handle() {
+        return nvrtcGetErrorString.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *nvrtcGetErrorString(nvrtcResult result)
+     * }
+     */
+    public static MemorySegment nvrtcGetErrorString$address() {
+        return nvrtcGetErrorString.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * const char *nvrtcGetErrorString(nvrtcResult result)
+     * }
+     */
+    public static MemorySegment nvrtcGetErrorString(int result) {
+        var mh$ = nvrtcGetErrorString.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetErrorString", result);
+            }
+            return (MemorySegment)mh$.invokeExact(result);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcVersion {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcVersion").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcVersion(int *major, int *minor)
+     * }
+     */
+    public static FunctionDescriptor nvrtcVersion$descriptor() {
+        return nvrtcVersion.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcVersion(int *major, int *minor)
+     * }
+     */
+    public static MethodHandle nvrtcVersion$handle() {
+        return nvrtcVersion.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcVersion(int *major, int *minor)
+     * }
+     */
+    public static MemorySegment nvrtcVersion$address() {
+        return nvrtcVersion.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcVersion(int *major, int *minor)
+     * }
+     */
+    public static int nvrtcVersion(MemorySegment major, MemorySegment minor) {
+        var mh$ = nvrtcVersion.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcVersion", major, minor);
+            }
+            return (int)mh$.invokeExact(major, minor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetNumSupportedArchs {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetNumSupportedArchs").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetNumSupportedArchs(int *numArchs)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetNumSupportedArchs$descriptor() {
+        return nvrtcGetNumSupportedArchs.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetNumSupportedArchs(int *numArchs)
+     * }
+     */
+    public static MethodHandle nvrtcGetNumSupportedArchs$handle() {
+        return nvrtcGetNumSupportedArchs.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetNumSupportedArchs(int *numArchs)
+     * }
+     */
+    public static MemorySegment nvrtcGetNumSupportedArchs$address() {
+        return nvrtcGetNumSupportedArchs.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetNumSupportedArchs(int *numArchs)
+     * }
+     */
+    public static int nvrtcGetNumSupportedArchs(MemorySegment numArchs) {
+        var mh$ = nvrtcGetNumSupportedArchs.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetNumSupportedArchs", numArchs);
+            }
+            return (int)mh$.invokeExact(numArchs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetSupportedArchs {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetSupportedArchs").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetSupportedArchs(int *supportedArchs)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetSupportedArchs$descriptor() {
+        return nvrtcGetSupportedArchs.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetSupportedArchs(int *supportedArchs)
+     * }
+     */
+    public static MethodHandle nvrtcGetSupportedArchs$handle() {
+        return nvrtcGetSupportedArchs.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetSupportedArchs(int *supportedArchs)
+     * }
+     */
+    public static MemorySegment nvrtcGetSupportedArchs$address() {
+        return nvrtcGetSupportedArchs.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetSupportedArchs(int *supportedArchs)
+     * }
+     */
+    public static int nvrtcGetSupportedArchs(MemorySegment supportedArchs) {
+        var mh$ = nvrtcGetSupportedArchs.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetSupportedArchs", supportedArchs);
+            }
+            return (int)mh$.invokeExact(supportedArchs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcCreateProgram {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             nvrtc_h.C_INT,
             nvrtc_h.C_POINTER,
             nvrtc_h.C_POINTER,
             nvrtc_h.C_POINTER,
             nvrtc_h.C_INT,
             nvrtc_h.C_POINTER,
-            nvrtc_h.C_POINTER);
+            nvrtc_h.C_POINTER
+        );
 
-    public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcCreateProgram").orElseThrow();
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcCreateProgram").orElseThrow();
 
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
-   * }
-   */
-  public static FunctionDescriptor nvrtcCreateProgram$descriptor() {
-    return nvrtcCreateProgram.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
-   * }
-   */
-  public static MethodHandle nvrtcCreateProgram$handle() {
-    return nvrtcCreateProgram.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
-   * }
-   */
-  public static MemorySegment nvrtcCreateProgram$address() {
-    return nvrtcCreateProgram.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
-   * }
-   */
-  public static int nvrtcCreateProgram(
-      MemorySegment prog,
-      MemorySegment src,
-      MemorySegment name,
-      int numHeaders,
-      MemorySegment headers,
-      MemorySegment includeNames) {
-    var mh$ = nvrtcCreateProgram.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcCreateProgram", prog, src, name, numHeaders, headers, includeNames);
-      }
-      return (int) mh$.invokeExact(prog, src, name, numHeaders, headers, includeNames);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
-  }
 
-  private static class nvrtcDestroyProgram {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER);
-
-    public static final MemorySegment ADDR =
-        SYMBOL_LOOKUP.find("nvrtcDestroyProgram").orElseThrow();
-
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
-   * }
-   */
-  public static FunctionDescriptor nvrtcDestroyProgram$descriptor() {
-    return nvrtcDestroyProgram.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
-   * }
-   */
-  public static MethodHandle nvrtcDestroyProgram$handle() {
-    return nvrtcDestroyProgram.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
-   * }
-   */
-  public static MemorySegment nvrtcDestroyProgram$address() {
-    return nvrtcDestroyProgram.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
-   * }
-   */
-  public static int nvrtcDestroyProgram(MemorySegment prog) {
-    var mh$ = nvrtcDestroyProgram.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcDestroyProgram", prog);
-      }
-      return (int) mh$.invokeExact(prog);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
+     * }
+     */
+    public static FunctionDescriptor nvrtcCreateProgram$descriptor() {
+        return nvrtcCreateProgram.DESC;
     }
-  }
 
-  private static class nvrtcCompileProgram {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER, nvrtc_h.C_INT, nvrtc_h.C_POINTER);
-
-    public static final MemorySegment ADDR =
-        SYMBOL_LOOKUP.find("nvrtcCompileProgram").orElseThrow();
-
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
-   * }
-   */
-  public static FunctionDescriptor nvrtcCompileProgram$descriptor() {
-    return nvrtcCompileProgram.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
-   * }
-   */
-  public static MethodHandle nvrtcCompileProgram$handle() {
-    return nvrtcCompileProgram.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
-   * }
-   */
-  public static MemorySegment nvrtcCompileProgram$address() {
-    return nvrtcCompileProgram.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
-   * }
-   */
-  public static int nvrtcCompileProgram(MemorySegment prog, int numOptions, MemorySegment options) {
-    var mh$ = nvrtcCompileProgram.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcCompileProgram", prog, numOptions, options);
-      }
-      return (int) mh$.invokeExact(prog, numOptions, options);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
+     * }
+     */
+    public static MethodHandle nvrtcCreateProgram$handle() {
+        return nvrtcCreateProgram.HANDLE;
     }
-  }
 
-  private static class nvrtcGetPTXSize {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER, nvrtc_h.C_POINTER);
-
-    public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetPTXSize").orElseThrow();
-
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
-   * }
-   */
-  public static FunctionDescriptor nvrtcGetPTXSize$descriptor() {
-    return nvrtcGetPTXSize.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
-   * }
-   */
-  public static MethodHandle nvrtcGetPTXSize$handle() {
-    return nvrtcGetPTXSize.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
-   * }
-   */
-  public static MemorySegment nvrtcGetPTXSize$address() {
-    return nvrtcGetPTXSize.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
-   * }
-   */
-  public static int nvrtcGetPTXSize(MemorySegment prog, MemorySegment ptxSizeRet) {
-    var mh$ = nvrtcGetPTXSize.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcGetPTXSize", prog, ptxSizeRet);
-      }
-      return (int) mh$.invokeExact(prog, ptxSizeRet);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
+     * }
+     */
+    public static MemorySegment nvrtcCreateProgram$address() {
+        return nvrtcCreateProgram.ADDR;
     }
-  }
 
-  private static class nvrtcGetPTX {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER, nvrtc_h.C_POINTER);
-
-    public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetPTX").orElseThrow();
-
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
-   * }
-   */
-  public static FunctionDescriptor nvrtcGetPTX$descriptor() {
-    return nvrtcGetPTX.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
-   * }
-   */
-  public static MethodHandle nvrtcGetPTX$handle() {
-    return nvrtcGetPTX.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
-   * }
-   */
-  public static MemorySegment nvrtcGetPTX$address() {
-    return nvrtcGetPTX.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
-   * }
-   */
-  public static int nvrtcGetPTX(MemorySegment prog, MemorySegment ptx) {
-    var mh$ = nvrtcGetPTX.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcGetPTX", prog, ptx);
-      }
-      return (int) mh$.invokeExact(prog, ptx);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name, int numHeaders, const char *const *headers, const char *const *includeNames)
+     * }
+     */
+    public static int nvrtcCreateProgram(MemorySegment prog, MemorySegment src, MemorySegment name, int numHeaders, MemorySegment headers, MemorySegment includeNames) {
+        var mh$ = nvrtcCreateProgram.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcCreateProgram", prog, src, name, numHeaders, headers, includeNames);
+            }
+            return (int)mh$.invokeExact(prog, src, name, numHeaders, headers, includeNames);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
     }
-  }
 
-  private static class nvrtcGetProgramLogSize {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER, nvrtc_h.C_POINTER);
+    private static class nvrtcDestroyProgram {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER
+        );
 
-    public static final MemorySegment ADDR =
-        SYMBOL_LOOKUP.find("nvrtcGetProgramLogSize").orElseThrow();
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcDestroyProgram").orElseThrow();
 
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
-   * }
-   */
-  public static FunctionDescriptor nvrtcGetProgramLogSize$descriptor() {
-    return nvrtcGetProgramLogSize.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
-   * }
-   */
-  public static MethodHandle nvrtcGetProgramLogSize$handle() {
-    return nvrtcGetProgramLogSize.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
-   * }
-   */
-  public static MemorySegment nvrtcGetProgramLogSize$address() {
-    return nvrtcGetProgramLogSize.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
-   * }
-   */
-  public static int nvrtcGetProgramLogSize(MemorySegment prog, MemorySegment logSizeRet) {
-    var mh$ = nvrtcGetProgramLogSize.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcGetProgramLogSize", prog, logSizeRet);
-      }
-      return (int) mh$.invokeExact(prog, logSizeRet);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
-  }
 
-  private static class nvrtcGetProgramLog {
-    public static final FunctionDescriptor DESC =
-        FunctionDescriptor.of(nvrtc_h.C_INT, nvrtc_h.C_POINTER, nvrtc_h.C_POINTER);
-
-    public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetProgramLog").orElseThrow();
-
-    public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-  }
-
-  /**
-   * Function descriptor for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
-   * }
-   */
-  public static FunctionDescriptor nvrtcGetProgramLog$descriptor() {
-    return nvrtcGetProgramLog.DESC;
-  }
-
-  /**
-   * Downcall method handle for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
-   * }
-   */
-  public static MethodHandle nvrtcGetProgramLog$handle() {
-    return nvrtcGetProgramLog.HANDLE;
-  }
-
-  /**
-   * Address for:
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
-   * }
-   */
-  public static MemorySegment nvrtcGetProgramLog$address() {
-    return nvrtcGetProgramLog.ADDR;
-  }
-
-  /**
-   *
-   *
-   * {@snippet lang=c :
-   * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
-   * }
-   */
-  public static int nvrtcGetProgramLog(MemorySegment prog, MemorySegment log) {
-    var mh$ = nvrtcGetProgramLog.HANDLE;
-    try {
-      if (TRACE_DOWNCALLS) {
-        traceDowncall("nvrtcGetProgramLog", prog, log);
-      }
-      return (int) mh$.invokeExact(prog, log);
-    } catch (Error | RuntimeException ex) {
-      throw ex;
-    } catch (Throwable ex$) {
-      throw new AssertionError("should not reach here", ex$);
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
+     * }
+     */
+    public static FunctionDescriptor nvrtcDestroyProgram$descriptor() {
+        return nvrtcDestroyProgram.DESC;
     }
-  }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
+     * }
+     */
+    public static MethodHandle nvrtcDestroyProgram$handle() {
+        return nvrtcDestroyProgram.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
+     * }
+     */
+    public static MemorySegment nvrtcDestroyProgram$address() {
+        return nvrtcDestroyProgram.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
+     * }
+     */
+    public static int nvrtcDestroyProgram(MemorySegment prog) {
+        var mh$ = nvrtcDestroyProgram.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcDestroyProgram", prog);
+            }
+            return (int)mh$.invokeExact(prog);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcCompileProgram {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcCompileProgram").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
+     * }
+     */
+    public static FunctionDescriptor nvrtcCompileProgram$descriptor() {
+        return nvrtcCompileProgram.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
+     * }
+     */
+    public static MethodHandle nvrtcCompileProgram$handle() {
+        return nvrtcCompileProgram.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
+     * }
+     */
+    public static MemorySegment nvrtcCompileProgram$address() {
+        return nvrtcCompileProgram.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char *const *options)
+     * }
+     */
+    public static int nvrtcCompileProgram(MemorySegment prog, int numOptions, MemorySegment options) {
+        var mh$ = nvrtcCompileProgram.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcCompileProgram", prog, numOptions, options);
+            }
+            return (int)mh$.invokeExact(prog, numOptions, options);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetPTXSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetPTXSize").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetPTXSize$descriptor() {
+        return nvrtcGetPTXSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
+     * }
+     */
+    public static MethodHandle nvrtcGetPTXSize$handle() {
+        return nvrtcGetPTXSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
+     * }
+     */
+    public static MemorySegment nvrtcGetPTXSize$address() {
+        return nvrtcGetPTXSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet)
+     * }
+     */
+    public static int nvrtcGetPTXSize(MemorySegment prog, MemorySegment ptxSizeRet) {
+        var mh$ = nvrtcGetPTXSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetPTXSize", prog, ptxSizeRet);
+            }
+            return (int)mh$.invokeExact(prog, ptxSizeRet);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetPTX {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetPTX").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetPTX$descriptor() {
+        return nvrtcGetPTX.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
+     * }
+     */
+    public static MethodHandle nvrtcGetPTX$handle() {
+        return nvrtcGetPTX.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
+     * }
+     */
+    public static MemorySegment nvrtcGetPTX$address() {
+        return nvrtcGetPTX.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
+     * }
+     */
+    public static int nvrtcGetPTX(MemorySegment prog, MemorySegment ptx) {
+        var mh$ = nvrtcGetPTX.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetPTX", prog, ptx);
+            }
+            return (int)mh$.invokeExact(prog, ptx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetCUBINSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetCUBINSize").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBINSize(nvrtcProgram prog, size_t *cubinSizeRet)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetCUBINSize$descriptor() {
+        return nvrtcGetCUBINSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBINSize(nvrtcProgram prog, size_t *cubinSizeRet)
+     * }
+     */
+    public static MethodHandle nvrtcGetCUBINSize$handle() {
+        return nvrtcGetCUBINSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBINSize(nvrtcProgram prog, size_t *cubinSizeRet)
+     * }
+     */
+    public static MemorySegment nvrtcGetCUBINSize$address() {
+        return nvrtcGetCUBINSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBINSize(nvrtcProgram prog, size_t *cubinSizeRet)
+     * }
+     */
+    public static int nvrtcGetCUBINSize(MemorySegment prog, MemorySegment cubinSizeRet) {
+        var mh$ = nvrtcGetCUBINSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetCUBINSize", prog, cubinSizeRet);
+            }
+            return (int)mh$.invokeExact(prog, cubinSizeRet);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetCUBIN {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetCUBIN").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBIN(nvrtcProgram prog, char *cubin)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetCUBIN$descriptor() {
+        return nvrtcGetCUBIN.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBIN(nvrtcProgram prog, char *cubin)
+     * }
+     */
+    public static MethodHandle nvrtcGetCUBIN$handle() {
+        return nvrtcGetCUBIN.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBIN(nvrtcProgram prog, char *cubin)
+     * }
+     */
+    public static MemorySegment nvrtcGetCUBIN$address() {
+        return nvrtcGetCUBIN.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetCUBIN(nvrtcProgram prog, char *cubin)
+     * }
+     */
+    public static int nvrtcGetCUBIN(MemorySegment prog, MemorySegment cubin) {
+        var mh$ = nvrtcGetCUBIN.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetCUBIN", prog, cubin);
+            }
+            return (int)mh$.invokeExact(prog, cubin);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetProgramLogSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetProgramLogSize").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetProgramLogSize$descriptor() {
+        return nvrtcGetProgramLogSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
+     * }
+     */
+    public static MethodHandle nvrtcGetProgramLogSize$handle() {
+        return nvrtcGetProgramLogSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
+     * }
+     */
+    public static MemorySegment nvrtcGetProgramLogSize$address() {
+        return nvrtcGetProgramLogSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLogSize(nvrtcProgram prog, size_t *logSizeRet)
+     * }
+     */
+    public static int nvrtcGetProgramLogSize(MemorySegment prog, MemorySegment logSizeRet) {
+        var mh$ = nvrtcGetProgramLogSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetProgramLogSize", prog, logSizeRet);
+            }
+            return (int)mh$.invokeExact(prog, logSizeRet);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class nvrtcGetProgramLog {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            nvrtc_h.C_INT,
+            nvrtc_h.C_POINTER,
+            nvrtc_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("nvrtcGetProgramLog").orElseThrow();
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
+     * }
+     */
+    public static FunctionDescriptor nvrtcGetProgramLog$descriptor() {
+        return nvrtcGetProgramLog.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
+     * }
+     */
+    public static MethodHandle nvrtcGetProgramLog$handle() {
+        return nvrtcGetProgramLog.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
+     * }
+     */
+    public static MemorySegment nvrtcGetProgramLog$address() {
+        return nvrtcGetProgramLog.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log)
+     * }
+     */
+    public static int nvrtcGetProgramLog(MemorySegment prog, MemorySegment log) {
+        var mh$ = nvrtcGetProgramLog.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("nvrtcGetProgramLog", prog, log);
+            }
+            return (int)mh$.invokeExact(prog, log);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
+

@@ -112,6 +112,14 @@ public final class CudaBackend implements Backend {
     return "cuda:" + device.ordinal;
   }
 
+  /**
+   * How this backend's fused kernels were built, e.g. "NVRTC 12.6, sm_90 machine code" (or PTX for
+   * a GPU newer than the NVRTC found, compiled by the driver when it loaded them).
+   */
+  public String kernelBuild() {
+    return device.kernels.describe();
+  }
+
   @Override
   public int threads() {
     return 1;

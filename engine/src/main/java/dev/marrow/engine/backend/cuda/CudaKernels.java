@@ -21,6 +21,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,13 @@ import jcuda.driver.JCudaDriver;
  * the runtime API, cuBLAS and cuDNN use too, on the same default stream, so all work is ordered
  * without events.
  *
+ * <p>NVRTC makes machine code (a CUBIN) for the device whenever it knows the device's architecture,
+ * and PTX only for a device newer than it (see {@link #target}): the driver compiles PTX only of an
+ * ISA version it knows, so PTX from an NVRTC newer than the driver (a pip-installed CUDA 12.9 NVRTC
+ * beside a CUDA 12.2 driver) fails to load with {@code CUDA_ERROR_UNSUPPORTED_PTX_VERSION}, while
+ * machine code runs on any driver of its CUDA major version (CUDA's minor-version compatibility).
+ * PyTorch's NVRTC path makes the same choice.
+ *
  * <p>NVRTC is called through the jextract bindings, so it works with whichever {@code
  * libnvrtc.so.N} the locator loaded (CUDA 13 machines have only {@code .so.13}); JCuda's NVRTC
  * binding is linked against {@code libnvrtc.so.12}. The driver API ({@code libcuda.so.1} on CUDA 12
@@ -52,14 +60,117 @@ final class CudaKernels implements AutoCloseable {
   private final CUmodule module = new CUmodule();
   private final Map<String, CUfunction> functions = new HashMap<>();
 
+  /** What NVRTC was asked for: {@code sm_XY} machine code or {@code compute_XY} PTX. */
+  private final Target target;
+
+  /** NVRTC's version, major.minor. */
+  private final String nvrtc;
+
   CudaKernels(int ordinal, int major, int minor) {
     JCudaDriver.setExceptionsEnabled(true);
     cuInit(0);
     cuDeviceGet(device, ordinal);
     cuDevicePrimaryCtxRetain(context, device);
-    makeCurrent();
-    String ptx = compile(source(), "--gpu-architecture=compute_" + major + minor);
-    cuModuleLoadData(module, ptx);
+    try {
+      makeCurrent();
+      nvrtc = nvrtcVersion();
+      target = target(major * 10 + minor, supportedArchitectures(), nvrtc);
+      byte[] image = compile(source(), target);
+      try {
+        cuModuleLoadData(module, image);
+      } catch (jcuda.CudaException e) {
+        throw new IllegalStateException(
+            "the CUDA driver ("
+                + driverVersion()
+                + ") cannot load the kernels NVRTC built ("
+                + describe()
+                + "): "
+                + e.getMessage()
+                + ". A driver runs machine code of its own CUDA major version and PTX no newer"
+                + " than itself: update the driver, or put an NVRTC of the driver's CUDA release"
+                + " first on MARROW_CUDA_LIB.",
+            e);
+      }
+    } catch (RuntimeException e) {
+      cuDevicePrimaryCtxRelease(device);
+      throw e;
+    }
+  }
+
+  /** The driver's CUDA version as major.minor. */
+  private static String driverVersion() {
+    int[] version = new int[1];
+    JCudaDriver.cuDriverGetVersion(version);
+    return version[0] / 1000 + "." + version[0] % 1000 / 10;
+  }
+
+  /**
+   * NVRTC's output for a device of architecture {@code arch} (10 · major + minor): machine code for
+   * that architecture when it is among {@code supported} (NVRTC's list), else PTX for the newest
+   * supported one below it, which the driver compiles for the device when the module loads (a GPU
+   * newer than this NVRTC). A device older than every supported architecture (CUDA 13's NVRTC
+   * starts at sm_75) is an error that says which NVRTC would do.
+   */
+  static Target target(int arch, int[] supported, String nvrtcVersion) {
+    int below = 0;
+    for (int a : supported) {
+      if (a == arch) {
+        return new Target("sm_" + arch, true);
+      }
+      if (a < arch) {
+        below = Math.max(below, a);
+      }
+    }
+    if (below == 0) {
+      throw new IllegalStateException(
+          "NVRTC "
+              + nvrtcVersion
+              + " cannot compile for this GPU (sm_"
+              + arch
+              + "): it supports sm_"
+              + Arrays.stream(supported).min().orElse(0)
+              + " to sm_"
+              + Arrays.stream(supported).max().orElse(0)
+              + ". Put an NVRTC of an earlier CUDA release (12.x for sm_50 to sm_72) first on"
+              + " MARROW_CUDA_LIB.");
+    }
+    return new Target("compute_" + below, false);
+  }
+
+  /**
+   * An NVRTC target: {@code name} goes into {@code --gpu-architecture}; {@code machineCode} says
+   * whether the module is loaded from the CUBIN (sm_XY) or from PTX (compute_XY).
+   */
+  record Target(String name, boolean machineCode) {}
+
+  /** How the kernels were built, e.g. "NVRTC 12.6, sm_90 machine code". */
+  String describe() {
+    return "NVRTC "
+        + nvrtc
+        + ", "
+        + target.name()
+        + (target.machineCode() ? " machine code" : " PTX compiled by the driver");
+  }
+
+  /** NVRTC's architectures, as 10 · major + minor. */
+  private static int[] supportedArchitectures() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
+      CudaStatus.nvrtc(nvrtc_h.nvrtcGetNumSupportedArchs(count), "nvrtcGetNumSupportedArchs");
+      MemorySegment archs =
+          arena.allocate(ValueLayout.JAVA_INT, count.get(ValueLayout.JAVA_INT, 0));
+      CudaStatus.nvrtc(nvrtc_h.nvrtcGetSupportedArchs(archs), "nvrtcGetSupportedArchs");
+      return archs.toArray(ValueLayout.JAVA_INT);
+    }
+  }
+
+  private static String nvrtcVersion() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment major = arena.allocate(ValueLayout.JAVA_INT);
+      MemorySegment minor = arena.allocate(ValueLayout.JAVA_INT);
+      CudaStatus.nvrtc(nvrtc_h.nvrtcVersion(major, minor), "nvrtcVersion");
+      return major.get(ValueLayout.JAVA_INT, 0) + "." + minor.get(ValueLayout.JAVA_INT, 0);
+    }
   }
 
   /** The kernel source as shipped in the engine jar. */
@@ -74,8 +185,12 @@ final class CudaKernels implements AutoCloseable {
     }
   }
 
-  /** PTX for {@code source}, or an exception carrying NVRTC's log. */
-  private static String compile(String source, String architecture) {
+  /**
+   * The module image for {@code source}: the CUBIN for a machine-code target, else the PTX with its
+   * terminating NUL; or an exception carrying NVRTC's log.
+   */
+  private static byte[] compile(String source, Target target) {
+    String architecture = "--gpu-architecture=" + target.name();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment slot = arena.allocate(ValueLayout.ADDRESS);
       CudaStatus.nvrtc(
@@ -106,10 +221,16 @@ final class CudaKernels implements AutoCloseable {
               e);
         }
         MemorySegment size = arena.allocate(ValueLayout.JAVA_LONG);
+        if (target.machineCode()) {
+          CudaStatus.nvrtc(nvrtc_h.nvrtcGetCUBINSize(program, size), "nvrtcGetCUBINSize");
+          MemorySegment cubin = arena.allocate(size.get(ValueLayout.JAVA_LONG, 0));
+          CudaStatus.nvrtc(nvrtc_h.nvrtcGetCUBIN(program, cubin), "nvrtcGetCUBIN");
+          return cubin.toArray(ValueLayout.JAVA_BYTE);
+        }
         CudaStatus.nvrtc(nvrtc_h.nvrtcGetPTXSize(program, size), "nvrtcGetPTXSize");
-        MemorySegment ptx = arena.allocate(size.get(ValueLayout.JAVA_LONG, 0) + 1);
+        MemorySegment ptx = arena.allocate(size.get(ValueLayout.JAVA_LONG, 0)); // NUL included
         CudaStatus.nvrtc(nvrtc_h.nvrtcGetPTX(program, ptx), "nvrtcGetPTX");
-        return ptx.getString(0);
+        return ptx.toArray(ValueLayout.JAVA_BYTE);
       } finally {
         slot.set(ValueLayout.ADDRESS, 0, program);
         CudaStatus.nvrtc(nvrtc_h.nvrtcDestroyProgram(slot), "nvrtcDestroyProgram");
