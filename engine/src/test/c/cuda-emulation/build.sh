@@ -26,6 +26,8 @@ gcc "${flags[@]}" -std=gnu11 -Wl,-soname,libcudart.so.$cuda -o "$out/libcudart.s
   "$here/cudart.c"
 g++ "${flags[@]}" -std=c++17 -DKERNELS_CU="\"$kernels\"" -Wl,-soname,libcuda.so.1 \
   -o "$out/libcuda.so.1" "$here/driver.cpp"
+builtins="libnvrtc-builtins.so.$([ "$cuda" = 12 ] && echo 12.6 || echo 13.0)"
+gcc "${flags[@]}" -std=gnu11 -Wl,-soname,"$builtins" -o "$out/$builtins" "$here/nvrtc_builtins.c"
 sed "s/libnvrtc.so.12/libnvrtc.so.$cuda/" "$here/nvrtc.map" > "$out/nvrtc.map"
 gcc "${flags[@]}" -std=gnu11 -DKERNELS_CU_PATH="\"$kernels\"" -Wl,-soname,libnvrtc.so.$cuda \
   -Wl,--version-script="$out/nvrtc.map" -o "$out/libnvrtc.so.$cuda" "$here/nvrtc.c"

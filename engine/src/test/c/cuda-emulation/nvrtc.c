@@ -16,7 +16,8 @@ extern const char marrow_kernels_source[];
 
 enum {
   NVRTC_SUCCESS = 0, NVRTC_ERROR_INVALID_INPUT = 3, NVRTC_ERROR_INVALID_PROGRAM = 4,
-  NVRTC_ERROR_INVALID_OPTION = 5, NVRTC_ERROR_COMPILATION = 6
+  NVRTC_ERROR_INVALID_OPTION = 5, NVRTC_ERROR_COMPILATION = 6,
+  NVRTC_ERROR_BUILTIN_OPERATION_FAILURE = 7
 };
 
 /* The architectures nvrtcGetSupportedArchs lists: CUDA 12.6's NVRTC compiles for sm_50 to sm_90;
@@ -100,6 +101,18 @@ EXPORT int nvrtcCompileProgram(Program* prog, int numOptions, const char* const*
     prog->log = "the emulation needs --gpu-architecture";
     return NVRTC_ERROR_INVALID_INPUT;
   }
+  /* As NVRTC does at every compilation: its builtins, by soname (found on the linker path, which
+   * the emulation's folder never is, or already loaded). */
+  static char builtins[64], missing[256];
+  snprintf(builtins, sizeof builtins, "libnvrtc-builtins.so.%d.%d", EMU_CUDA_VERSION / 1000,
+      EMU_CUDA_VERSION % 1000 / 10);
+  if (dlopen(builtins, RTLD_NOW) == NULL) {
+    snprintf(missing, sizeof missing,
+        "nvrtc: error: failed to open %s.\n  Make sure that %s is installed correctly.", builtins,
+        builtins);
+    prog->log = missing;
+    return NVRTC_ERROR_BUILTIN_OPERATION_FAILURE;
+  }
   if (strcmp(prog->source, marrow_kernels_source) != 0) {
     prog->log = "kernels.cu(1): error: the CUDA host emulation runs only the kernels.cu it was "
                 "built from; rebuild it (mvn test-compile) after changing the kernels";
@@ -161,6 +174,7 @@ EXPORT const char* nvrtcGetErrorString(int result) {
     case NVRTC_ERROR_INVALID_PROGRAM: return "NVRTC_ERROR_INVALID_PROGRAM";
     case NVRTC_ERROR_INVALID_OPTION: return "NVRTC_ERROR_INVALID_OPTION";
     case NVRTC_ERROR_COMPILATION: return "NVRTC_ERROR_COMPILATION";
+    case NVRTC_ERROR_BUILTIN_OPERATION_FAILURE: return "NVRTC_ERROR_BUILTIN_OPERATION_FAILURE";
     default: return "NVRTC_ERROR_UNKNOWN";
   }
 }

@@ -79,6 +79,10 @@ public final class CudaLibraries {
         // here, they are found even when that folder is not on the linker path.
         files.addAll(LibraryLocator.cudnnSubLibraries(path));
       }
+      if (lib == NativeLibrary.NVRTC) {
+        // The same for NVRTC's builtins, which it opens by soname at every compilation.
+        LibraryLocator.nvrtcBuiltins(path).ifPresent(b -> files.addFirst(b));
+      }
       for (Path file : files) {
         try {
           System.load(file.toString());

@@ -90,6 +90,12 @@ public final class LibraryLocator {
       if (found() && library == NativeLibrary.CUDNN) {
         where += subLibrariesNote(path);
       }
+      if (found() && library == NativeLibrary.NVRTC) {
+        where +=
+            nvrtcBuiltins(path)
+                .map(b -> " (+ " + b.getFileName() + " beside it)")
+                .orElse(" (no libnvrtc-builtins beside it: NVRTC will look on the linker path)");
+      }
       return String.format("%-18s %s", library.displayName() + ":", where);
     }
   }
@@ -120,6 +126,30 @@ public final class LibraryLocator {
       }
     }
     return found;
+  }
+
+  /**
+   * NVRTC's builtins library ({@code libnvrtc-builtins.so.MAJOR.MINOR}, of libnvrtc's major
+   * version) in the folder of {@code libnvrtc}, or empty. NVRTC opens it by soname when it
+   * compiles, which finds it only on the linker path or already loaded — a folder found any other
+   * way (a Python wheel's, {@code MARROW_CUDA_LIB}) fails every compilation with
+   * NVRTC_ERROR_BUILTIN_OPERATION_FAILURE — so the backend loads it from here first. Of several
+   * names for it (the soname and the file it links to), the shortest.
+   */
+  public static Optional<Path> nvrtcBuiltins(Path libnvrtc) {
+    String name = libnvrtc.getFileName().toString(); // libnvrtc.so.12
+    String major = name.substring(name.lastIndexOf('.') + 1);
+    String prefix = "libnvrtc-builtins.so." + major + ".";
+    Path folder = libnvrtc.toAbsolutePath().getParent();
+    try (var files = Files.list(folder)) {
+      return files
+          .filter(p -> p.getFileName().toString().startsWith(prefix))
+          .min(
+              java.util.Comparator.comparingInt((Path p) -> p.getFileName().toString().length())
+                  .thenComparing(p -> p.getFileName().toString()));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   /** The findings for several libraries, printable as the diagnostic users see. */

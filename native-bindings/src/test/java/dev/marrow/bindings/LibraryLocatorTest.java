@@ -78,6 +78,43 @@ class LibraryLocatorTest {
 
   /** cuDNN 9's sub-libraries beside libcudnn.so.9, in the order they must load, and said so. */
   @Test
+  void findsNvrtcsBuiltinsOfItsOwnMajorVersionBesideIt() throws Exception {
+    // A CUDA 12 wheel folder (soname, the file it links to, the alternative build) beside a
+    // CUDA 13 one: each libnvrtc gets the builtins of its own major version, by its soname.
+    Path cu12 = Files.createDirectories(tmp.resolve("cuda_nvrtc/lib"));
+    for (String name :
+        new String[] {
+          "libnvrtc.so.12",
+          "libnvrtc-builtins.so.12.6.77",
+          "libnvrtc-builtins.so.12.6",
+          "libnvrtc-builtins.alt.so.12.6",
+          "libnvrtc-builtins.so.13.0"
+        }) {
+      Files.writeString(cu12.resolve(name), "");
+    }
+    assertEquals(
+        cu12.resolve("libnvrtc-builtins.so.12.6"),
+        LibraryLocator.nvrtcBuiltins(cu12.resolve("libnvrtc.so.12")).orElseThrow());
+    assertEquals(
+        cu12.resolve("libnvrtc-builtins.so.13.0"),
+        LibraryLocator.nvrtcBuiltins(cu12.resolve("libnvrtc.so.13")).orElseThrow());
+    Path bare = Files.createDirectories(tmp.resolve("bare"));
+    Files.writeString(bare.resolve("libnvrtc.so.12"), "");
+    assertTrue(LibraryLocator.nvrtcBuiltins(bare.resolve("libnvrtc.so.12")).isEmpty());
+
+    var d = new LibraryLocator(Map.of("MARROW_CUDA_LIB", cu12.toString()), false);
+    assertTrue(
+        d.locate(NativeLibrary.NVRTC)
+            .toString()
+            .contains("libnvrtc.so.12 (+ libnvrtc-builtins.so.12.6 beside it)"),
+        d.locate(NativeLibrary.NVRTC).toString());
+    var lone = new LibraryLocator(Map.of("MARROW_CUDA_LIB", bare.toString()), false);
+    assertTrue(
+        lone.locate(NativeLibrary.NVRTC).toString().contains("no libnvrtc-builtins beside it"),
+        lone.locate(NativeLibrary.NVRTC).toString());
+  }
+
+  @Test
   void listsCudnnsSubLibrariesBesideIt() throws Exception {
     Path lib = Files.createDirectories(tmp.resolve("cudnn"));
     for (String name :
