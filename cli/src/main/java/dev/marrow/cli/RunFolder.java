@@ -34,7 +34,9 @@ final class RunFolder {
 
   /**
    * metrics.json: stable keys first, then the run's settings. {@code test_accuracy} is absent for
-   * models without accuracy; {@code test} holds every test metric.
+   * models without accuracy; {@code test} holds every test metric; {@code startup_seconds} is the
+   * time from the {@code marrow} launcher's start to the start of training (absent when the JVM was
+   * started another way; see {@link StartupClock}).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record MetricsJson(
@@ -47,6 +49,7 @@ final class RunFolder {
       @JsonProperty("test_accuracy") Double testAccuracy,
       Map<String, Double> test,
       @JsonProperty("train_seconds") double trainSeconds,
+      @JsonProperty("startup_seconds") Double startupSeconds,
       @JsonProperty("batch_size") int batchSize,
       String optimizer,
       String loss,

@@ -326,6 +326,7 @@ final class TrainCommand implements Callable<Integer> {
           s.seed());
       stdout.flush();
       boolean terminal = System.console() != null && System.console().isTerminal();
+      StartupClock startup = new StartupClock();
       FitOptions fit =
           FitOptions.defaults()
               .verbose(ProgressLogger.Verbosity.SILENT)
@@ -335,6 +336,7 @@ final class TrainCommand implements Callable<Integer> {
               .validationSplit(s.validationSplit())
               .initialEpoch(done)
               .augmentation(augmentation)
+              .callback(startup)
               .callback(new ProgressCallback(stdout, terminal && !noProgress))
               .callback(new CsvLogger(runDir.resolve("history.csv"), resume != null));
       addCallbacks(fit, s, monitor, runDir);
@@ -364,6 +366,7 @@ final class TrainCommand implements Callable<Integer> {
               Double.isNaN(test.accuracy()) ? null : test.accuracy(),
               test.metrics(),
               history.stream().mapToDouble(EpochStats::seconds).sum(),
+              startup.seconds(),
               s.batchSize(),
               optim.describe(),
               loss.name(),

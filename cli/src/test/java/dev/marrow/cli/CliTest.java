@@ -219,6 +219,7 @@ class CliTest {
     assertEquals(
         String.format(java.util.Locale.ROOT, "test_accuracy=%.4f", accuracy), last.split(" ")[0]);
     assertTrue(m.get("train_seconds").asDouble() > 0);
+    assertFalse(m.has("startup_seconds"), "not started by the launcher: nothing to measure from");
     assertTrue(Files.readString(out.resolve("history.csv")).startsWith("epoch,loss,accuracy"));
     for (String file :
         new String[] {"model.json", "model.safetensors", "checkpoint.safetensors", "run.json"}) {
@@ -299,6 +300,43 @@ class CliTest {
     assertEquals(4, Files.readAllLines(resumed.resolve("history.csv")).size());
     Result refused = run("train", "--resume", resumed.toString(), "--lr", "0.1");
     assertEquals(2, refused.code());
+  }
+
+  @Test
+  void metricsRecordTheStartUpFromTheLaunchersClock() throws Exception {
+    Path idx = tmp.resolve("idx");
+    writeIdx(idx, "train", 64);
+    writeIdx(idx, "t10k", 16);
+    Path out = tmp.resolve("timed");
+    // The launcher started "5 s ago": training begins 5 s plus this run's own set-up later.
+    java.time.Instant now = java.time.Instant.now();
+    String launched =
+        (now.getEpochSecond() - 5) + "." + String.format("%06d", now.getNano() / 1000);
+    System.setProperty(StartupClock.PROPERTY, launched);
+    long before = System.nanoTime();
+    Result r;
+    try {
+      r =
+          run(
+              "train",
+              "--model",
+              "mlp",
+              "--dataset",
+              "idx:" + idx,
+              "--epochs",
+              "1",
+              "--no-plots",
+              "--no-progress",
+              "--out",
+              out.toString());
+    } finally {
+      System.clearProperty(StartupClock.PROPERTY);
+    }
+    double elapsed = (System.nanoTime() - before) / 1e9;
+    assertEquals(0, r.code(), r.err());
+    JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+    double startup = m.get("startup_seconds").asDouble();
+    assertTrue(startup >= 5 && startup <= 5 + elapsed, startup + " s, the run took " + elapsed);
   }
 
   @Test
