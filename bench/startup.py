@@ -6,9 +6,9 @@
 Alternates ROUNDS times three runs of `./marrow train --model mlp --batch-size 128 --epochs 1`:
 without the cache (MARROW_AOT=0), with its classes but not its profiles
 (-XX:-AOTReplayTraining: what JEP 483 alone buys), and with the whole cache (JEP 515's
-profiles too). Prints each run's metrics.json `startup_seconds` (from the launcher's start,
-the moment the user pressed enter, to the start of training), its first epoch and the command's
-wall clock, then the medians. The launcher records
+profiles too). Prints each run's metrics.json `startup_seconds` (from the JVM's start, which
+the launcher passes to it, to the start of training), its first epoch and the command's wall
+clock (the launcher included), then the medians. The launcher records
 the cache first if the build is newer than it.
 """
 import json
@@ -56,7 +56,7 @@ def main():
             results[name].append((s, e, w))
             print(f"round {r + 1} {name:>12}: start-up {s:.3f} s, first epoch {e:.2f} s, "
                   f"wall {w:.2f} s", flush=True)
-    print(f"\n| {rounds} alternated runs, medians | launcher start to training | first epoch | wall clock |")
+    print(f"\n| {rounds} alternated runs, medians | JVM start to training | first epoch | wall clock |")
     print("| --- | --- | --- | --- |")
     for name, _, _ in MODES:
         cols = list(zip(*results[name]))

@@ -5,13 +5,13 @@ import dev.marrow.engine.train.TrainingContext;
 import java.time.Instant;
 
 /**
- * How long a user waits from starting {@code marrow train} to the start of training: the launcher,
- * the JVM, class loading, the data, the model and the backend. Recorded in metrics.json as {@code
- * startup_seconds} so that start-up work (the launcher's start-up cache) can be measured across
- * runs ({@code bench/run --startup}). The launcher passes the moment it started as the system
- * property {@value #PROPERTY} (seconds since the epoch, to the microsecond); a JVM started another
- * way records nothing. (The OS's own process start time, {@code ProcessHandle.Info.startInstant},
- * came out 0.45-0.5 s early here: it counts from a boot time kept to the second.)
+ * How long the JVM takes from its start to the start of training: class loading, the data, the
+ * model and the backend. Recorded in metrics.json as {@code startup_seconds} so that start-up work
+ * (the launcher's start-up cache) can be measured across runs ({@code bench/run --startup}). The
+ * launcher passes the moment it starts the JVM as the system property {@value #PROPERTY} (seconds
+ * since the epoch, to the microsecond); a JVM started another way records nothing. (The OS's own
+ * process start time, {@code ProcessHandle.Info.startInstant}, came out 0.45-0.5 s early here: it
+ * counts from a boot time kept to the second.)
  */
 final class StartupClock implements Callback {
   static final String PROPERTY = "marrow.launched";
@@ -33,7 +33,7 @@ final class StartupClock implements Callback {
     }
   }
 
-  /** Seconds from the launcher's start to the start of training, or null (see above). */
+  /** Seconds from the JVM's start to the start of training, or null (see above). */
   Double seconds() {
     return seconds;
   }
