@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The zoo's `cnn` in PyTorch on the GPU the check runs on, timed as GpuCheck times Marrow.
+"""The zoo's `cnn` in PyTorch on the GPU the check runs on, timed as GpuCheck times Marrow; then
+the training steps of the zoo's `resnet` (batch 64) and `vgg` (batch 128).
 
 Same model as ModelZoo's cnn: Conv2d(1, 16, 5) + ReLU, MaxPool(2), Conv2d(16, 32, 5) + ReLU,
 MaxPool(2), Linear(512, 128) + ReLU, Linear(128, 10); Adam 1e-3, batch 128, cross-entropy on
@@ -58,6 +59,76 @@ class Cnn(nn.Module):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return self.dense2(F.relu(self.dense1(x.flatten(1))))
+
+
+class Block(nn.Module):
+    """ModelZoo.resnet's basic block (bench/pytorch/resnet.py has the same)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout, momentum=0.1)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout, momentum=0.1)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                       nn.BatchNorm2d(cout, momentum=0.1))
+
+    def forward(self, x):
+        h = F.relu(self.b1(self.c1(x)))
+        h = self.b2(self.c2(h))
+        return F.relu(h + (x if self.short is None else self.short(x)))
+
+
+def resnet():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32, momentum=0.1), nn.ReLU(),
+        Block(32, 32, 1), Block(32, 64, 2), Block(64, 128, 2),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+
+def vgg():
+    """ModelZoo.vgg: pairs of bias-free 3x3 'same' convolutions (32, 64, 128, 256) with BN + ReLU,
+    2x2 max pooling after each pair but the last, 3 x (Linear(1024) + BN + ReLU), Linear(10)."""
+    layers, cin = [], 1
+    for block, width in enumerate((32, 64, 128, 256)):
+        for _ in range(2):
+            layers += [nn.Conv2d(cin, width, 3, 1, 1, bias=False),
+                       nn.BatchNorm2d(width, momentum=0.1, eps=1e-3), nn.ReLU()]
+            cin = width
+        if block < 3:
+            layers.append(nn.MaxPool2d(2))
+    layers.append(nn.Flatten())
+    features = 256 * 3 * 3
+    for _ in range(3):
+        layers += [nn.Linear(features, 1024, bias=False), nn.BatchNorm1d(1024, momentum=0.1,
+                                                                         eps=1e-3), nn.ReLU()]
+        features = 1024
+    layers.append(nn.Linear(features, 10))
+    return nn.Sequential(*layers)
+
+
+def step_ms(model, batch, device, warm_up, timed):
+    """Median wall time of a training step (forward, loss, backward, Adam, the loss read back) on
+    one MNIST-like batch already on the device, as GpuCheck times Marrow's."""
+    gen = torch.Generator().manual_seed(2)
+    x = torch.rand(batch, 1, 28, 28, generator=gen)
+    x = (x * (torch.rand(batch, 1, 28, 28, generator=gen) < 0.2)).to(device)
+    y = torch.randint(0, 10, (batch,), generator=gen).to(device)
+    model = model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    times = []
+    for s in range(warm_up + timed):
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        loss.item()
+        if s >= warm_up:
+            times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
 
 
 def main():
@@ -131,6 +202,15 @@ def main():
     print(f"torch.epoch2_seconds={epochs[1]:.3f}")
     print(f"torch.epoch1_loss={losses[0]:.4f}")
     print(f"torch.infer256_images_per_second={len(batch) / statistics.median(times):.0f}")
+
+    # The zoo's convolutional models' training steps; on the CPU (the emulated check) a token
+    # batch, as GpuCheck uses there.
+    full = device.type == "cuda"
+    for name, build, batch in (("resnet", resnet, 64), ("vgg", vgg, 128)):
+        b = batch if full else 8
+        ms = step_ms(build(), b, device, 5 if full else 1, 20 if full else 2)
+        print(f"torch.{name}_step_ms={ms:.2f}")
+        print(f"torch.{name}_step_batch={b}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 package dev.marrow.bench;
 
+import dev.marrow.bindings.CudaLibraries;
 import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cuda.CudaBackend;
 import dev.marrow.engine.data.Dataset;
+import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Adam;
+import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.FitOptions;
@@ -23,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The training and timing part of the one-call GPU check ({@code bench/gpu-check/run}): the zoo's
@@ -101,6 +105,16 @@ public final class GpuCheck {
         cpu = train(cnn, b, train, 1, null);
       }
       cuda = train(cnn, gpu, train, 2, inference);
+      // The convolutional zoo models' steps; on the host emulation (every kernel a host loop) a
+      // token batch, only to show the timing works.
+      boolean emulated = CudaLibraries.emulationSelected();
+      for (String model : List.of("resnet", "vgg")) {
+        ModelSpec spec = ModelZoo.find(model).orElseThrow();
+        int batch = emulated ? 8 : spec.batchSize();
+        double ms = stepMillis(spec, gpu, batch, emulated ? 1 : 5, emulated ? 2 : 20);
+        out.put("marrow." + model + "_step_ms", fmt("%.2f", ms));
+        out.put("marrow." + model + "_step_batch", Integer.toString(batch));
+      }
     }
     double imagesPerSecond = inference[0];
 
@@ -210,6 +224,34 @@ public final class GpuCheck {
       inference[0] = inferenceImagesPerSecond(t, backend, data);
     }
     return new Curve(running, seconds, h.epochs().getFirst().accuracy());
+  }
+
+  /**
+   * The median wall time of a training step (forward, loss, backward, Adam, the loss read back,
+   * which waits for the device) of a fresh {@code spec} model on one MNIST-like batch already on
+   * the device, after {@code warmUp} steps: as {@code torch_cnn.py} times PyTorch's.
+   */
+  private static double stepMillis(
+      ModelSpec spec, Backend backend, int batch, int warmUp, int timed) {
+    Graph net = spec.build(1);
+    Adam adam = new Adam(1e-3);
+    adam.attach(backend, net.parameters());
+    SplittableRandom r = new SplittableRandom(2);
+    Tensor x = Tensor.zeros(net.inputShape().withBatch(batch));
+    TrainStepBenchmark.fillLikeMnist(x.array(), r);
+    int[] y = r.ints(batch, 0, 10).toArray();
+    Plan plan = Plan.forTraining(net, backend, batch, spec.loss().get());
+    plan.loadBatch(new Dataset(x, y, 10), null, 0);
+    double[] ms = new double[timed];
+    for (int s = 0; s < warmUp + timed; s++) {
+      long start = System.nanoTime();
+      plan.trainStep(adam);
+      if (s >= warmUp) {
+        ms[s - warmUp] = (System.nanoTime() - start) / 1e6;
+      }
+    }
+    Arrays.sort(ms);
+    return ms[timed / 2];
   }
 
   /**
