@@ -61,31 +61,15 @@ class Cnn(nn.Module):
         return self.dense2(F.relu(self.dense1(x.flatten(1))))
 
 
-class Block(nn.Module):
-    """ModelZoo.resnet's basic block (bench/pytorch/resnet.py has the same)."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout, momentum=0.1)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout, momentum=0.1)
-        self.short = None
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                       nn.BatchNorm2d(cout, momentum=0.1))
-
-    def forward(self, x):
-        h = F.relu(self.b1(self.c1(x)))
-        h = self.b2(self.c2(h))
-        return F.relu(h + (x if self.short is None else self.short(x)))
-
-
 def resnet():
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, 1, 1, bias=False), nn.BatchNorm2d(32, momentum=0.1), nn.ReLU(),
-        Block(32, 32, 1), Block(32, 64, 2), Block(64, 128, 2),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+    """ModelZoo.resnet, as bench/pytorch/resnet.py builds it (beside this script in the bundle)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (here, os.path.join(here, "..", "pytorch")):  # the bundle, or the repository
+        if os.path.exists(os.path.join(folder, "resnet.py")):
+            sys.path.insert(0, folder)
+            break
+    import resnet as zoo_resnet
+    return zoo_resnet.resnet()
 
 
 def vgg():
