@@ -29,7 +29,8 @@ g++ "${flags[@]}" -std=c++17 -DKERNELS_CU="\"$kernels\"" -Wl,-soname,libcuda.so.
 builtins="libnvrtc-builtins.so.$([ "$cuda" = 12 ] && echo 12.6 || echo 13.0)"
 gcc "${flags[@]}" -std=gnu11 -Wl,-soname,"$builtins" -o "$out/$builtins" "$here/nvrtc_builtins.c"
 sed "s/libnvrtc.so.12/libnvrtc.so.$cuda/" "$here/nvrtc.map" > "$out/nvrtc.map"
-gcc "${flags[@]}" -std=gnu11 -DKERNELS_CU_PATH="\"$kernels\"" -Wl,-soname,libnvrtc.so.$cuda \
+gcc "${flags[@]}" -std=gnu11 -DKERNELS_CU_PATH="\"$kernels\"" -DEMU_NVRTC_BUILTINS="\"$builtins\"" \
+  -Wl,-soname,libnvrtc.so.$cuda \
   -Wl,--version-script="$out/nvrtc.map" -o "$out/libnvrtc.so.$cuda" "$here/nvrtc.c"
 gcc "${flags[@]}" -std=gnu11 -Wl,-soname,libcublas.so.$cuda -o "$out/libcublas.so.$cuda" \
   "$here/cublas.c"

@@ -101,16 +101,11 @@ EXPORT int nvrtcCompileProgram(Program* prog, int numOptions, const char* const*
     prog->log = "the emulation needs --gpu-architecture";
     return NVRTC_ERROR_INVALID_INPUT;
   }
-  /* As NVRTC does at every compilation: its builtins, by soname (found on the linker path, which
-   * the emulation's folder never is, or already loaded). */
-  static char builtins[64], missing[256];
-  snprintf(builtins, sizeof builtins, "libnvrtc-builtins.so.%d.%d", EMU_CUDA_VERSION / 1000,
-      EMU_CUDA_VERSION % 1000 / 10);
-  if (dlopen(builtins, RTLD_NOW) == NULL) {
-    snprintf(missing, sizeof missing,
-        "nvrtc: error: failed to open %s.\n  Make sure that %s is installed correctly.", builtins,
-        builtins);
-    prog->log = missing;
+  /* As NVRTC does at every compilation: its builtins, by soname (build.sh names the library; found
+   * on the linker path, which the emulation's folder never is, or already loaded). */
+  if (dlopen(EMU_NVRTC_BUILTINS, RTLD_NOW) == NULL) {
+    prog->log = "nvrtc: error: failed to open " EMU_NVRTC_BUILTINS ".\n  Make sure that "
+                EMU_NVRTC_BUILTINS " is installed correctly.";
     return NVRTC_ERROR_BUILTIN_OPERATION_FAILURE;
   }
   if (strcmp(prog->source, marrow_kernels_source) != 0) {

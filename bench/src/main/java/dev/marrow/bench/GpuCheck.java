@@ -5,9 +5,7 @@ import dev.marrow.engine.backend.Backend;
 import dev.marrow.engine.backend.Backends;
 import dev.marrow.engine.backend.cuda.CudaBackend;
 import dev.marrow.engine.data.Dataset;
-import dev.marrow.engine.nn.Graph;
 import dev.marrow.engine.optim.Adam;
-import dev.marrow.engine.tensor.Tensor;
 import dev.marrow.engine.train.BatchLogs;
 import dev.marrow.engine.train.Callback;
 import dev.marrow.engine.train.FitOptions;
@@ -27,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * The training and timing part of the one-call GPU check ({@code bench/gpu-check/run}): the zoo's
@@ -236,19 +233,11 @@ public final class GpuCheck {
    */
   private static double stepMillis(
       ModelSpec spec, Backend backend, int batch, int warmUp, int timed) {
-    Graph net = spec.build(1);
-    Adam adam = new Adam(1e-3);
-    adam.attach(backend, net.parameters());
-    SplittableRandom r = new SplittableRandom(2);
-    Tensor x = Tensor.zeros(net.inputShape().withBatch(batch));
-    TrainStepBenchmark.fillLikeMnist(x.array(), r);
-    int[] y = r.ints(batch, 0, 10).toArray();
-    Plan plan = Plan.forTraining(net, backend, batch, spec.loss().get());
-    plan.loadBatch(new Dataset(x, y, 10), null, 0);
+    TrainStepBenchmark.Step step = TrainStepBenchmark.prepare(spec.name(), backend, batch);
     double[] ms = new double[timed];
     for (int s = 0; s < warmUp + timed; s++) {
       long start = System.nanoTime();
-      plan.trainStep(adam);
+      step.run();
       if (s >= warmUp) {
         ms[s - warmUp] = (System.nanoTime() - start) / 1e6;
       }

@@ -62,12 +62,32 @@ public class TrainStepBenchmark {
    * ({@code BackendProfiler::of} or {@code ::byShape}); null: untimed.
    */
   void setUp(java.util.function.Function<Backend, BackendProfiler> profiling) {
-    ModelSpec spec = ModelZoo.find(model).orElseThrow();
-    Graph net = spec.build(1);
     cpu = (CpuBackend) Backends.open("cpu").backend();
     profiler = profiling == null ? null : profiling.apply(cpu);
     Backend backend = profiler == null ? cpu : profiler.backend();
-    adam = new Adam(1e-3);
+    Step step = prepare(model, backend, batch);
+    adam = step.adam();
+    train = step.plan();
+    infer = Plan.forInference(step.net(), backend, batch, null);
+    infer.input().copyFrom(step.input());
+  }
+
+  /** A zoo model's training plan on one loaded MNIST-like batch, with Adam attached. */
+  record Step(Graph net, Tensor input, Plan plan, Adam adam) {
+    float run() {
+      return plan.trainStep(adam);
+    }
+  }
+
+  /**
+   * A fresh {@code model} from the zoo (seed 1) with Adam 1e-3 on {@code backend}, its training
+   * plan for {@code batch} with one MNIST-like batch and random labels loaded (seed 2): the set-up
+   * of this benchmark, {@code StepTimes} and the GPU check's step timings.
+   */
+  static Step prepare(String model, Backend backend, int batch) {
+    ModelSpec spec = ModelZoo.find(model).orElseThrow();
+    Graph net = spec.build(1);
+    Adam adam = new Adam(1e-3);
     adam.attach(backend, net.parameters());
     SplittableRandom r = new SplittableRandom(2);
     Tensor x = Tensor.zeros(net.inputShape().withBatch(batch));
@@ -76,11 +96,9 @@ public class TrainStepBenchmark {
     for (int i = 0; i < batch; i++) {
       y[i] = r.nextInt(10);
     }
-    Dataset data = new Dataset(x, y, 10);
-    train = Plan.forTraining(net, backend, batch, spec.loss().get());
-    train.loadBatch(data, null, 0);
-    infer = Plan.forInference(net, backend, batch, null);
-    infer.input().copyFrom(x);
+    Plan plan = Plan.forTraining(net, backend, batch, spec.loss().get());
+    plan.loadBatch(new Dataset(x, y, 10), null, 0);
+    return new Step(net, x, plan, adam);
   }
 
   /** Random pixels with MNIST's sparsity: four in five are 0, the rest uniform in [0, 1). */

@@ -35,8 +35,8 @@ final class RunFolder {
   /**
    * metrics.json: stable keys first, then the run's settings. {@code test_accuracy} is absent for
    * models without accuracy; {@code test} holds every test metric; {@code startup_seconds} is the
-   * time from the {@code marrow} launcher's start to the start of training (absent when the JVM was
-   * started another way; see {@link StartupClock}).
+   * time from the JVM's start to the start of training (absent when the {@code marrow} launcher did
+   * not start the JVM; see {@link StartupClock}).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record MetricsJson(

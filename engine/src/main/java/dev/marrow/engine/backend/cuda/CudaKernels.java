@@ -81,7 +81,7 @@ final class CudaKernels implements AutoCloseable {
       } catch (jcuda.CudaException e) {
         throw new IllegalStateException(
             "the CUDA driver ("
-                + driverVersion()
+                + CudaRuntime.driverVersion()
                 + ") cannot load the kernels NVRTC built ("
                 + describe()
                 + "): "
@@ -95,13 +95,6 @@ final class CudaKernels implements AutoCloseable {
       cuDevicePrimaryCtxRelease(device);
       throw e;
     }
-  }
-
-  /** The driver's CUDA version as major.minor. */
-  private static String driverVersion() {
-    int[] version = new int[1];
-    JCudaDriver.cuDriverGetVersion(version);
-    return version[0] / 1000 + "." + version[0] % 1000 / 10;
   }
 
   /**

@@ -81,18 +81,25 @@ final class CudaRuntime {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
       runtime(cudart_h.cudaRuntimeGetVersion(v), "cudaRuntimeGetVersion");
-      int rt = v.get(ValueLayout.JAVA_INT, 0);
-      runtime(cudart_h.cudaDriverGetVersion(v), "cudaDriverGetVersion");
-      int drv = v.get(ValueLayout.JAVA_INT, 0);
       return "runtime "
-          + rt / 1000
-          + "."
-          + rt % 1000 / 10
+          + majorMinor(v.get(ValueLayout.JAVA_INT, 0))
           + ", driver "
-          + drv / 1000
-          + "."
-          + drv % 1000 / 10;
+          + driverVersion();
     }
+  }
+
+  /** The CUDA version the driver supports, "12.6" style. */
+  static String driverVersion() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+      runtime(cudart_h.cudaDriverGetVersion(v), "cudaDriverGetVersion");
+      return majorMinor(v.get(ValueLayout.JAVA_INT, 0));
+    }
+  }
+
+  // CUDA's version numbers are 1000 · major + 10 · minor.
+  private static String majorMinor(int version) {
+    return version / 1000 + "." + version % 1000 / 10;
   }
 
   /** Device memory in use on the current device, all processes together (total − free). */
