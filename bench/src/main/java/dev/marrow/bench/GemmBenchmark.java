@@ -124,10 +124,20 @@ public class GemmBenchmark {
 
   @Benchmark
   public void openblas(Blackhole bh) {
+    bh.consume(openblasProduct());
+  }
+
+  /** OpenBLAS's product into its own C, for callers outside JMH. */
+  MemorySegment openblasProduct() {
     if (blas == null) {
       throw new IllegalStateException("OpenBLAS not found (see the message above)");
     }
     blas.sgemm(ta, tb, m, n, k, 1f, na, ta ? m : k, nb, tb ? k : n, 0f, nc, n);
-    bh.consume(nc);
+    return nc;
+  }
+
+  /** Whether OpenBLAS was found. */
+  boolean hasOpenblas() {
+    return blas != null;
   }
 }
