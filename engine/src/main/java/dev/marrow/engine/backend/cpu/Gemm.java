@@ -49,10 +49,14 @@ final class Gemm {
 
   /**
    * Below this many multiply-adds a product runs on one thread: waking the team costs more than it
-   * saves. Measured on Nielsen's net (batch 10, 10×30×784 products): 64 Ki → 1 Mi took an epoch
-   * from 0.52 to 0.40 s on 2 cores; the MLP at batch 32 and 128 did not change.
+   * saves. Measured on Nielsen's net (batch 10, 10×30×784 products, 235 Ki): 64 Ki → 1 Mi took an
+   * epoch from 0.52 to 0.40 s on 2 cores; the MLP at batch 32 and 128 did not change. 1 Mi → 512 Ki
+   * (2 cores, {@code bench/run --gemm SHAPE --alternate}, ratio to OpenBLAS): the cnn's 32×400 ·
+   * 400×64 0.82 → 1.11-1.37× on AVX-512 and 0.55 → 0.94-1.00× on AVX2, 64×128 · 128×64 0.62 →
+   * 1.05×, 32×600 · 600×32 0.83-0.89 → 1.30-1.40×. (At 256 Ki, 64×64 · 64×64 gained on AVX-512 but
+   * not on AVX2, and Nielsen's products would sit just under the line.)
    */
-  private static final long PARALLEL_MIN_FLOPS = 1024 * 1024;
+  private static final long PARALLEL_MIN_FLOPS = 512 * 1024;
 
   /**
    * Both operands are packed when op(A) has at least this many rows and op(B) more than one column
