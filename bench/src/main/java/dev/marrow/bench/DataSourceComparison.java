@@ -108,10 +108,10 @@ public final class DataSourceComparison {
         Locale.ROOT,
         "median  in-memory %.3f s  streamed %.3f s  streamed/in-memory %.3f (median of per-rep"
             + " ratios %.3f); weights identical: %b%n",
-        median(inMemory),
-        median(streamed),
-        median(streamed) / median(inMemory),
-        median(ratio),
+        Stats.median(inMemory),
+        Stats.median(streamed),
+        Stats.median(streamed) / Stats.median(inMemory),
+        Stats.median(ratio),
         sameWeights(onMemory.model().parameters(), onDisk.model().parameters()));
   }
 
@@ -136,12 +136,5 @@ public final class DataSourceComparison {
       }
     }
     return true;
-  }
-
-  static double median(double[] values) {
-    double[] v = values.clone();
-    Arrays.sort(v);
-    int n = v.length;
-    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 }

@@ -1,6 +1,8 @@
 package dev.marrow.bench;
 
-import java.util.Arrays;
+import static dev.marrow.bench.Stats.median;
+import static dev.marrow.bench.Stats.quantile;
+
 import java.util.Locale;
 
 /**
@@ -23,7 +25,7 @@ public final class GemmAlternation {
 
   private GemmAlternation() {}
 
-  /** Alternates {@code rounds} times after 2 s of warm-up each; exit status 2 without OpenBLAS. */
+  /** Alternates {@code rounds} times after 1 s of warm-up each; exit status 2 without OpenBLAS. */
   public static void main(String[] args) {
     if (args.length < 1 || args.length > 2) {
       System.err.println("usage: bench/run --gemm SHAPE [ROUNDS] --alternate");
@@ -87,18 +89,5 @@ public final class GemmAlternation {
       now = System.nanoTime();
     } while (now - start < BURST_NANOS);
     return (now - start) / 1e9 / calls;
-  }
-
-  static double median(double[] values) {
-    return quantile(values, 0.5);
-  }
-
-  // linear interpolation between the sorted values' neighbours
-  static double quantile(double[] values, double q) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    double at = q * (sorted.length - 1);
-    int low = (int) Math.floor(at), high = (int) Math.ceil(at);
-    return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
   }
 }
